@@ -1,0 +1,61 @@
+"""framer: interactive frame interpolation. Keyframes in, the frames between them out.
+
+>>> import framer
+>>> frames = framer.interpolate(["a.png", "b.png"], num_frames=7)        # doctest: +SKIP
+>>> engine = framer.create_engine("flow")                                # load once, reuse  # doctest: +SKIP
+>>> framer.write_frames(frames, "out.mp4", fps=24)                       # doctest: +SKIP
+
+Names are resolved lazily, so ``import framer`` does not import PyTorch until an engine is needed.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING
+
+from framer._version import __version__
+
+__all__ = [
+    "Engine",
+    "FramerError",
+    "__version__",
+    "create_engine",
+    "interpolate",
+    "list_engines",
+    "list_models",
+    "load_keyframes",
+    "read_image",
+    "write_frames",
+]
+
+_LAZY = {
+    "Engine": "framer.engines",
+    "FramerError": "framer.errors",
+    "create_engine": "framer.engines",
+    "interpolate": "framer.api",
+    "list_engines": "framer.engines",
+    "list_models": "framer.registry",
+    "load_keyframes": "framer.api",
+    "read_image": "framer.io.images",
+    "write_frames": "framer.io.writers",
+}
+
+if TYPE_CHECKING:
+    from framer.api import interpolate, load_keyframes
+    from framer.engines import Engine, create_engine, list_engines
+    from framer.errors import FramerError
+    from framer.io.images import read_image
+    from framer.io.writers import write_frames
+    from framer.registry import list_models
+
+
+def __getattr__(name: str):
+    if name in _LAZY:
+        value = getattr(importlib.import_module(_LAZY[name]), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'framer' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

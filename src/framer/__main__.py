@@ -1,0 +1,3 @@
+from framer.cli.main import main
+
+raise SystemExit(main())

@@ -1,0 +1,178 @@
+"""The Python API: keyframes in, in-between frames out. The CLI, web UI and evaluation call these functions."""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Sequence
+
+import cv2
+import numpy as np
+import psutil
+import torch
+from tqdm.auto import tqdm
+
+from framer.engines import Engine, create_engine
+from framer.errors import InputError, ResourceError, ShapeError
+from framer.io.images import ImageFormat, ImageSource, probe_image, read_image
+from framer.timing import apply_timing, uniform_times
+
+__all__ = ["frames_to_tensor", "interpolate", "load_keyframes", "parse_size", "tensor_to_frame"]
+
+Size = tuple[int, int]
+ResizeSpec = bool | str | Size | None
+
+
+def parse_size(text: str) -> Size:
+    """``"640x360"`` -> ``(640, 360)`` (width, height)."""
+    match = re.fullmatch(r"\s*(\d+)\s*[xX]\s*(\d+)\s*", str(text))
+    if not match or int(match.group(1)) < 1 or int(match.group(2)) < 1:
+        raise InputError(f"A size must be WIDTHxHEIGHT with positive integers, such as 640x360, not {text!r}.")
+    return int(match.group(1)), int(match.group(2))
+
+
+def _name(source: ImageSource, index: int) -> str:
+    return str(source) if isinstance(source, (str, os.PathLike)) else f"keyframe {index}"
+
+
+def _target_size(keyframes: Sequence[ImageSource], sizes: list[Size], resize: ResizeSpec) -> Size:
+    if resize is None or resize is False:
+        if len(set(sizes)) > 1:
+            named = enumerate(zip(keyframes, sizes, strict=True))
+            listing = ", ".join(f"{_name(k, i)} is {w}x{h}" for i, (k, (w, h)) in named)
+            raise ShapeError(
+                f"Keyframes differ in size ({listing}); pass --resize (resize=True) to scale them to the first "
+                "keyframe's size, or --resize WxH."
+            )
+        return sizes[0]
+    if resize is True or resize == "first":
+        return sizes[0]
+    if isinstance(resize, str):
+        return parse_size(resize)
+    if isinstance(resize, tuple) and len(resize) == 2 and all(isinstance(v, int) and v > 0 for v in resize):
+        return resize
+    raise InputError(f"`resize` must be True, 'WxH' or a (width, height) tuple, not {resize!r}.")
+
+
+def _check_memory(engine: Engine, size: Size) -> None:
+    needed = engine.memory_needed(size[1], size[0])
+    available = psutil.virtual_memory().available
+    if needed > available:
+        raise ResourceError(
+            f"Keyframes of {size[0]}x{size[1]} need about {needed / 2**30:.1f} GiB of memory for the {engine.name} "
+            f"engine but {available / 2**30:.1f} GiB are available; downscale them with --resize WxH."
+        )
+
+
+def _resize(image: np.ndarray, size: Size) -> np.ndarray:
+    if (image.shape[1], image.shape[0]) == size:
+        return image
+    shrinking = size[0] * size[1] < image.shape[0] * image.shape[1]
+    return cv2.resize(image, size, interpolation=cv2.INTER_AREA if shrinking else cv2.INTER_CUBIC)
+
+
+def _plan_size(keyframes: Sequence[ImageSource], resize: ResizeSpec) -> Size:
+    """Check there are two or more keyframes and find the size they will be interpolated at (headers only)."""
+    if isinstance(keyframes, (str, os.PathLike, np.ndarray)) or len(keyframes) < 2:
+        raise InputError("At least two keyframes are needed.")
+    return _target_size(keyframes, [probe_image(k) for k in keyframes], resize)
+
+
+def _decode(keyframes: Sequence[ImageSource], size: Size) -> list[np.ndarray]:
+    return [_resize(read_image(k), size) for k in keyframes]
+
+
+def load_keyframes(keyframes: Sequence[ImageSource], resize: ResizeSpec = None) -> list[np.ndarray]:
+    """Read two or more keyframes into arrays of one size (see :func:`framer.io.read_image`)."""
+    return _decode(keyframes, _plan_size(keyframes, resize))
+
+
+def frames_to_tensor(image: np.ndarray, fmt: ImageFormat) -> torch.Tensor:
+    """Array ``(H, W[, C])`` uint8/uint16 -> ``(1, 3 or 4, H, W)`` float32 in [0, 1] with the channels of ``fmt``."""
+    scale = 65535.0 if image.dtype == np.uint16 else 255.0
+    x = torch.from_numpy(np.ascontiguousarray(image)).float().div_(scale)
+    x = x[:, :, None] if x.ndim == 2 else x  # (H, W, C)
+    if x.shape[2] == 1:
+        x = x.expand(-1, -1, 3)
+    if fmt.channels == 4 and x.shape[2] == 3:
+        x = torch.cat((x, torch.ones_like(x[:, :, :1])), 2)
+    return x.permute(2, 0, 1).unsqueeze(0).contiguous()
+
+
+def tensor_to_frame(x: torch.Tensor, fmt: ImageFormat) -> np.ndarray:
+    """``(3 or 4, H, W)`` float in [0, 1] -> array in ``fmt`` (grey, RGB or RGBA; 8 or 16 bit), rounded."""
+    scale = 65535.0 if fmt.bit_depth == 16 else 255.0
+    if fmt.channels == 1:
+        x = x[:3].mean(0, keepdim=True)
+    array = x.clamp(0, 1).mul(scale).round_().permute(1, 2, 0).cpu().numpy().astype(fmt.dtype)
+    return array[:, :, 0] if fmt.channels == 1 else array
+
+
+def interpolate(
+    keyframes: Sequence[ImageSource],
+    num_frames: int | None = None,
+    times: Sequence[float] | None = None,
+    timing: str = "linear",
+    engine: str | Engine = "flow",
+    include_keyframes: bool = False,
+    resize: ResizeSpec = None,
+    progress: bool = False,
+    **engine_options,
+) -> list[np.ndarray]:
+    """Frames between consecutive keyframes.
+
+    Args:
+        keyframes: two or more paths, PIL images or arrays; more than two make one sequence through all of them.
+        num_frames: in-betweens per gap, evenly spaced (default 7 when ``times`` is not given).
+        times: explicit times in (0, 1) per gap instead of ``num_frames``.
+        timing: ``linear``, ``ease-in``, ``ease-out`` or ``ease-in-out``: maps each frame's place in the gap to
+            how far the motion has got.
+        engine: an engine name (``flow``) or an engine made by :func:`framer.create_engine` (reuse it to load
+            the model once).
+        include_keyframes: put the keyframes themselves in the sequence.
+        resize: scale keyframes of different sizes: True for the first keyframe's size, or ``"WxH"``/``(W, H)``.
+        progress: show a progress bar on stderr.
+        **engine_options: passed to :func:`framer.create_engine` when ``engine`` is a name (``model``,
+            ``weights``, ``device``, ``threads``).
+
+    Returns:
+        Frames as numpy arrays in the keyframes' format: ``(H, W)``, ``(H, W, 3)`` or ``(H, W, 4)``, uint8 or
+        uint16 (the widest of the keyframes'), at the keyframes' size.
+    """
+    # 1. Check the cheap arguments before any file is read or model loaded.
+    if num_frames is not None and times is not None:
+        raise InputError("Give either `num_frames` or `times`, not both.")
+    clock_times = list(times) if times is not None else uniform_times(7 if num_frames is None else num_frames)
+    content_times = apply_timing(clock_times, timing)
+    size = _plan_size(keyframes, resize)
+
+    # 2. The engine, and whether the job fits in memory.
+    if isinstance(engine, str):
+        engine = create_engine(engine, **engine_options)
+    elif engine_options:
+        raise InputError(f"Engine options {sorted(engine_options)} apply only when `engine` is a name.")
+    _check_memory(engine, size)
+
+    # 3. Decode keyframes into one format.
+    images = _decode(keyframes, size)
+    fmt = ImageFormat.of(images[0])
+    for image in images[1:]:
+        fmt = fmt.widen(ImageFormat.of(image))
+    tensors = [frames_to_tensor(image, fmt) for image in images]
+
+    # 4. Interpolate each gap.
+    def as_output(image: np.ndarray) -> np.ndarray:
+        return tensor_to_frame(frames_to_tensor(image, fmt)[0], fmt)
+
+    frames: list[np.ndarray] = []
+    total = (len(tensors) - 1) * len(content_times)
+    with tqdm(total=total, disable=not progress, unit="frame", desc="Interpolating", leave=False) as bar:
+        for index in range(len(tensors) - 1):
+            if include_keyframes:
+                frames.append(as_output(images[index]))
+            for frame in engine.iter_frames(tensors[index], tensors[index + 1], content_times):
+                frames.append(tensor_to_frame(frame[0], fmt))
+                bar.update(1)
+    if include_keyframes:
+        frames.append(as_output(images[-1]))
+    return frames

@@ -1,0 +1,160 @@
+"""Keyframe images: read from files, PIL images or arrays into one array convention.
+
+Convention: an image is a numpy array ``(H, W)`` (grey) or ``(H, W, 3)`` (RGB) or ``(H, W, 4)`` (RGBA), dtype
+``uint8`` or ``uint16``; float arrays in [0, 1] are accepted as input. Reading never modifies its source.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import cv2
+import numpy as np
+from PIL import Image, ImageOps, UnidentifiedImageError
+
+from framer.errors import ImageReadError, InputError, ResourceError
+
+__all__ = ["ImageFormat", "ImageSource", "probe_image", "read_image"]
+
+ImageSource = str | os.PathLike | Image.Image | np.ndarray
+
+_PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+
+
+@dataclass(frozen=True, order=True)
+class ImageFormat:
+    """Channel count (1 grey, 3 RGB, 4 RGBA) and sample type of an image; ``max`` of two is wide enough for both."""
+
+    channels: int
+    bit_depth: int  # 8 or 16
+
+    @classmethod
+    def of(cls, image: np.ndarray) -> ImageFormat:
+        channels = 1 if image.ndim == 2 else image.shape[2]
+        return cls(channels=channels, bit_depth=16 if image.dtype == np.uint16 else 8)
+
+    def widen(self, other: ImageFormat) -> ImageFormat:
+        channels = 4 if 4 in (self.channels, other.channels) else max(self.channels, other.channels)
+        return ImageFormat(channels=channels, bit_depth=max(self.bit_depth, other.bit_depth))
+
+    @property
+    def dtype(self) -> type:
+        return np.uint16 if self.bit_depth == 16 else np.uint8
+
+
+def _describe(source: ImageSource) -> str:
+    return str(source) if isinstance(source, (str, os.PathLike)) else type(source).__name__
+
+
+def _read_bytes(path: Path) -> bytes:
+    if not path.exists():
+        raise ImageReadError(f"Image {path} does not exist.")
+    if path.is_dir():
+        raise ImageReadError(f"Image {path} is a folder, not an image file.")
+    try:
+        data = path.read_bytes()
+    except OSError as ex:
+        raise ImageReadError(f"Image {path} cannot be read: {ex.strerror or ex}.") from ex
+    if not data:
+        raise ImageReadError(f"Image {path} is empty (0 bytes).")
+    return data
+
+
+def _open_pil(data: bytes, name: str) -> Image.Image:
+    try:
+        return Image.open(io.BytesIO(data))
+    except Image.DecompressionBombError as ex:
+        raise ResourceError(f"Image {name} is too large to interpolate ({ex}); downscale it first.") from None
+    except UnidentifiedImageError:
+        raise ImageReadError(
+            f"Image {name} is not an image file framer can read (PNG, JPEG, WebP, TIFF, BMP)."
+        ) from None
+    except (OSError, SyntaxError, ValueError) as ex:
+        raise ImageReadError(f"Image {name} is corrupt and cannot be opened ({ex}).") from ex
+
+
+def probe_image(source: ImageSource) -> tuple[int, int]:
+    """Width and height of an image, reading only its header when it is a file."""
+    if isinstance(source, np.ndarray):
+        return int(source.shape[1]), int(source.shape[0])
+    if isinstance(source, Image.Image):
+        return source.size
+    path = Path(source)
+    data = _read_bytes(path)
+    with _open_pil(data, str(path)) as im:
+        return im.size
+
+
+def _png_bit_depth(data: bytes) -> int | None:
+    if data[:8] == _PNG_SIGNATURE and len(data) > 24:
+        return data[24]
+    return None
+
+
+def _from_pil(im: Image.Image, name: str) -> np.ndarray:
+    """Decode a PIL image into the array convention (applies EXIF orientation)."""
+    try:
+        im.load()
+    except (OSError, SyntaxError, ValueError) as ex:
+        raise ImageReadError(f"Image {name} is truncated or corrupt ({ex}).") from ex
+    im = ImageOps.exif_transpose(im)
+    mode = im.mode
+    if mode in ("I;16", "I;16L", "I;16B", "I;16N", "I"):
+        return np.clip(np.asarray(im, dtype=np.int64), 0, 65535).astype(np.uint16)
+    if mode == "1":
+        im = im.convert("L")
+    elif mode in ("P", "PA"):
+        im = im.convert("RGBA" if "transparency" in im.info or mode == "PA" else "RGB")
+    elif mode == "LA":
+        im = im.convert("RGBA")
+    elif mode not in ("L", "RGB", "RGBA"):
+        im = im.convert("RGB")
+    return np.array(im)
+
+
+def _from_array(array: np.ndarray) -> np.ndarray:
+    if array.ndim == 3 and array.shape[2] == 1:
+        array = array[:, :, 0]
+    if not (array.ndim == 2 or (array.ndim == 3 and array.shape[2] in (3, 4))):
+        raise InputError(f"An image array must have shape (H, W), (H, W, 3) or (H, W, 4) but has {array.shape}.")
+    if array.shape[0] < 1 or array.shape[1] < 1:
+        raise InputError(f"An image array must not be empty but has shape {array.shape}.")
+    if array.dtype in (np.uint8, np.uint16):
+        return array.copy()
+    if np.issubdtype(array.dtype, np.floating):
+        if not np.isfinite(array).all():
+            raise InputError("An image array holds NaN or infinite values.")
+        low, high = float(array.min()), float(array.max())
+        if low < 0.0 or high > 1.0:
+            raise InputError(f"A float image array must hold values in [0, 1] but holds [{low:.3g}, {high:.3g}].")
+        return np.round(array * 65535.0).astype(np.uint16)
+    raise InputError(f"An image array must be uint8, uint16 or float in [0, 1] but has dtype {array.dtype}.")
+
+
+def read_image(source: ImageSource) -> np.ndarray:
+    """Read a keyframe into an ``(H, W)``, ``(H, W, 3)`` or ``(H, W, 4)`` uint8/uint16 array (RGB order).
+
+    Accepts a path (PNG 8/16-bit, JPEG, WebP, TIFF, BMP; grey, RGB, RGBA, palette), a PIL image or an array
+    (uint8, uint16, or float in [0, 1], which is kept at 16-bit precision).
+    """
+    if isinstance(source, np.ndarray):
+        return _from_array(source)
+    if isinstance(source, Image.Image):
+        return _from_pil(source.copy(), "(PIL image)")
+    if not isinstance(source, (str, os.PathLike)):
+        raise InputError(f"A keyframe must be a path, a PIL image or a numpy array, not {type(source).__name__}.")
+    path = Path(source)
+    data = _read_bytes(path)
+    im = _open_pil(data, str(path))
+    if _png_bit_depth(data) == 16 and im.mode not in ("I;16", "I;16B", "I;16L", "I"):
+        # Pillow reduces 16-bit colour PNGs to 8 bits; OpenCV keeps all 16. Pillow still validates the file first.
+        _from_pil(im, str(path))
+        decoded = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_UNCHANGED)
+        if decoded is None:
+            raise ImageReadError(f"Image {path} is truncated or corrupt.")
+        code = cv2.COLOR_BGRA2RGBA if decoded.ndim == 3 and decoded.shape[2] == 4 else cv2.COLOR_BGR2RGB
+        return decoded if decoded.ndim == 2 else cv2.cvtColor(decoded, code)
+    return _from_pil(im, str(path))

