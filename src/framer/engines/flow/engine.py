@@ -6,11 +6,13 @@ import logging
 import os
 from collections.abc import Iterator, Sequence
 
+import numpy as np
 import torch
 
 from framer.checks import check_frame_pair, check_times
 from framer.engines import register_engine
 from framer.engines.base import Engine, resolve_device
+from framer.engines.flow.drag import plan_drag, steer_frame
 from framer.engines.flow.model import IFNet, IFNetConfig
 from framer.errors import InputError, WeightsError
 from framer.ops.pad import pad_to_multiple, unpad
@@ -107,15 +109,56 @@ class FlowEngine(Engine):
 
     @torch.inference_mode()
     def iter_frames(
-        self, frame0: torch.Tensor, frame1: torch.Tensor, times: Sequence[float]
+        self,
+        frame0: torch.Tensor,
+        frame1: torch.Tensor,
+        times: Sequence[float],
+        tracks: np.ndarray | None = None,
     ) -> Iterator[torch.Tensor]:
-        """Yield ``(B, C, H, W)`` float frames in [0, 1] at each time; any H, W (padded inside, cropped back)."""
+        """Yield ``(B, C, H, W)`` float frames in [0, 1] at each time; any H, W (padded inside, cropped back).
+
+        Args:
+            tracks: optional drag trajectories ``(N, len(times) + 2, 2)``, xy pixels, sampled at times
+                ``0, *times, 1``: the content under each start point is moved along its track (B must be 1).
+        """
         check_frame_pair(frame0, frame1)
         times = check_times(times)
         height, width = frame0.shape[-2:]
         x0, x1 = self._to_network(frame0), self._to_network(frame1)
         # Frame features do not depend on t: compute them once for all in-betweens of the pair.
         features0, features1 = self.net.encode_frames(x0), self.net.encode_frames(x1)
-        for t in times:
-            out = self.net(x0, x1, t, features0=features0, features1=features1).frame
-            yield self._from_network(out, height, width).to(frame0.device)
+        plan = None
+        if tracks is not None:
+            tracks = check_tracks(tracks, len(times), frame0)
+            forward = self.net(x0, x1, 0.0, features0=features0, features1=features1).flow[:, 2:4]
+            image0, image1 = _to_image(frame0), _to_image(frame1)
+            plan = plan_drag(image0, image1, _to_image(unpad(forward, height, width)), tracks)
+        for index, t in enumerate(times):
+            out = self.net(x0, x1, t, features0=features0, features1=features1)
+            frame = self._from_network(out.frame, height, width)
+            if plan is not None:
+                flow = _to_image(unpad(out.flow, height, width))
+                steered = steer_frame(
+                    plan, image0, image1, _to_image(frame), flow[..., :2], flow[..., 2:], t, tracks[:, index + 1]
+                )
+                frame = torch.from_numpy(steered).permute(2, 0, 1).unsqueeze(0)
+            yield frame.to(frame0.device)
+
+
+def _to_image(x: torch.Tensor) -> np.ndarray:
+    """``(1, C, H, W)`` tensor -> ``(H, W, C)`` float32 numpy array."""
+    return np.ascontiguousarray(x[0].permute(1, 2, 0).float().cpu().numpy())
+
+
+def check_tracks(tracks: np.ndarray, num_times: int, frame0: torch.Tensor) -> np.ndarray:
+    """Check drag tracks ``(N, num_times + 2, 2)`` are finite and fit a single ``(1, C, H, W)`` frame pair."""
+    tracks = np.asarray(tracks, dtype=np.float64)
+    if frame0.shape[0] != 1:
+        raise InputError(f"Drag trajectories need a batch of one frame pair but got a batch of {frame0.shape[0]}.")
+    if tracks.ndim != 3 or tracks.shape[1] != num_times + 2 or tracks.shape[2] != 2 or len(tracks) == 0:
+        raise InputError(
+            f"`tracks` must have shape (N, {num_times + 2}, 2) (points at t = 0, each time, 1) but has {tracks.shape}."
+        )
+    if not np.isfinite(tracks).all():
+        raise InputError("`tracks` holds NaN or infinite coordinates.")
+    return tracks
