@@ -50,13 +50,19 @@ class Engine(ABC):
 
     @abstractmethod
     def iter_frames(
-        self, frame0: torch.Tensor, frame1: torch.Tensor, times: Sequence[float]
+        self, frame0: torch.Tensor, frame1: torch.Tensor, times: Sequence[float], tracks: np.ndarray | None = None
     ) -> Iterator[torch.Tensor]:
-        """Yield the frame ``(B, C, H, W)`` for each time in ``times``, in order."""
+        """Yield the frame ``(B, C, H, W)`` for each time in ``times``, in order.
 
-    def interpolate(self, frame0: torch.Tensor, frame1: torch.Tensor, times: Sequence[float]) -> torch.Tensor:
+        ``tracks``, when given, are drag trajectories ``(N, len(times) + 2, 2)`` (xy pixels at t = 0, each time, 1):
+        the content under each start point follows its track.
+        """
+
+    def interpolate(
+        self, frame0: torch.Tensor, frame1: torch.Tensor, times: Sequence[float], tracks: np.ndarray | None = None
+    ) -> torch.Tensor:
         """All in-betweens at once: ``(B, T, C, H, W)`` for ``T = len(times)``."""
-        return torch.stack(list(self.iter_frames(frame0, frame1, times)), dim=1)
+        return torch.stack(list(self.iter_frames(frame0, frame1, times, tracks)), dim=1)
 
     def memory_needed(self, height: int, width: int) -> int:
         """Estimated peak bytes of host memory to interpolate one ``height x width`` pair (0: unknown)."""

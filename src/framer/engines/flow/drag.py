@@ -93,6 +93,11 @@ def _sample_flow(image: np.ndarray, flow: np.ndarray, border: int = cv2.BORDER_R
 # Masks
 
 
+def _pixel(point: Sequence[float], width: int, height: int) -> tuple[int, int]:
+    """Nearest pixel ``(x, y)`` to ``point``, clamped into the frame."""
+    return min(max(round(point[0]), 0), width - 1), min(max(round(point[1]), 0), height - 1)
+
+
 def _photo_error(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """Box-filtered mean absolute difference of the first three channels: ``(H, W)``."""
     diff = np.abs(a[..., :3] - b[..., :3]).mean(-1)
@@ -116,7 +121,7 @@ def _component_at(mask: np.ndarray, points: np.ndarray) -> np.ndarray:
     keep = set()
     height, width = mask.shape
     for x, y in np.asarray(points).reshape(-1, 2):
-        xi, yi = int(round(min(max(x, 0), width - 1))), int(round(min(max(y, 0), height - 1)))
+        xi, yi = _pixel((x, y), width, height)
         label = labels[yi, xi]
         if label == 0:
             radius = 12
@@ -133,13 +138,13 @@ def _component_at(mask: np.ndarray, points: np.ndarray) -> np.ndarray:
 
 
 def _colour_region(image: np.ndarray, starts: np.ndarray) -> np.ndarray:
-    """Pixels reachable from ``starts`` through small colour steps (flood fill on a smoothed copy): ``(H, W)`` uint8."""
+    """Pixels reachable from ``starts`` in small colour steps (flood fill of a smoothed copy): ``(H, W)`` uint8."""
     smooth = cv2.GaussianBlur((image[..., :3] * 255.0).astype(np.float32), (0, 0), 1.5).astype(np.uint8)
     height, width = smooth.shape[:2]
     region = np.zeros((height + 2, width + 2), np.uint8)
     step = (_COLOUR_STEP,) * 3
     for x, y in np.asarray(starts).reshape(-1, 2):
-        seed = (int(round(min(max(x, 0), width - 1))), int(round(min(max(y, 0), height - 1))))
+        seed = _pixel((x, y), width, height)
         cv2.floodFill(smooth, region, seed, 0, step, step, 8 | cv2.FLOODFILL_MASK_ONLY | (1 << 8))
     return region[1:-1, 1:-1]
 
@@ -176,8 +181,8 @@ def _refine_end(image0: np.ndarray, image1: np.ndarray, start: np.ndarray, end: 
     """Nudge ``end`` (within a few pixels) to where keyframe 1 best matches keyframe 0's patch around ``start``."""
     height, width = image0.shape[:2]
     half, radius = _REFINE_PATCH, _REFINE_RADIUS
-    sx, sy = int(round(start[0])), int(round(start[1]))
-    ex, ey = int(round(end[0])), int(round(end[1]))
+    sx, sy = round(start[0]), round(start[1])
+    ex, ey = round(end[0]), round(end[1])
     if not (half <= sx < width - half and half <= sy < height - half):
         return end
     if not (half + radius <= ex < width - half - radius and half + radius <= ey < height - half - radius):
@@ -235,7 +240,7 @@ def _group_tracks(starts: np.ndarray, masks: Sequence[np.ndarray]) -> list[list[
     for i, mask in enumerate(masks):
         height, width = mask.shape
         for j, (x, y) in enumerate(starts):
-            xi, yi = int(round(min(max(x, 0), width - 1))), int(round(min(max(y, 0), height - 1)))
+            xi, yi = _pixel((x, y), width, height)
             if i != j and mask[yi, xi] > 0.5:
                 parent[root(j)] = root(i)
     groups: dict[int, list[int]] = {}
@@ -282,7 +287,7 @@ def _fill_from_surroundings(values: np.ndarray, hole: np.ndarray) -> np.ndarray:
     small_v = cv2.resize(values * known[..., None], None, fx=1 / scale, fy=1 / scale, interpolation=cv2.INTER_AREA)
     sigma = max(1.0, radius / scale)
     weight = cv2.GaussianBlur(small_w, (0, 0), sigma)
-    total = cv2.GaussianBlur(small_v, (0, 0), sigma).reshape(small_v.shape[:2] + (-1,))
+    total = cv2.GaussianBlur(small_v, (0, 0), sigma).reshape((*small_v.shape[:2], -1))
     filled = total / np.maximum(weight, 1e-6)[..., None]
     filled = cv2.resize(filled, (values.shape[1], values.shape[0]), interpolation=cv2.INTER_LINEAR)
     filled = filled.reshape(values.shape)
