@@ -18,24 +18,32 @@ from framer._version import __version__
 __all__ = [
     "Engine",
     "FramerError",
+    "Trajectory",
     "__version__",
     "create_engine",
     "interpolate",
     "list_engines",
     "list_models",
     "load_keyframes",
+    "load_trajectories",
+    "overlay_frames",
     "read_image",
+    "save_trajectories",
     "write_frames",
 ]
 
 _LAZY = {
     "Engine": "framer.engines",
     "FramerError": "framer.errors",
+    "Trajectory": "framer.trajectory",
     "create_engine": "framer.engines",
     "interpolate": "framer.api",
     "list_engines": "framer.engines",
     "list_models": "framer.registry",
     "load_keyframes": "framer.api",
+    "load_trajectories": "framer.trajectory",
+    "overlay_frames": "framer.trajectory",
+    "save_trajectories": "framer.trajectory",
     "read_image": "framer.io.images",
     "write_frames": "framer.io.writers",
 }
@@ -47,6 +55,7 @@ if TYPE_CHECKING:
     from framer.io.images import read_image
     from framer.io.writers import write_frames
     from framer.registry import list_models
+    from framer.trajectory import Trajectory, load_trajectories, overlay_frames, save_trajectories
 
 
 def __getattr__(name: str):

@@ -16,11 +16,21 @@ from framer.engines import Engine, create_engine
 from framer.errors import InputError, ResourceError, ShapeError
 from framer.io.images import ImageFormat, ImageSource, probe_image, read_image
 from framer.timing import apply_timing, uniform_times
+from framer.trajectory import (
+    Trajectory,
+    TrajectoryFile,
+    check_trajectories,
+    coerce_trajectories,
+    load_trajectories,
+    overlay_frames,
+    sample_trajectories,
+)
 
-__all__ = ["frames_to_tensor", "interpolate", "load_keyframes", "parse_size", "tensor_to_frame"]
+__all__ = ["frames_to_tensor", "interpolate", "load_keyframes", "parse_size", "sequence_times", "tensor_to_frame"]
 
 Size = tuple[int, int]
 ResizeSpec = bool | str | Size | None
+TrajectoryInput = Sequence | TrajectoryFile | str | os.PathLike
 
 
 def parse_size(text: str) -> Size:
@@ -71,11 +81,51 @@ def _resize(image: np.ndarray, size: Size) -> np.ndarray:
     return cv2.resize(image, size, interpolation=cv2.INTER_AREA if shrinking else cv2.INTER_CUBIC)
 
 
-def _plan_size(keyframes: Sequence[ImageSource], resize: ResizeSpec) -> Size:
-    """Check there are two or more keyframes and find the size they will be interpolated at (headers only)."""
+def _plan_sizes(keyframes: Sequence[ImageSource], resize: ResizeSpec) -> tuple[Size, Size]:
+    """Check there are two or more keyframes; the first keyframe's size and the size all are interpolated at.
+
+    Reads image headers only.
+    """
     if isinstance(keyframes, (str, os.PathLike, np.ndarray)) or len(keyframes) < 2:
         raise InputError("At least two keyframes are needed.")
-    return _target_size(keyframes, [probe_image(k) for k in keyframes], resize)
+    sizes = [probe_image(k) for k in keyframes]
+    return sizes[0], _target_size(keyframes, sizes, resize)
+
+
+def _prepare_trajectories(trajectories: TrajectoryInput, first_size: Size, size: Size) -> list[Trajectory]:
+    """Trajectories in the coordinates of the frames being made, checked against their size.
+
+    A trajectory file carries the frame size it was drawn on; other trajectories are taken to be in the first
+    keyframe's pixels. Either is rescaled when the keyframes are resized.
+    """
+    if isinstance(trajectories, TrajectoryFile):
+        result = trajectories.for_size(*size)
+    elif isinstance(trajectories, os.PathLike) or (isinstance(trajectories, str) and trajectories.endswith(".json")):
+        result = load_trajectories(trajectories).for_size(*size)
+    else:
+        result = coerce_trajectories(trajectories)
+        if first_size != size:
+            result = [trajectory.resized(first_size, size) for trajectory in result]
+    if not result:
+        raise InputError("`trajectories` is empty; give at least one trajectory or leave it out.")
+    return check_trajectories(result, *size)
+
+
+def sequence_times(num_keyframes: int, times: Sequence[float], include_keyframes: bool) -> list[float]:
+    """Where each output frame lies on the whole sequence, 0 (first keyframe) to 1 (last keyframe).
+
+    Drag trajectories are parametrised by this time, so with more than two keyframes a trajectory runs through all
+    gaps, gap ``g`` of ``G`` covering ``[g / G, (g + 1) / G]``.
+    """
+    gaps = num_keyframes - 1
+    result: list[float] = []
+    for gap in range(gaps):
+        if include_keyframes:
+            result.append(gap / gaps)
+        result.extend((gap + t) / gaps for t in times)
+    if include_keyframes:
+        result.append(1.0)
+    return result
 
 
 def _decode(keyframes: Sequence[ImageSource], size: Size) -> list[np.ndarray]:
@@ -84,7 +134,7 @@ def _decode(keyframes: Sequence[ImageSource], size: Size) -> list[np.ndarray]:
 
 def load_keyframes(keyframes: Sequence[ImageSource], resize: ResizeSpec = None) -> list[np.ndarray]:
     """Read two or more keyframes into arrays of one size (see :func:`framer.io.read_image`)."""
-    return _decode(keyframes, _plan_size(keyframes, resize))
+    return _decode(keyframes, _plan_sizes(keyframes, resize)[1])
 
 
 def frames_to_tensor(image: np.ndarray, fmt: ImageFormat) -> torch.Tensor:
@@ -116,6 +166,8 @@ def interpolate(
     engine: str | Engine = "flow",
     include_keyframes: bool = False,
     resize: ResizeSpec = None,
+    trajectories: TrajectoryInput | None = None,
+    overlay: bool = False,
     progress: bool = False,
     **engine_options,
 ) -> list[np.ndarray]:
@@ -131,6 +183,11 @@ def interpolate(
             the model once).
         include_keyframes: put the keyframes themselves in the sequence.
         resize: scale keyframes of different sizes: True for the first keyframe's size, or ``"WxH"``/``(W, H)``.
+        trajectories: drag mode: the content under each trajectory's start (in the first keyframe) follows the
+            trajectory and ends at its end (in the last keyframe). :class:`framer.Trajectory` objects,
+            ``"x0,y0:x1,y1:..."`` strings, point lists, or a trajectory ``.json`` file (see
+            ``docs/trajectory-format.md``). With more than two keyframes a trajectory spans the whole sequence.
+        overlay: draw the trajectories on the output frames (paths, sampled points, the point for each frame).
         progress: show a progress bar on stderr.
         **engine_options: passed to :func:`framer.create_engine` when ``engine`` is a name (``model``,
             ``weights``, ``device``, ``threads``).
@@ -144,7 +201,10 @@ def interpolate(
         raise InputError("Give either `num_frames` or `times`, not both.")
     clock_times = list(times) if times is not None else uniform_times(7 if num_frames is None else num_frames)
     content_times = apply_timing(clock_times, timing)
-    size = _plan_size(keyframes, resize)
+    first_size, size = _plan_sizes(keyframes, resize)
+    drags = None if trajectories is None else _prepare_trajectories(trajectories, first_size, size)
+    if overlay and drags is None:
+        raise InputError("`overlay` draws trajectories, but no trajectories were given.")
 
     # 2. The engine, and whether the job fits in memory.
     if isinstance(engine, str):
@@ -165,14 +225,20 @@ def interpolate(
         return tensor_to_frame(frames_to_tensor(image, fmt)[0], fmt)
 
     frames: list[np.ndarray] = []
-    total = (len(tensors) - 1) * len(content_times)
-    with tqdm(total=total, disable=not progress, unit="frame", desc="Interpolating", leave=False) as bar:
-        for index in range(len(tensors) - 1):
+    gaps = len(tensors) - 1
+    with tqdm(total=gaps * len(content_times), disable=not progress, unit="frame", desc="Interpolating") as bar:
+        for index in range(gaps):
             if include_keyframes:
                 frames.append(as_output(images[index]))
-            for frame in engine.iter_frames(tensors[index], tensors[index + 1], content_times):
+            tracks = None
+            if drags is not None:
+                gap_times = [(index + t) / gaps for t in [0.0, *content_times, 1.0]]
+                tracks = sample_trajectories(drags, gap_times)[0]
+            for frame in engine.iter_frames(tensors[index], tensors[index + 1], content_times, tracks=tracks):
                 frames.append(tensor_to_frame(frame[0], fmt))
                 bar.update(1)
     if include_keyframes:
         frames.append(as_output(images[-1]))
+    if overlay:
+        frames = overlay_frames(frames, drags, sequence_times(len(images), content_times, include_keyframes))
     return frames

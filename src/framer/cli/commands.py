@@ -18,16 +18,20 @@ def _parse_times(value: str | None) -> list[float] | None:
     try:
         return [float(part) for part in value.split(",") if part.strip()]
     except ValueError:
-        raise click.BadParameter(f"expected comma-separated numbers such as 0.25,0.5, got {value!r}.") from None
+        raise click.BadParameter(
+            f"expected comma-separated numbers such as 0.25,0.5, got {value!r}.", param_hint="'--times'"
+        ) from None
 
 
 def _parse_fps(value: str) -> Fraction:
     try:
         fps = Fraction(value)
     except (ValueError, ZeroDivisionError):
-        raise click.BadParameter(f"expected a number or a ratio such as 30000/1001, got {value!r}.") from None
+        raise click.BadParameter(
+            f"expected a number or a ratio such as 30000/1001, got {value!r}.", param_hint="'--fps'"
+        ) from None
     if fps <= 0:
-        raise click.BadParameter(f"must be positive, got {value!r}.")
+        raise click.BadParameter(f"must be positive, got {value!r}.", param_hint="'--fps'")
     return fps
 
 
@@ -84,11 +88,25 @@ def cli() -> None:
     metavar="[WxH]",
     help="Scale keyframes to the first one's size, or to WxH.",
 )
+@click.option(
+    "--trajectories",
+    "trajectory_file",
+    default=None,
+    metavar="FILE.json",
+    help="Drag mode: trajectories from a file (docs/trajectory-format.md).",
+)
+@click.option(
+    "--drag",
+    multiple=True,
+    metavar="X0,Y0:X1,Y1[:...]",
+    help="Drag mode: the content at X0,Y0 goes through the next points to the last one (repeatable).",
+)
+@click.option("--overlay", is_flag=True, help="Draw the trajectories on the output frames.")
 @click.option("--overwrite", is_flag=True, help="Replace an existing output.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar or messages.")
 @debug_option
 def tween(keyframes, output, num_frames, times, timing, fps, include_keyframes, engine, model, weights, device,
-          threads, resize, overwrite, quiet, debug) -> None:  # fmt: skip
+          threads, resize, trajectory_file, drag, overlay, overwrite, quiet, debug) -> None:  # fmt: skip
     """Make the frames between KEYFRAMEs (two or more images, one sequence through all of them).
 
     \b
@@ -96,6 +114,7 @@ def tween(keyframes, output, num_frames, times, timing, fps, include_keyframes, 
       framer tween a.png b.png -n 7 -o out/
       framer tween a.png b.png c.png -n 11 --timing ease-in-out -o walk.mp4
       framer tween a.png b.png --times 0.1,0.5,0.9 -o frames/
+      framer tween a.png b.png --drag "120,200:180,120:260,200" --overlay -o drag.mp4
     """
     import logging
 
@@ -108,6 +127,15 @@ def tween(keyframes, output, num_frames, times, timing, fps, include_keyframes, 
         raise click.UsageError("At least two keyframes are needed.")
     if num_frames is not None and times is not None:
         raise click.UsageError("Give either --num-frames or --times, not both.")
+    if trajectory_file is not None and drag:
+        raise click.UsageError("Give either --trajectories or --drag, not both.")
+    if overlay and trajectory_file is None and not drag:
+        raise click.UsageError("--overlay draws trajectories: give --trajectories or --drag too.")
+    trajectories = trajectory_file if trajectory_file is not None else (list(drag) or None)
+    if isinstance(trajectories, str):
+        from pathlib import Path
+
+        trajectories = Path(trajectories)
     frame_rate = _parse_fps(fps)
     path = check_output(output, overwrite=overwrite, inputs=keyframes)
     if include_keyframes is None:
@@ -121,12 +149,14 @@ def tween(keyframes, output, num_frames, times, timing, fps, include_keyframes, 
         engine=engine,
         include_keyframes=include_keyframes,
         resize=resize,
+        trajectories=trajectories,
+        overlay=overlay,
         progress=not quiet and sys.stderr.isatty(),
         **{key: value for key, value in options.items() if value is not None},
     )
     write_frames(frames, path, fps=frame_rate, overwrite=overwrite)
     if not quiet:
-        click.echo(f"Wrote {len(frames)} frames to {path}", err=True)
+        click.echo(f"Wrote {len(frames)} frame{'' if len(frames) == 1 else 's'} to {path}", err=True)
 
 
 @cli.command()

@@ -32,7 +32,7 @@ __all__ = ["DragObject", "DragPlan", "fit_transform", "plan_drag", "steer_frame"
 
 _PHOTO_TOLERANCE = 0.06  # mean abs colour error (box-filtered) under which a motion explains a pixel
 _BOX = 5  # box filter size for photometric errors
-_REFINE_RADIUS = 4  # px searched around a trajectory's end point for the best match in keyframe 1
+_REFINE_RADIUS = 8  # px searched around a trajectory's end point for the best match in keyframe 1
 _REFINE_PATCH = 8  # half-size of the patch matched around a start point
 _COLOUR_STEP = 4  # largest colour step (0-255) between neighbours inside one colour region
 
@@ -99,8 +99,10 @@ def _pixel(point: Sequence[float], width: int, height: int) -> tuple[int, int]:
 
 
 def _photo_error(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """Box-filtered mean absolute difference of the first three channels: ``(H, W)``."""
-    diff = np.abs(a[..., :3] - b[..., :3]).mean(-1)
+    """Box-filtered mean absolute difference of the first three channels, after a slight blur that makes it
+    tolerant to sub-pixel misalignment: ``(H, W)``."""
+    blur = lambda x: cv2.GaussianBlur(np.ascontiguousarray(x[..., :3]), (0, 0), 1.0)  # noqa: E731
+    diff = np.abs(blur(a) - blur(b)).mean(-1)
     return cv2.blur(diff, (_BOX, _BOX))
 
 
@@ -177,12 +179,29 @@ def _support_mask(
     return mask.astype(np.float32), visible1
 
 
+def _subpixel_peak(scores: np.ndarray, x: int, y: int) -> tuple[float, float]:
+    """Parabolic refinement of a minimum at ``(x, y)`` of a score map."""
+
+    def offset(left: float, centre: float, right: float) -> float:
+        curvature = left - 2 * centre + right
+        return 0.0 if curvature <= 1e-12 else float(np.clip(0.5 * (left - right) / curvature, -0.5, 0.5))
+
+    dx = offset(scores[y, x - 1], scores[y, x], scores[y, x + 1]) if 0 < x < scores.shape[1] - 1 else 0.0
+    dy = offset(scores[y - 1, x], scores[y, x], scores[y + 1, x]) if 0 < y < scores.shape[0] - 1 else 0.0
+    return x + dx, y + dy
+
+
 def _refine_end(image0: np.ndarray, image1: np.ndarray, start: np.ndarray, end: np.ndarray) -> np.ndarray:
-    """Nudge ``end`` (within a few pixels) to where keyframe 1 best matches keyframe 0's patch around ``start``."""
+    """Move ``end`` (by up to a few pixels) to where keyframe 1 best matches keyframe 0's patch around ``start``.
+
+    Users click approximately; the object's colours are only sampled right from keyframe 1 with the exact end point.
+    The end is kept when the patch is flat or the match is not clearly better than at the given end.
+    """
     height, width = image0.shape[:2]
     half, radius = _REFINE_PATCH, _REFINE_RADIUS
     sx, sy = round(start[0]), round(start[1])
-    ex, ey = round(end[0]), round(end[1])
+    # Integer window centre such that the patch centre lands on end when placed at the window centre.
+    ex, ey = round(end[0] - (start[0] - sx)), round(end[1] - (start[1] - sy))
     if not (half <= sx < width - half and half <= sy < height - half):
         return end
     if not (half + radius <= ex < width - half - radius and half + radius <= ey < height - half - radius):
@@ -194,12 +213,13 @@ def _refine_end(image0: np.ndarray, image1: np.ndarray, start: np.ndarray, end: 
         return end
     window = grey1[ey - half - radius : ey + half + radius + 1, ex - half - radius : ex + half + radius + 1]
     scores = cv2.matchTemplate(window, patch, cv2.TM_SQDIFF)
-    _, _, best, _ = cv2.minMaxLoc(scores)
-    offset = np.array([best[0] - radius, best[1] - radius], np.float64)
-    centre_score = scores[radius, radius]
-    if scores[best[1], best[0]] < 0.7 * centre_score:
-        return np.asarray(end, np.float64) + offset + (np.asarray(end) - np.array([ex, ey]))
-    return end
+    _, _, (bx, by), _ = cv2.minMaxLoc(scores)
+    requested = np.asarray(end, np.float64) - np.array([ex - radius, ey - radius]) - (start - np.array([sx, sy]))
+    at_request = cv2.getRectSubPix(scores, (1, 1), (float(requested[0]), float(requested[1])))[0, 0]
+    if scores[by, bx] >= 0.5 * at_request:
+        return end
+    px, py = _subpixel_peak(scores, bx, by)
+    return np.array([ex - radius + px, ey - radius + py]) + (start - np.array([sx, sy]))
 
 
 # ----------------------------------------------------------------------------------------------------------------
@@ -227,26 +247,29 @@ class DragPlan:
     occupied1: np.ndarray  # (H, W) union in keyframe 1
 
 
-def _group_tracks(starts: np.ndarray, masks: Sequence[np.ndarray]) -> list[list[int]]:
-    """Trajectories whose start lies on another's support belong to the same object (union-find)."""
-    parent = list(range(len(starts)))
+class _UnionFind:
+    def __init__(self, size: int) -> None:
+        self.parent = list(range(size))
 
-    def root(i: int) -> int:
-        while parent[i] != i:
-            parent[i] = parent[parent[i]]
-            i = parent[i]
+    def root(self, i: int) -> int:
+        while self.parent[i] != i:
+            self.parent[i] = self.parent[self.parent[i]]
+            i = self.parent[i]
         return i
 
-    for i, mask in enumerate(masks):
-        height, width = mask.shape
-        for j, (x, y) in enumerate(starts):
-            xi, yi = _pixel((x, y), width, height)
-            if i != j and mask[yi, xi] > 0.5:
-                parent[root(j)] = root(i)
-    groups: dict[int, list[int]] = {}
-    for i in range(len(starts)):
-        groups.setdefault(root(i), []).append(i)
-    return list(groups.values())
+    def union(self, i: int, j: int) -> None:
+        self.parent[self.root(j)] = self.root(i)
+
+    def groups(self) -> list[list[int]]:
+        result: dict[int, list[int]] = {}
+        for i in range(len(self.parent)):
+            result.setdefault(self.root(i), []).append(i)
+        return list(result.values())
+
+
+def _covers(mask: np.ndarray, point: np.ndarray) -> bool:
+    x, y = _pixel(point, mask.shape[1], mask.shape[0])
+    return bool(mask[y, x] > 0.5)
 
 
 def plan_drag(image0: np.ndarray, image1: np.ndarray, forward_flow: np.ndarray, tracks: np.ndarray) -> DragPlan:
@@ -260,14 +283,35 @@ def plan_drag(image0: np.ndarray, image1: np.ndarray, forward_flow: np.ndarray, 
     """
     starts, ends = tracks[:, 0].astype(np.float64), tracks[:, -1].astype(np.float64)
     refined = np.stack([_refine_end(image0, image1, s, e) for s, e in zip(starts, ends, strict=True)])
-    single = [
-        _support_mask(image0, image1, forward_flow, fit_transform(s[None], e[None]), s[None])[0]
-        for s, e in zip(starts, refined, strict=True)
-    ]
+
+    def support(indices: list[int]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Motion, support and keyframe-1 visibility of the trajectories ``indices`` taken as one object; the end
+        points as given or as refined, whichever explains the larger region."""
+        options = []
+        for end_points in (ends, refined):
+            motion = fit_transform(starts[indices], end_points[indices])
+            options.append((motion, *_support_mask(image0, image1, forward_flow, motion, starts[indices])))
+            if np.allclose(ends[indices], refined[indices]):
+                break
+        return max(options, key=lambda option: float(option[1].sum()))
+
+    # Trajectories on one object: a start that lies on another trajectory's support (same translation), or two
+    # trajectories whose joint motion (rotation, scaling) explains a region holding both starts.
+    single = [support([i])[1] for i in range(len(starts))]
+    sets = _UnionFind(len(starts))
+    for i, mask in enumerate(single):
+        for j in range(len(starts)):
+            if i != j and _covers(mask, starts[j]):
+                sets.union(i, j)
+    for i in range(len(starts)):
+        for j in range(i + 1, len(starts)):
+            if sets.root(i) != sets.root(j):
+                joint = support([i, j])[1]
+                if _covers(joint, starts[i]) and _covers(joint, starts[j]):
+                    sets.union(i, j)
     objects = []
-    for group in _group_tracks(starts, single):
-        motion = fit_transform(starts[group], refined[group])
-        mask0, visible1 = _support_mask(image0, image1, forward_flow, motion, starts[group])
+    for group in sets.groups():
+        motion, mask0, visible1 = support(group)
         mask1 = _sample_affine(mask0 * visible1, _invert(motion), border=cv2.BORDER_CONSTANT)
         objects.append(DragObject(group, mask0, visible1, motion, mask1))
     # Slightly widened so that the objects' anti-aliased edges count as covered too.

@@ -1,0 +1,73 @@
+"""Drag-mode trajectories: the model, the versioned JSON file format, the ``--drag`` shorthand, overlay drawing.
+
+>>> from framer.trajectory import parse_drag, sample_trajectories
+>>> drag = parse_drag("10,10:50,30:90,10")
+>>> tracks, visible = sample_trajectories([drag], [0.0, 0.5, 1.0])
+>>> tracks.shape, visible.shape
+((1, 3, 2), (1, 3))
+
+The drawing helpers (``draw_trajectories``, ``overlay_frames``) import OpenCV and are loaded on first use.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING
+
+from framer.trajectory.io import (
+    FORMAT_NAME,
+    FORMAT_VERSION,
+    TrajectoryFile,
+    TrajectoryFileError,
+    check_trajectories,
+    coerce_trajectories,
+    dumps_trajectories,
+    load_trajectories,
+    parse_drag,
+    save_trajectories,
+    trajectories_from_dict,
+    trajectories_to_dict,
+)
+from framer.trajectory.model import INTERPOLATIONS, Trajectory, TrajectoryError, sample_trajectories
+
+__all__ = [
+    "FORMAT_NAME",
+    "FORMAT_VERSION",
+    "INTERPOLATIONS",
+    "PALETTE",
+    "Trajectory",
+    "TrajectoryError",
+    "TrajectoryFile",
+    "TrajectoryFileError",
+    "check_trajectories",
+    "coerce_trajectories",
+    "draw_trajectories",
+    "dumps_trajectories",
+    "load_trajectories",
+    "overlay_frames",
+    "parse_drag",
+    "sample_trajectories",
+    "save_trajectories",
+    "trajectories_from_dict",
+    "trajectories_to_dict",
+    "trajectory_color",
+]
+
+_LAZY = {
+    name: "framer.trajectory.render" for name in ("PALETTE", "draw_trajectories", "overlay_frames", "trajectory_color")
+}
+
+if TYPE_CHECKING:
+    from framer.trajectory.render import PALETTE, draw_trajectories, overlay_frames, trajectory_color
+
+
+def __getattr__(name: str):
+    if name in _LAZY:
+        value = getattr(importlib.import_module(_LAZY[name]), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'framer.trajectory' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

@@ -1,0 +1,204 @@
+"""Trajectory files (versioned JSON), their validation, the --drag shorthand and API input coercion."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from framer.errors import InputError
+from framer.trajectory import (
+    FORMAT_VERSION,
+    Trajectory,
+    TrajectoryError,
+    TrajectoryFileError,
+    check_trajectories,
+    coerce_trajectories,
+    dumps_trajectories,
+    load_trajectories,
+    parse_drag,
+    save_trajectories,
+    trajectories_from_dict,
+    trajectories_to_dict,
+)
+
+DOC = Path(__file__).resolve().parents[1] / "docs" / "trajectory-format.md"
+
+
+def _file(*items: dict, width: int = 100, height: int = 50, **top) -> dict:
+    return {
+        "format": "framer-trajectories",
+        "version": 1,
+        "width": width,
+        "height": height,
+        "trajectories": list(items),
+    } | top
+
+
+def _trajectories() -> list[Trajectory]:
+    return [
+        Trajectory([(1.5, 2.25), (50.0, 40.0), (99.0, 0.0)], [0.0, 0.3125, 1.0], name="ball"),
+        Trajectory([(10.0, 10.0), (20.0, 49.0)], interpolation="monotone"),
+        Trajectory([(0.1, 0.2), (1 / 3, 2 / 3), (3.0, 4.0)]),
+    ]
+
+
+def test_file_round_trip_is_exact(tmp_path):
+    path = tmp_path / "drags.json"
+    save_trajectories(path, _trajectories(), 100, 50)
+    loaded = load_trajectories(path)
+    assert (loaded.width, loaded.height) == (100, 50)
+    assert loaded.trajectories == _trajectories()  # floats such as 1/3 survive exactly
+    assert json.loads(path.read_text())["version"] == FORMAT_VERSION
+    assert not list(tmp_path.glob(".*.tmp"))
+
+
+def test_dict_round_trip_and_compact_text():
+    data = trajectories_to_dict(_trajectories(), 100, 50)
+    assert data["trajectories"][0] == {
+        "name": "ball",
+        "points": [[1.5, 2.25], [50, 40], [99, 0]],
+        "times": [0, 0.3125, 1],
+    }
+    assert "times" not in data["trajectories"][1] and data["trajectories"][1]["interpolation"] == "monotone"
+    assert trajectories_from_dict(data).trajectories == _trajectories()
+    assert "[1.5, 2.25]," in dumps_trajectories(_trajectories(), 100, 50)  # one pair per line
+
+
+def test_the_documented_example_is_valid():
+    example = re.search(r"```json\n(.*?)```", DOC.read_text(encoding="utf-8"), re.S).group(1)
+    parsed = trajectories_from_dict(json.loads(example))
+    assert (parsed.width, parsed.height) == (512, 320) and len(parsed.trajectories) == 2
+    assert parsed.trajectories[0].name == "ball" and parsed.trajectories[1].interpolation == "monotone"
+
+
+def test_for_size_rescales_only_when_the_size_differs():
+    loaded = trajectories_from_dict(_file({"points": [[0, 0], [99, 49]]}))
+    assert loaded.for_size(100, 50) == loaded.trajectories
+    np.testing.assert_allclose(loaded.for_size(200, 100)[0].points, [[0.5, 0.5], [198.5, 98.5]])
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        (
+            _file({"name": "ball", "points": [[1, 2], [150, 20]]}),
+            "Trajectory 0 ('ball'), point 1: (150, 20) lies outside the 100x50 frame",
+        ),
+        (
+            _file({"points": [[1, 2], [5, 6]]}, {"points": [[1, 2], [5, -0.5]]}),
+            "Trajectory 1, point 1: (5, -0.5) lies outside",
+        ),
+        (_file({"points": [[1, 2]]}), "Trajectory 0 has 1 point, but a trajectory needs at least 2"),
+        (
+            _file({"points": [[0, 0], [5, 5], [9, 9]], "times": [0, 0.5, 0.5]}),
+            "Trajectory 0, point 2: time 0.5 is not greater",
+        ),
+        (_file({"points": [[0, 0], [5, 5], [9, 9]], "times": [0, 0.7, 0.4]}), "times must increase strictly"),
+        (_file({"points": [[0, 0], [5, 5]], "times": [0.2, 1]}), "point 0: the start must be at time 0"),
+        (_file({"points": [[0, 0], [5, 5]], "times": [0, 1, 1]}), "has 2 points but 3 times"),
+        (_file({"points": [[0, 0], [float("nan"), 5]]}), "Trajectory 0, point 1: x = nan is not a finite number"),
+        (_file({"points": [[0, 0], [5, "5"]]}), "Trajectory 0, point 1: y = '5' is not a number"),
+        (_file({"points": [[0, 0], [5, None]]}), "Trajectory 0, point 1: y = None is not a number"),
+        (_file({"points": [[0, 0], [5, 5]], "times": [0, "1"]}), "point 1: time '1' is not a number"),
+        (_file({"points": [[0, 0], [5, 5, 5]]}), "point 1: [5, 5, 5] is not an [x, y] pair"),
+        (_file({"points": "0,0:5,5"}), "points must be a list of [x, y] pairs"),
+        (_file({"times": [0, 1]}), "Trajectory 0 has no 'points'"),
+        (_file({"points": [[0, 0], [5, 5]], "time": [0, 1]}), "unknown key 'time'. Did you mean 'times'?"),
+        (_file({"points": [[0, 0], [5, 5]], "interpolation": "linear"}), "'interpolation' must be one of"),
+        (_file({"points": [[0, 0], [0, 0], [5, 5]]}), "Trajectory 0, point 1: it repeats point 0"),
+        (_file(version=2), "format version 2 was written by a newer framer"),
+        (_file(version="1"), "'version' must be the integer 1"),
+        (_file(format="other"), "'format' must be 'framer-trajectories'"),
+        (_file(width=0), "'width' must be a positive integer"),
+        (_file(colour="red"), "Trajectory file has an unknown key 'colour'"),
+        ({"version": 1, "width": 10, "height": 10}, "'trajectories' must be a list"),
+        ([1, 2], "the top level must be a JSON object"),
+    ],
+)
+def test_every_broken_rule_is_one_clear_error(data, message):
+    with pytest.raises(TrajectoryError, match=re.escape(message)):
+        trajectories_from_dict(data)
+
+
+def test_files_with_nan_and_bad_json_and_missing_files(tmp_path):
+    nan_file = tmp_path / "nan.json"
+    nan_file.write_text('{"version": 1, "width": 9, "height": 9, "trajectories": [{"points": [[1, NaN], [2, 2]]}]}')
+    with pytest.raises(TrajectoryError, match=r"nan.json: Trajectory 0, point 0: y = nan is not a finite number"):
+        load_trajectories(nan_file)
+    broken = tmp_path / "broken.json"
+    broken.write_text('{"version": 1,')
+    with pytest.raises(TrajectoryError, match="is not valid JSON"):
+        load_trajectories(broken)
+    with pytest.raises(TrajectoryFileError, match="Cannot read the trajectory file") as caught:
+        load_trajectories(tmp_path / "missing.json")
+    assert isinstance(caught.value, OSError)
+
+
+def test_writing_checks_the_rules_too(tmp_path):
+    with pytest.raises(
+        TrajectoryError, match=re.escape("Trajectory 0 ('ball'), point 1: (50, 40) lies outside the 50x50 frame")
+    ):
+        save_trajectories(tmp_path / "x.json", _trajectories(), 50, 50)
+    assert not (tmp_path / "x.json").exists()
+
+
+def test_check_trajectories_against_the_keyframes():
+    assert check_trajectories(_trajectories(), 100, 50) == _trajectories()
+    with pytest.raises(InputError, match=re.escape("Trajectory 2, point 2: (3, 4) lies outside the 3x3 frame")):
+        check_trajectories([Trajectory([(0, 0), (1, 1)])] * 2 + [_trajectories()[2]], 3, 3)
+    with pytest.raises(TrajectoryError, match="must be a list of trajectories"):
+        check_trajectories(_trajectories()[0], 100, 50)
+
+
+@pytest.mark.parametrize(
+    ("text", "points", "times"),
+    [
+        ("10,20:30,40", [[10, 20], [30, 40]], None),
+        (" 1.5 , 2 : 3e1,4 : 5,6 ", [[1.5, 2], [30, 4], [5, 6]], None),
+        ("10,20@0:30,40@0.25:50,60@1", [[10, 20], [30, 40], [50, 60]], [0, 0.25, 1]),
+    ],
+)
+def test_parse_drag(text, points, times):
+    trajectory = parse_drag(text)
+    np.testing.assert_allclose(trajectory.points, points)
+    assert (trajectory.times is None) if times is None else np.allclose(trajectory.times, times)
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("10,20", "Trajectory 4 has 1 point"),
+        ("10,20:x,5", "Trajectory 4, point 1: 'x,5' in --drag '10,20:x,5' is not 'x,y' or 'x,y@t' with numbers"),
+        ("10,20:30", "point 1: '30'"),
+        ("10,20:30,40:", "point 2: ''"),
+        (
+            "10,20@0:30,40",
+            "Trajectory 4, point 1: in --drag '10,20@0:30,40' give a time '@t' to every point or to none",
+        ),
+        ("10,20@0:30,40@0:50,60@1", "point 1: time 0.0 is not greater"),
+        ("10,20@0:30,40@0.5", "point 1: the end must be at time 1"),
+        ("nan,1:2,3", "point 0: 'nan,1'"),
+        ("", "--drag needs points"),
+    ],
+)
+def test_parse_drag_errors(text, message):
+    with pytest.raises(TrajectoryError, match=re.escape(message)):
+        parse_drag(text, index=4)
+
+
+def test_coerce_trajectories_takes_every_documented_form(tmp_path):
+    path = tmp_path / "d.json"
+    save_trajectories(path, _trajectories(), 100, 50)
+    given = [_trajectories()[0], "1,2:3,4", [(5, 6), (7, 8)], {"points": [[9, 9], [10, 10]], "name": "obj"}]
+    result = coerce_trajectories(given)
+    assert result[0] == _trajectories()[0] and result[1] == Trajectory([(1, 2), (3, 4)])
+    assert result[2] == Trajectory([(5, 6), (7, 8)]) and result[3].name == "obj"
+    assert coerce_trajectories(str(path)) == _trajectories() == coerce_trajectories(path)
+    with pytest.raises(TrajectoryError, match="Trajectory 1, point 1"):
+        coerce_trajectories(["1,2:3,4", [(0, 0), (float("nan"), 0)]])
+    with pytest.raises(TrajectoryError, match="`trajectories` must be a list"):
+        coerce_trajectories("1,2:3,4")
