@@ -130,12 +130,18 @@ def test_cli_drag_and_trajectory_file_give_the_same_frames(tmp_path):
         (["--drag", "10,10:nan,5"], "with numbers"),
         (["--drag", "10,10:900,5"], "outside"),
         (["--trajectories", "missing.json"], "missing.json"),
+        (["--trajectories", "BAD_TIMES"], "increas"),
         (["--overlay"], "--overlay"),
     ],
 )
 def test_cli_rejects_bad_trajectories_with_one_line(tmp_path, extra, message):
     case = make_case("arc-s80", 256, num_frames=1)
     keyframes = _write_keyframes(case, tmp_path)
+    if "BAD_TIMES" in extra:
+        bad = {"format": "framer-trajectories", "version": 1, "width": 256, "height": 256,
+               "trajectories": [{"points": [[10, 10], [50, 50], [90, 10]], "times": [0.0, 0.7, 0.4]}]}  # fmt: skip
+        (tmp_path / "bad.json").write_text(json.dumps(bad))
+        extra = [str(tmp_path / "bad.json") if item == "BAD_TIMES" else item for item in extra]
     result = _framer("tween", *keyframes, "--times", "0.5", "-o", str(tmp_path / "out"), *extra)
     assert result.returncode in (1, 2)
     assert message in result.stderr
