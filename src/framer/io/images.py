@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import io
 import os
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
 import cv2
 import numpy as np
-from PIL import Image, ImageOps, UnidentifiedImageError
+from PIL import ExifTags, Image, ImageOps, UnidentifiedImageError
 
 from framer.errors import ImageReadError, InputError, ResourceError
 
@@ -64,10 +65,16 @@ def _read_bytes(path: Path) -> bytes:
 
 
 def _open_pil(data: bytes, name: str) -> Image.Image:
+    """Open an image (header only). Pillow's size warning is silenced: the API checks memory itself."""
     try:
-        return Image.open(io.BytesIO(data))
-    except Image.DecompressionBombError as ex:
-        raise ResourceError(f"Image {name} is too large to interpolate ({ex}); downscale it first.") from None
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            return Image.open(io.BytesIO(data))
+    except Image.DecompressionBombError:
+        limit = 2 * (Image.MAX_IMAGE_PIXELS or 0)
+        raise ResourceError(
+            f"Image {name} is too large to decode safely (more than {limit:,} pixels); downscale it first."
+        ) from None
     except UnidentifiedImageError:
         raise ImageReadError(
             f"Image {name} is not an image file framer can read (PNG, JPEG, WebP, TIFF, BMP)."
@@ -81,11 +88,21 @@ def probe_image(source: ImageSource) -> tuple[int, int]:
     if isinstance(source, np.ndarray):
         return int(source.shape[1]), int(source.shape[0])
     if isinstance(source, Image.Image):
-        return source.size
+        return _oriented_size(source)
     path = Path(source)
     data = _read_bytes(path)
     with _open_pil(data, str(path)) as im:
-        return im.size
+        return _oriented_size(im)
+
+
+def _oriented_size(im: Image.Image) -> tuple[int, int]:
+    """Width and height after the EXIF orientation that :func:`read_image` applies (quarter turns swap them).
+
+    The base ``getexif`` reads only what the header gave; PNG's own override would decode the whole image.
+    """
+    width, height = im.size
+    orientation = Image.Image.getexif(im).get(ExifTags.Base.Orientation, 1)
+    return (height, width) if orientation in (5, 6, 7, 8) else (width, height)
 
 
 def _png_bit_depth(data: bytes) -> int | None:

@@ -153,7 +153,10 @@ def write_frames(
     """
     if len(frames) == 0:
         raise InputError("There are no frames to write.")
-    fps = Fraction(fps).limit_denominator(1_000_000)
+    try:
+        fps = Fraction(fps).limit_denominator(1_000_000)
+    except (TypeError, ValueError, OverflowError, ZeroDivisionError):
+        raise InputError(f"`fps` must be a positive finite number but is {fps!r}.") from None
     if fps <= 0:
         raise InputError(f"`fps` must be positive but is {float(fps)}.")
     path = check_output(output, overwrite=overwrite)

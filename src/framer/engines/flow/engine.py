@@ -99,7 +99,7 @@ class FlowEngine(Engine):
         frame = frame.to(self.device, torch.float32)
         if self.channel_order == "bgr":
             frame = torch.cat((frame[:, :3].flip(1), frame[:, 3:]), 1)
-        return pad_to_multiple(frame, self.net.config.pad_multiple)
+        return pad_to_multiple(frame, self.net.config.pad_multiple, zero_channels=3)
 
     def _from_network(self, frame: torch.Tensor, height: int, width: int) -> torch.Tensor:
         frame = unpad(frame, height, width)
