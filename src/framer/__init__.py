@@ -22,10 +22,12 @@ __all__ = [
     "__version__",
     "create_engine",
     "interpolate",
+    "interpolate_video",
     "list_engines",
     "list_models",
     "load_keyframes",
     "load_trajectories",
+    "open_video",
     "overlay_frames",
     "read_image",
     "save_trajectories",
@@ -38,6 +40,8 @@ _LAZY = {
     "Trajectory": "framer.trajectory",
     "create_engine": "framer.engines",
     "interpolate": "framer.api",
+    "interpolate_video": "framer.video",
+    "open_video": "framer.video",
     "list_engines": "framer.engines",
     "list_models": "framer.registry",
     "load_keyframes": "framer.api",
@@ -56,6 +60,7 @@ if TYPE_CHECKING:
     from framer.io.writers import write_frames
     from framer.registry import list_models
     from framer.trajectory import Trajectory, load_trajectories, overlay_frames, save_trajectories
+    from framer.video import interpolate_video, open_video
 
 
 def __getattr__(name: str):

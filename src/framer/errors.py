@@ -15,6 +15,8 @@ __all__ = [
     "ResourceError",
     "ShapeError",
     "UnknownNameError",
+    "VideoOpenError",
+    "VideoWriteError",
     "WeightsError",
 ]
 
@@ -53,3 +55,11 @@ class ResourceError(FramerError, MemoryError):
 
 class MissingExtraError(FramerError, ImportError):
     """An optional dependency is not installed."""
+
+
+class VideoOpenError(FramerError, OSError):
+    """A video is missing, unreadable, corrupt, has no video stream or no frames."""
+
+
+class VideoWriteError(FramerError, OSError):
+    """A video could not be encoded or written."""

@@ -11,6 +11,7 @@ import sys
 
 import click
 
+from framer.cli import video  # noqa: F401
 from framer.cli.commands import cli
 
 __all__ = ["main"]

@@ -1,0 +1,176 @@
+"""The ``framer video`` command: parse options, call :func:`framer.video.interpolate_video`, report."""
+
+from __future__ import annotations
+
+import sys
+from fractions import Fraction
+
+import click
+
+from framer.cli.commands import cli, debug_option
+
+__all__ = ["video"]
+
+
+def _parse_tile(value: str) -> int | str:
+    if value == "auto":
+        return value
+    try:
+        tile = int(value)
+    except ValueError:
+        raise click.BadParameter(f"expected auto, 0 or a tile side in pixels, got {value!r}.") from None
+    if tile < 0:
+        raise click.BadParameter(f"expected auto, 0 or a positive tile side, got {value!r}.")
+    return tile
+
+
+def _parse_rational(value: str, option: str, minimum: int = 0) -> Fraction:
+    """A positive number or ratio (``60``, ``59.94``, ``60000/1001``) above ``minimum``."""
+    try:
+        number = Fraction(value)
+    except (ValueError, ZeroDivisionError):
+        raise click.BadParameter(
+            f"expected a number or a ratio such as 60000/1001, got {value!r}.", param_hint=f"'{option}'"
+        ) from None
+    if number <= minimum:
+        rule = "positive" if minimum == 0 else f"above {minimum}"
+        raise click.BadParameter(f"must be {rule}, got {value!r}.", param_hint=f"'{option}'")
+    return number
+
+
+@cli.command()
+@click.argument("source", metavar="IN")
+@click.option(
+    "-o",
+    "--output",
+    required=True,
+    metavar="PATH",
+    help="A .mp4/.mkv/.mov video, or a folder (no suffix) for PNG frames.",
+)
+@click.option(
+    "--multi",
+    type=int,
+    default=None,
+    metavar="N",
+    help="N times the source frame rate (N - 1 in-betweens per pair of frames).",
+)
+@click.option("--fps", default=None, metavar="FPS", help="Target frame rate, above the source's (60, 60000/1001).")
+@click.option("--slowmo", default=None, metavar="FACTOR", help="Slow motion: FACTOR times slower, same frame rate.")
+@click.option("--input-fps", default=None, metavar="FPS", help="Frame rate of a folder of frames as IN [default: 24].")
+@click.option("--codec", default="libx264", show_default=True, metavar="NAME", help="FFmpeg video encoder.")
+@click.option(
+    "--crf",
+    type=click.IntRange(0, 63),
+    default=None,
+    metavar="N",
+    help="Quality of the encoder, lower is better [default: 18 for libx264].",
+)
+@click.option("--pix-fmt", default="yuv420p", show_default=True, metavar="FMT", help="Pixel format of the video.")
+@click.option(
+    "--scene-threshold",
+    type=click.FloatRange(0, 1),
+    default=0.3,
+    show_default=True,
+    metavar="S",
+    help="Scene cut when the thumbnails' SSIM falls below S (and colours change); 0: off.",
+)
+@click.option(
+    "--dedupe/--no-dedupe",
+    default=False,
+    show_default=True,
+    help="Drop repeated frames so motion through holds is even.",
+)
+@click.option(
+    "--tile",
+    default="auto",
+    show_default=True,
+    metavar="auto|0|N",
+    help="Interpolate in N-pixel tiles; auto: only when a frame does not fit memory; 0: never.",
+)
+@click.option(
+    "--overlap",
+    type=click.IntRange(min=0),
+    default=128,
+    show_default=True,
+    metavar="N",
+    help="Overlap of neighbouring tiles in pixels.",
+)
+@click.option(
+    "--resume/--restart",
+    default=True,
+    show_default=True,
+    help="Resume an interrupted run of the same command, or discard it and start over.",
+)
+@click.option("--segment-seconds", default="2", hidden=True, help="Length of the resumable parts, in seconds.")
+@click.option("--engine", default="flow", show_default=True, metavar="NAME", help="Interpolation engine.")
+@click.option("--model", default=None, metavar="NAME", help="Model of the engine (see `framer models`).")
+@click.option("--weights", default=None, metavar="PATH", help="Local weight file (no download needed).")
+@click.option("--device", default="cpu", show_default=True, metavar="cpu|cuda|mps|auto", help="Where to compute.")
+@click.option("--threads", type=click.IntRange(min=1), default=None, metavar="N", help="CPU threads for PyTorch.")
+@click.option("--overwrite", is_flag=True, help="Replace an existing output.")
+@click.option("-q", "--quiet", is_flag=True, help="No progress bar or messages.")
+@debug_option
+def video(source, output, multi, fps, slowmo, input_fps, codec, crf, pix_fmt, scene_threshold, dedupe, tile,
+          overlap, resume, segment_seconds, engine, model, weights, device, threads, overwrite, quiet,
+          debug) -> None:  # fmt: skip
+    """Raise the frame rate of video IN (or slow it down) with in-betweens at the exact target timestamps.
+
+    IN is a video file, or a folder of frames. Give exactly one of --multi, --fps or --slowmo. Audio is kept
+    (copied when the container allows) except with --slowmo; scene cuts are never blended across. Stopped runs
+    resume when the same command is run again.
+
+    \b
+    Examples:
+      framer video in.mp4 --multi 2 -o out.mp4
+      framer video in.mp4 --fps 60000/1001 -o out.mp4
+      framer video in.mp4 --slowmo 4 -o slow.mp4
+      framer video frames/ --input-fps 12 --fps 24 -o out/
+    """
+    import logging
+
+    from framer.video import interpolate_video
+
+    if quiet:
+        logging.getLogger("framer").setLevel(logging.WARNING)
+    given = [name for name, value in (("--multi", multi), ("--fps", fps), ("--slowmo", slowmo)) if value is not None]
+    if len(given) != 1:
+        raise click.UsageError(f"Give exactly one of --multi, --fps or --slowmo (got {', '.join(given) or 'none'}).")
+    if multi is not None and multi < 2:
+        raise click.BadParameter(f"must be an integer >= 2, got {multi}.", param_hint="'--multi'")
+    options = {"model": model, "weights": weights, "device": device, "threads": threads}
+    result = interpolate_video(
+        source,
+        output,
+        multi=multi,
+        fps=_parse_rational(fps, "--fps") if fps is not None else None,
+        slowmo=_parse_rational(slowmo, "--slowmo", minimum=1) if slowmo is not None else None,
+        engine=engine,
+        input_fps=_parse_rational(input_fps, "--input-fps") if input_fps is not None else None,
+        codec=codec,
+        crf=crf,
+        pix_fmt=pix_fmt,
+        scene_threshold=scene_threshold,
+        dedupe=dedupe,
+        tile=_parse_tile(tile),
+        overlap=overlap,
+        resume=resume,
+        overwrite=overwrite,
+        progress=not quiet and sys.stderr.isatty(),
+        segment_seconds=_parse_rational(segment_seconds, "--segment-seconds"),
+        **{key: value for key, value in options.items() if value is not None},
+    )
+    if not quiet:
+        rate = result.frame_rate
+        shown = str(rate.numerator) if rate.denominator == 1 else f"{rate} ({float(rate):.3f})"
+        notes = [f"{result.interpolated} interpolated"]
+        if result.resumed_from:
+            notes.append(f"{result.resumed_from} kept from the earlier run")
+        if result.cuts:
+            notes.append(f"{len(result.cuts)} scene cut{'s' if len(result.cuts) > 1 else ''}")
+        if result.duplicates:
+            notes.append(f"{len(result.duplicates)} repeated source frame{'s' if len(result.duplicates) > 1 else ''}")
+        if result.tile:
+            notes.append(f"tiles of {result.tile} px")
+        notes.append(f"audio {result.audio}")
+        summary = f"Wrote {result.num_frames} frames at {shown} fps to {result.output}"
+        click.echo(f"{summary} ({'; '.join(notes)})", err=True)

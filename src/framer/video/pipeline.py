@@ -1,0 +1,453 @@
+"""The video pipeline: decode, find cuts and repeated frames, re-time, interpolate, encode, all streaming.
+
+Memory holds the two source frames around the current gap, the thumbnails of the last one and the encoder's own
+buffers, whatever the length of the video. Output goes into a hidden partial folder beside the output in fixed
+segments and is moved into place only when complete (see :mod:`framer.video.state`), so an interrupted run leaves
+no half-written output and the same call resumes it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import math
+import os
+import shutil
+import tempfile
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from fractions import Fraction
+from pathlib import Path
+
+import numpy as np
+import psutil
+import torch
+from tqdm.auto import tqdm
+
+from framer._version import __version__
+from framer.api import frames_to_tensor, tensor_to_frame
+from framer.engines import Engine, create_engine
+from framer.errors import InputError, ResourceError
+from framer.io.images import ImageFormat
+from framer.io.writers import check_output, output_kind
+from framer.video.reader import FolderReader, SourceFrame, VideoInfo, VideoReader, open_video
+from framer.video.retime import OutputFrame, Rates, Retimer, count_output_frames, plan_rates
+from framer.video.scenes import SSIM_THRESHOLD, Thumbnail, is_cut, is_duplicate, make_thumbnail
+from framer.video.state import JobState
+from framer.video.tiling import DEFAULT_OVERLAP, choose_tile, iter_tiled
+from framer.video.writer import IMAGE_COLOR, EncoderSettings, VideoWriter, join_segments, write_png
+
+__all__ = ["VideoResult", "interpolate_video"]
+
+logger = logging.getLogger(__name__)
+
+SEGMENT_SECONDS = 2
+# Share of the available memory an automatic tile size may plan for.
+_MEMORY_SHARE = 0.75
+
+
+@dataclass(frozen=True)
+class VideoResult:
+    """What :func:`interpolate_video` wrote.
+
+    Attributes:
+        num_frames: output frames in total; ``interpolated`` of them made by the engine in this run.
+        resumed_from: output frames kept from an interrupted earlier run.
+        cuts: source frame indices with a scene cut just before them.
+        duplicates: source frame indices found to repeat the frame before them.
+        tile: tile side used (None: whole frames).
+        audio: ``"copied"``, ``"re-encoded"``, ``"dropped"`` or ``"none"``.
+    """
+
+    output: Path
+    num_frames: int
+    frame_rate: Fraction
+    interpolated: int
+    resumed_from: int
+    cuts: tuple[int, ...] = field(default=())
+    duplicates: tuple[int, ...] = field(default=())
+    tile: int | None = None
+    audio: str = "none"
+
+
+@dataclass
+class _Keyframe:
+    """A source frame in the timeline, with its thumbnail and (made when first needed) its tensor."""
+
+    frame: SourceFrame
+    thumbnail: Thumbnail
+    fmt: ImageFormat
+    _tensor: torch.Tensor | None = None
+
+    @property
+    def index(self) -> int:
+        return self.frame.index
+
+    @property
+    def tensor(self) -> torch.Tensor:
+        """``(1, 3, H, W)`` float32 in [0, 1]."""
+        if self._tensor is None:
+            self._tensor = frames_to_tensor(self.frame.image, self.fmt)
+        return self._tensor
+
+
+class _SegmentSink:
+    """Writes output frames into fixed-length segment files of the job state (closed segments are final)."""
+
+    def __init__(self, state: JobState, make_writer: Callable[[Path], VideoWriter]) -> None:
+        self.state, self.make_writer = state, make_writer
+        self._writer: VideoWriter | None = None
+        self._number = -1
+
+    def write(self, index: int, image: np.ndarray) -> None:
+        number = index // self.state.segment_frames
+        if self._writer is None or number != self._number:
+            self._close()
+            self._writer, self._number = self.make_writer(self.state.segment_path(number, partial=True)), number
+        self._writer.write(image)
+        if (index + 1) % self.state.segment_frames == 0:
+            self._close()
+
+    def _close(self) -> None:
+        if self._writer is not None:
+            self._writer.close()
+            os.replace(self.state.segment_path(self._number, partial=True), self.state.segment_path(self._number))
+            self._writer = None
+
+    def finish(self) -> None:
+        self._close()
+
+    def abort(self) -> None:
+        if self._writer is not None:
+            self._writer.abort()
+            self.state.segment_path(self._number, partial=True).unlink(missing_ok=True)
+            self._writer = None
+
+
+class _FolderSink:
+    """Writes output frames as PNGs into the job state's frames folder."""
+
+    def __init__(self, state: JobState, name: Callable[[int], str]) -> None:
+        self.state, self.name = state, name
+        state.frames_folder.mkdir(exist_ok=True)
+
+    def write(self, index: int, image: np.ndarray) -> None:
+        write_png(image, self.state.frames_folder / self.name(index))
+
+    def finish(self) -> None:
+        pass
+
+    def abort(self) -> None:
+        pass
+
+
+def _source_identity(source: Path, info: VideoInfo) -> dict:
+    """What identifies the input's content cheaply: path, sizes and modification times."""
+    if isinstance(source, Path) and source.is_dir():
+        digest = hashlib.sha256()
+        for path in sorted(source.iterdir()):
+            stat = path.stat()
+            digest.update(f"{path.name}:{stat.st_size}:{stat.st_mtime_ns};".encode())
+        return {"path": str(source.resolve()), "files": digest.hexdigest()}
+    stat = source.stat()
+    return {"path": str(source.resolve()), "size": stat.st_size, "mtime_ns": stat.st_mtime_ns}
+
+
+def _engine_identity(engine: Engine) -> dict:
+    entry = getattr(engine, "entry", None)
+    return {"engine": engine.name, "model": getattr(entry, "name", None), "device": str(engine.device)}
+
+
+def _resolve_tile(
+    engine: Engine, info: VideoInfo, tile: int | str | None, overlap: int, budget: int | None
+) -> int | None:
+    """The tile side for this job: ``"auto"``/None picks one only if whole frames do not fit ``budget`` bytes."""
+    if budget is None:
+        budget = int(psutil.virtual_memory().available * _MEMORY_SHARE)
+    if tile in (None, "auto"):
+        return choose_tile(engine, info.height, info.width, budget, overlap)
+    if isinstance(tile, bool) or not isinstance(tile, int) or tile < 0:
+        raise InputError(f"`tile` must be 'auto', 0 (never tile) or a tile side in pixels but is {tile!r}.")
+    if tile == 0:
+        needed = engine.memory_needed(info.height, info.width)
+        if needed > budget:
+            raise ResourceError(
+                f"Frames of {info.width}x{info.height} need about {needed / 2**30:.1f} GiB for the {engine.name} "
+                f"engine but {budget / 2**30:.1f} GiB are available; let framer tile them (--tile auto)."
+            )
+        return None
+    if tile <= overlap:
+        raise InputError(f"`tile` must be larger than `overlap` ({overlap}) but is {tile}.")
+    return tile if tile < max(info.height, info.width) else None
+
+
+def _as_fraction(value: Fraction | float | str | None, name: str) -> Fraction | None:
+    """``60``, ``59.94``, ``"60000/1001"`` or a Fraction -> an exact Fraction (floats by their decimal form)."""
+    if value is None:
+        return None
+    try:
+        return Fraction(str(value))
+    except (ValueError, ZeroDivisionError):
+        raise InputError(f"`{name}` must be a number or a ratio such as 60000/1001 but is {value!r}.") from None
+
+
+def _end_time(last: SourceFrame, previous: SourceFrame | None, rate: Fraction) -> Fraction:
+    """End of the last frame: its time plus its duration (else the last interval, else one nominal frame)."""
+    if last.duration is not None and last.duration > 0:
+        return last.time + last.duration
+    if previous is not None:
+        return last.time + (last.time - previous.time)
+    return last.time + 1 / rate
+
+
+def _render(
+    outputs: Sequence[OutputFrame],
+    a: _Keyframe,
+    b: _Keyframe,
+    interpolate: Callable[[torch.Tensor, torch.Tensor, list[float]], Iterator[torch.Tensor]],
+    write: Callable[[int, np.ndarray], None],
+    skip_before: int,
+) -> int:
+    """Make and write the output frames of one gap ``a -> b`` in order; returns how many the engine made."""
+    todo = [frame for frame in outputs if frame.index >= skip_before]
+    times = [float(frame.t) for frame in todo if not frame.is_copy]
+    generated = interpolate(a.tensor, b.tensor, times) if times else iter(())
+    for frame in todo:
+        if frame.is_copy:
+            image = a.frame.image if frame.a == a.index else b.frame.image
+        else:
+            image = tensor_to_frame(next(generated)[0], a.fmt)
+        write(frame.index, image)
+    return len(times)
+
+
+def _move_folder_into_place(folder: Path, output: Path) -> None:
+    if output.is_dir() and any(output.iterdir()):
+        old = Path(tempfile.mkdtemp(prefix=f".{output.name}.old-", dir=output.parent))
+        os.replace(output, old / output.name)
+        os.replace(folder, output)
+        shutil.rmtree(old, ignore_errors=True)
+    else:
+        if output.is_dir():
+            output.rmdir()
+        os.replace(folder, output)
+
+
+def interpolate_video(
+    source: str | os.PathLike,
+    output: str | os.PathLike,
+    multi: int | None = None,
+    fps: Fraction | float | str | None = None,
+    slowmo: Fraction | float | None = None,
+    engine: str | Engine = "flow",
+    input_fps: Fraction | float | str | None = None,
+    codec: str = "libx264",
+    crf: int | None = None,
+    pix_fmt: str = "yuv420p",
+    scene_threshold: float = SSIM_THRESHOLD,
+    dedupe: bool = False,
+    tile: int | str | None = "auto",
+    overlap: int = DEFAULT_OVERLAP,
+    memory_budget: int | None = None,
+    resume: bool = True,
+    overwrite: bool = False,
+    progress: bool = False,
+    segment_seconds: Fraction | float = SEGMENT_SECONDS,
+    **engine_options,
+) -> VideoResult:
+    """Raise the frame rate of a video (or a folder of frames), or slow it down, with in-betweens.
+
+    Exactly one of ``multi``, ``fps`` or ``slowmo`` (see :func:`framer.video.retime.plan_rates`). Output frame ``k``
+    is the source content at ``k / content_rate`` seconds, interpolated between the source frames around it by
+    their presentation timestamps; frames next to a scene cut are copies of the nearer source frame.
+
+    Args:
+        source: a video file, or a folder of image frames (read at ``input_fps``, default 24).
+        output: a ``.mp4``/``.mkv``/``.mov`` file, or a folder (no suffix) for PNG frames.
+        engine: an engine name or an engine made by :func:`framer.create_engine`.
+        codec, crf, pix_fmt: video encoder, its quality (lower is better) and pixel format.
+        scene_threshold: SSIM below which (with a colour change) a scene cut is declared; 0 turns detection off.
+        dedupe: drop repeated source frames from the timeline (even motion through holds).
+        tile: ``"auto"`` (tiles only if a frame does not fit memory), 0 (never) or a tile side in pixels.
+        overlap: overlap of neighbouring tiles in pixels.
+        memory_budget: bytes the automatic tile size may plan for (default: 75% of the available memory).
+        resume: continue an interrupted run of the same job (False: start over, discarding it).
+        overwrite: replace an existing output.
+        progress: show a progress bar (frames, frames per second, time left) on stderr.
+        segment_seconds: length of the independently encoded parts (the unit of resuming), in output seconds.
+        **engine_options: for :func:`framer.create_engine` when ``engine`` is a name.
+    """
+    # 1. Check the output and the options that need no file.
+    source, output = Path(source), Path(output)
+    output_path = check_output(output, overwrite=overwrite, inputs=[source])
+    kind = output_kind(output_path)
+    if kind == "animation":
+        raise InputError(f"Output {output} is an animation; video mode writes .mp4, .mkv, .mov or a folder of PNGs.")
+    if not isinstance(scene_threshold, (int, float)) or not 0 <= scene_threshold <= 1:
+        raise InputError(f"`scene_threshold` must be a number in [0, 1] but is {scene_threshold!r}.")
+    settings = EncoderSettings(codec, crf, pix_fmt).check(output_path.suffix) if kind == "video" else None
+    if isinstance(engine, str):
+        create = True
+    elif engine_options:
+        raise InputError(f"Engine options {sorted(engine_options)} apply only when `engine` is a name.")
+    else:
+        create = False
+
+    # 2. Open the source (fails here on unreadable, empty or stream-less input) and plan the rates.
+    fps, slowmo, input_fps = (
+        _as_fraction(fps, "fps"),
+        _as_fraction(slowmo, "slowmo"),
+        _as_fraction(input_fps, "input_fps"),
+    )
+    reader = open_video(source, input_fps)
+    try:
+        info = reader.info
+        if info.frame_rate <= 0:
+            raise InputError(f"Video {source} declares no frame rate; framer cannot time its frames.")
+        rates = plan_rates(info.frame_rate, multi=multi, fps=fps, slowmo=slowmo)
+        # 3. The engine, and tiles if whole frames would not fit in memory.
+        engine = create_engine(engine, **engine_options) if create else engine
+        job = {
+            "framer": __version__,
+            "source": _source_identity(source, info),
+            "input_fps": str(info.frame_rate) if info.is_folder else None,
+            "rates": [str(rates.output), str(rates.content)],
+            "encoder": [settings.codec, settings.crf, settings.pix_fmt] if settings else "png",
+            "scene_threshold": scene_threshold,
+            "dedupe": dedupe,
+            "tile": [tile, overlap],
+            **_engine_identity(engine),
+        }
+        segment_frames = max(1, math.ceil(_as_fraction(segment_seconds, "segment_seconds") * rates.output))
+        resolved = {"tile": _resolve_tile(engine, info, tile, overlap, memory_budget)}
+        # 4. Resume the partial output of the same job, or start one.
+        output_path.parent.mkdir(parents=True, exist_ok=True)
+        state = JobState.open(output_path, job, segment_frames, resume, resolved)
+        return _run(reader, info, rates, engine, state, output_path, kind, settings, scene_threshold, dedupe,
+                    state.resolved["tile"], overlap, progress)  # fmt: skip
+    finally:
+        reader.close()
+
+
+def _run(
+    reader: VideoReader | FolderReader,
+    info: VideoInfo,
+    rates: Rates,
+    engine: Engine,
+    state: JobState,
+    output: Path,
+    kind: str,
+    settings: EncoderSettings | None,
+    scene_threshold: float,
+    dedupe: bool,
+    tile: int | None,
+    overlap: int,
+    progress: bool,
+) -> VideoResult:
+    # 5. Where to write, and how far an earlier run got.
+    estimate = count_output_frames(info.duration, rates.content) if info.duration else None
+    digits = max(5, len(str(estimate or 0)))
+
+    def frame_name(index: int) -> str:
+        return f"frame_{index + 1:0{digits}d}.png"
+
+    if kind == "video":
+        color = IMAGE_COLOR if info.is_folder else info.color
+
+        def make_writer(path: Path) -> VideoWriter:
+            return VideoWriter(path, info.width, info.height, rates.output, settings, color=color)
+
+        sink: _SegmentSink | _FolderSink = _SegmentSink(state, make_writer)
+        resume_from = state.finished_segments() * state.segment_frames
+    else:
+        sink = _FolderSink(state, frame_name)
+        resume_from = state.finished_frames(frame_name)
+    if state.resumed:
+        logger.info("Resuming: %d output frames were made by an earlier run.", resume_from)
+
+    def interpolate(frame0: torch.Tensor, frame1: torch.Tensor, times: list[float]) -> Iterator[torch.Tensor]:
+        if tile:
+            return iter_tiled(engine, frame0, frame1, times, tile, overlap)
+        return engine.iter_frames(frame0, frame1, times)
+
+    # 6. The streaming loop: each source frame closes a gap; render the output frames that fall in it.
+    retimer = Retimer(rates.content, rates.output, dedupe=dedupe)
+    fmt = ImageFormat(channels=3, bit_depth=info.bit_depth)
+    cuts: list[int] = []
+    duplicates: list[int] = []
+    made = 0
+    bar = tqdm(total=estimate, initial=min(resume_from, estimate or resume_from), disable=not progress,
+               unit="frame", desc="Interpolating", leave=False, dynamic_ncols=True)  # fmt: skip
+
+    def write(index: int, image: np.ndarray) -> None:
+        sink.write(index, image)
+        bar.update(1)
+
+    anchor: _Keyframe | None = None
+    last: SourceFrame | None = None
+    previous: SourceFrame | None = None
+    try:
+        for frame in reader:
+            current = _Keyframe(frame, make_thumbnail(frame.image), fmt)
+            duplicate = cut = False
+            if anchor is not None:
+                duplicate = is_duplicate(anchor.thumbnail, current.thumbnail)
+                cut = not duplicate and is_cut(anchor.thumbnail, current.thumbnail, scene_threshold)
+            if duplicate:
+                duplicates.append(frame.index)
+            if cut:
+                cuts.append(frame.index)
+            outputs = retimer.push(frame.index, frame.time, cut=cut, duplicate=duplicate)
+            if outputs:
+                made += _render(outputs, anchor, current, interpolate, write, resume_from)
+            if retimer.anchor == frame.index:
+                anchor = current
+            previous, last = last, frame
+        outputs = retimer.finish(_end_time(last, previous, info.frame_rate))
+        made += _render(outputs, anchor, anchor, interpolate, write, resume_from)
+        sink.finish()
+    except KeyboardInterrupt:
+        sink.abort()
+        bar.close()
+        logger.info("Stopped; run the same command again to resume from where it got to.")
+        raise
+    except BaseException:
+        sink.abort()
+        bar.close()
+        raise
+    bar.close()
+    num_frames = retimer.next_index
+
+    # 7. Put the output in place (video: join the segments, adding the audio).
+    audio = "none"
+    if kind == "video":
+        audio_stream = None
+        if info.audio is not None and rates.slowdown != 1:
+            logger.warning("The audio is dropped: --slowmo changes the speed of the video.")
+            audio = "dropped"
+        elif info.audio is not None:
+            audio_stream = info.audio.index
+        joined = state.folder / f"joined{output.suffix}"
+        copied = join_segments(state.segments(num_frames), joined, rates.output, num_frames,
+                               rotation=info.rotation, audio_source=info.path if audio_stream is not None else None,
+                               audio_stream=audio_stream, audio_offset=info.start_time)  # fmt: skip
+        if audio_stream is not None:
+            audio = "copied" if copied else "re-encoded"
+        os.replace(joined, output)
+    else:
+        if info.audio is not None:
+            logger.warning("The audio is not written: the output is a folder of frames.")
+            audio = "dropped"
+        _move_folder_into_place(state.frames_folder, output)
+    state.discard()
+    return VideoResult(
+        output=output,
+        num_frames=num_frames,
+        frame_rate=rates.output,
+        interpolated=made,
+        resumed_from=min(resume_from, num_frames),
+        cuts=tuple(cuts),
+        duplicates=tuple(duplicates),
+        tile=tile,
+        audio=audio,
+    )
