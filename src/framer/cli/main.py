@@ -11,6 +11,7 @@ import sys
 
 import click
 
+import framer.cli.evaluate  # noqa: F401
 from framer.cli import video  # noqa: F401
 from framer.cli.commands import cli
 
