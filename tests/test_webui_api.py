@@ -20,7 +20,8 @@ import torch
 from PIL import Image
 
 import framer
-from framer.engines import Engine, list_engines, register_engine
+import framer.engines
+from framer.engines import Engine
 from framer.errors import MissingExtraError
 from framer.synthetic import make_case
 from framer.trajectory import trajectories_from_dict
@@ -49,9 +50,13 @@ def _broken_engine(**_options) -> Engine:
     raise MissingExtraError("it needs the 'diffusion' extra: pip install 'framer-vfi[diffusion]'.")
 
 
-if "webui-gate" not in list_engines():
-    register_engine("webui-gate")(GateEngine)
-    register_engine("webui-broken")(_broken_engine)
+@pytest.fixture(scope="module", autouse=True)
+def _test_engines():
+    """Register the test engines for this module only, so other tests see the real engine list."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setitem(framer.engines._ENGINES, "webui-gate", GateEngine)
+        patch.setitem(framer.engines._ENGINES, "webui-broken", _broken_engine)
+        yield
 
 
 def png_bytes(image: np.ndarray) -> bytes:
