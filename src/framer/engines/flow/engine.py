@@ -23,10 +23,10 @@ __all__ = ["FlowEngine"]
 
 logger = logging.getLogger(__name__)
 
-# Peak host memory of one interpolation, measured at 1920x1088 with the v4.25 weights (see benchmarks/speed.py):
-# about 1 kB per padded pixel on top of the process's baseline.
-_BYTES_PER_PIXEL = 1100
-_BASELINE_BYTES = 400 * 2**20
+# Peak host memory of one interpolation with the v4.25 weights, fitted over 448x256 to 1920x1088 by
+# benchmarks/speed.py (RSS after model load ~310 MiB, then 830-1180 bytes per padded pixel), with some margin.
+_BYTES_PER_PIXEL = 900
+_BASELINE_BYTES = 350 * 2**20
 
 
 def _build_network(entry: ModelEntry) -> tuple[IFNet, str]:
