@@ -3,11 +3,14 @@
 Three checks, each printing a small table (and ``--json PATH`` writes the numbers):
 
 ``throughput``: end to end, video in -> video out, as a user runs it: ``framer video CLIP --multi N -o OUT``
-against upstream's ``inference_video.py --video CLIP --multi N --output OUT`` (a Practical-RIFE checkout given with
-``--practical-rife``; its ``train_log`` must hold the v4.25 ``RIFE_HDv3.py``, ``IFNet_HDv3.py`` and
-``flownet.pkl``, and its Python needs scikit-video with an ``ffmpeg`` binary). Each side runs in its own process;
-wall time includes model loading, decoding and encoding; peak RSS is that process's ``ru_maxrss``. Output frames
-are counted by decoding the output.
+against upstream's ``inference_video.py --video CLIP --multi N --output OUT --scale 1`` (a Practical-RIFE checkout
+given with ``--practical-rife``, run by ``--upstream-python``; benchmarks/README-video.md says how to build both).
+The clip is made first from ``--clip`` (default: the shared Big Buck Bunny clip, 1280x720 at 25 fps with AAC
+audio): its first ``--seconds`` scaled to ``--size`` (default 2 s at 854x480), audio copied. The two sides run
+alternately, each first in every other repeat, each in its own process with the same number of PyTorch threads
+(``--threads``, default 2; upstream through ``OMP_NUM_THREADS``). Wall time includes model loading, decoding,
+encoding and putting the audio back; peak RSS is the process's ``ru_maxrss``. Output frames are counted by
+decoding the output. Medians over the repeats, and their ratio, are printed.
 
 ``memory``: peak RSS of ``framer.video.interpolate_video`` on clips of several lengths (default 10 s and 60 s of
 1280x720 at 24 fps, made from the Big Buck Bunny frames of the shared data, played forwards and backwards so there
@@ -20,7 +23,8 @@ runs the real model.
 true frame 14, PSNR between them, and the seam ratio (:func:`framer.video.tiling.seam_ratio`) at the tile edges,
 next to that of a hard stitch of the same tiles (each pixel from the tile whose centre is nearest) at its joins.
 
-    python benchmarks/video_throughput.py throughput --clip CLIP.mp4 --multi 2 --practical-rife ~/Practical-RIFE
+    python benchmarks/video_throughput.py throughput --repeats 5 --practical-rife /tmp/upstream/Practical-RIFE \
+        --upstream-python /tmp/upstream/venv/bin/python
     python benchmarks/video_throughput.py memory --seconds 10,60
     python benchmarks/video_throughput.py tiles --size 1920x1080 --tile 512 --overlap 128
 """
@@ -34,7 +38,10 @@ import subprocess
 import sys
 import tempfile
 import time
+from dataclasses import dataclass
 from pathlib import Path
+
+import numpy as np
 
 from common import machine_description
 
@@ -54,48 +61,197 @@ def _count_frames(path: Path) -> int:
         return sum(1 for _ in container.decode(video=0))
 
 
-def _run_measured(command: list[str], cwd: Path | None = None) -> tuple[float, int, int]:
-    """Run ``command``; returns (wall seconds, exit code, peak RSS bytes of that process)."""
-    start = time.perf_counter()
-    process = subprocess.Popen(command, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    _, status, usage = os.wait4(process.pid, 0)
-    wall = time.perf_counter() - start
-    stderr = process.stderr.read().decode(errors="replace") if process.stderr else ""
-    code = os.waitstatus_to_exitcode(status)
-    if code != 0:
-        print(f"{' '.join(command)} failed ({code}):\n{stderr[-2000:]}", file=sys.stderr)
-    return wall, code, usage.ru_maxrss * 1024
+@dataclass(frozen=True)
+class _Run:
+    """One measured process: wall and CPU seconds, exit code, peak RSS bytes, CPU share other processes took."""
+
+    wall: float
+    code: int
+    rss: int
+    cpu: float
+    others: float | None
+
+
+def _busy_seconds() -> float | None:
+    """CPU seconds all processes of the machine have used since boot (Linux ``/proc/stat``), else None."""
+    try:
+        fields = Path("/proc/stat").read_text().splitlines()[0].split()[1:]
+    except OSError:
+        return None
+    user, nice, system, _, _, irq, softirq, steal = (int(v) for v in fields[:8])
+    return (user + nice + system + irq + softirq + steal) / os.sysconf("SC_CLK_TCK")
+
+
+def _run_measured(command: list[str], cwd: Path | None = None, env: dict | None = None) -> _Run:
+    """Run ``command`` and measure it.
+
+    CPU seconds are user + system time of the process and the children it waited for (upstream's ffmpeg runs).
+    ``others`` is the share of the machine's CPU time that went to other processes meanwhile: how contended the
+    run was. Its stderr goes to a file, not a pipe: a chatty child (tqdm, ffmpeg) would fill a pipe nobody reads.
+    """
+    with tempfile.TemporaryFile() as log:
+        busy = _busy_seconds()
+        start = time.perf_counter()
+        process = subprocess.Popen(command, cwd=cwd, env=env, stdout=subprocess.DEVNULL, stderr=log)
+        _, status, usage = os.wait4(process.pid, 0)
+        wall = time.perf_counter() - start
+        busy_after = _busy_seconds()
+        code = os.waitstatus_to_exitcode(status)
+        if code != 0:
+            log.seek(0)
+            text = log.read().decode(errors="replace")[-2000:]
+            print(f"{' '.join(command)} failed ({code}):\n{text}", file=sys.stderr)
+    cpu = usage.ru_utime + usage.ru_stime
+    others = None
+    if busy is not None and busy_after is not None:
+        others = max(0.0, busy_after - busy - cpu) / (wall * (os.cpu_count() or 1))
+    return _Run(wall, code, usage.ru_maxrss * 1024, cpu, others)
 
 
 # --- throughput ---------------------------------------------------------------------------------------------------
 
+# Mean absolute difference (of 255) under which a decoded frame repeats the one before: the Big Buck Bunny clip's
+# pulldown repeats differ from their originals by 0.06-0.07 after H.264 coding, its other neighbours by more.
+_REPEAT_MEAN_DIFFERENCE = 0.5
+
+
+def _repeats(image: np.ndarray, previous: np.ndarray) -> bool:
+    """Whether ``(H, W, 3)`` uint8 ``image`` repeats ``previous``: mean absolute difference under the threshold."""
+    return float(np.abs(image.astype(np.int16) - previous).mean()) < _REPEAT_MEAN_DIFFERENCE
+
+
+def _make_clip(
+    source: Path, path: Path, size: tuple[int, int] | None, seconds: float | None, drop_repeats: bool = False
+) -> None:
+    """The first ``seconds`` of ``source`` scaled to ``size`` (x264 CRF 18, same timestamps), its audio copied.
+
+    ``drop_repeats``: leave out frames that repeat the one before (a pulldown's repeats) and time the rest evenly at
+    the source's frame rate, so that no gap between frames can be skipped as a repeat.
+    """
+    import av
+    import cv2
+
+    with av.open(str(source)) as inp, av.open(str(path), mode="w") as out:
+        video_in = inp.streams.video[0]
+        audio_in = inp.streams.audio[0] if inp.streams.audio else None
+        width, height = size or (video_in.width, video_in.height)
+        video = out.add_stream("libx264", rate=video_in.average_rate)
+        video.width, video.height, video.pix_fmt, video.time_base = width, height, "yuv420p", video_in.time_base
+        video.options = {"crf": "18"}
+        audio = out.add_stream_from_template(audio_in) if audio_in is not None else None
+        previous, kept = None, 0
+        for packet in inp.demux(*[s for s in (video_in, audio_in) if s is not None]):
+            if packet.pts is None or (seconds is not None and packet.pts * packet.time_base >= seconds):
+                continue
+            if packet.stream is audio_in:
+                packet.stream = audio
+                out.mux(packet)
+                continue
+            for frame in packet.decode():
+                image = frame.to_ndarray(format="rgb24")
+                if drop_repeats and previous is not None and _repeats(image, previous):
+                    continue
+                previous = image
+                if (width, height) != (image.shape[1], image.shape[0]):
+                    image = cv2.resize(image, (width, height), interpolation=cv2.INTER_AREA)
+                scaled = av.VideoFrame.from_ndarray(image, format="rgb24")
+                scaled.time_base = frame.time_base
+                scaled.pts = round(kept / video_in.average_rate / frame.time_base) if drop_repeats else frame.pts
+                kept += 1
+                out.mux(video.encode(scaled))
+        out.mux(video.encode())
+
+
+def _describe(clip: Path) -> str:
+    """``854x480, 25 fps, 50 frames, audio aac``."""
+    import av
+
+    with av.open(str(clip)) as container:
+        video = container.streams.video[0]
+        frames = sum(1 for _ in container.decode(video=0))
+        audio = f", audio {container.streams.audio[0].codec_context.name}" if container.streams.audio else ""
+    return f"{video.width}x{video.height}, {float(video.average_rate):g} fps, {frames} frames{audio}"
+
+
+def _median(values: list[float]) -> float:
+    ordered = sorted(values)
+    middle = len(ordered) // 2
+    return ordered[middle] if len(ordered) % 2 else (ordered[middle - 1] + ordered[middle]) / 2
+
+
+def _framer_command(clip: Path, out: Path, args: argparse.Namespace, threads: int) -> list[str]:
+    video = ["video", str(clip), "--multi", str(args.multi), "-o", str(out), "-q"]
+    return [sys.executable, "-m", "framer", *video, "--device", args.device, "--threads", str(threads)]
+
+
+def _upstream_command(clip: Path, out: Path, args: argparse.Namespace) -> list[str]:
+    script = ["inference_video.py", "--video", str(clip), "--multi", str(args.multi), "--output", str(out)]
+    return [args.upstream_python or sys.executable, *script, "--scale", "1"]
+
+
+def _print_throughput(rows: list[dict], sides: list[str]) -> dict:
+    """The table, each side's medians, and their ratios; returns the summary numbers."""
+    print(
+        f"{'side':<16}{'repeat':>7}{'wall s':>9}{'frames':>8}{'frames/s':>10}{'CPU s':>8}{'others':>8}{'RSS MiB':>9}"
+    )
+    for row in rows:
+        others = "-" if row["others"] is None else f"{row['others']:.0%}"
+        print(f"{row['side']:<16}{row['repeat']:>7}{row['wall_s']:>9.1f}{row['frames']:>8}{row['fps']:>10.3f}"
+              f"{row['cpu_s']:>8.1f}{others:>8}{row['rss'] / MIB:>9.0f}")  # fmt: skip
+    print("(others: share of the machine's CPU time taken by other processes during the run)")
+    fps = {side: [r["fps"] for r in rows if r["side"] == side] for side in sides}
+    cpu = {side: [r["cpu_s"] / r["frames"] for r in rows if r["side"] == side and r["frames"]] for side in sides}
+    summary: dict = {}
+    for side in sides:
+        low, high, middle = min(fps[side]), max(fps[side]), _median(fps[side])
+        spread = (high - low) / middle
+        print(f"{side:<16}median {middle:.3f} frames/s (min {low:.3f}, max {high:.3f}, spread {spread:.0%}); "
+              f"median {_median(cpu[side]):.2f} CPU s per frame")  # fmt: skip
+        summary[side] = {"fps_median": middle, "cpu_s_per_frame_median": _median(cpu[side])}
+    if len(sides) == 2:
+        ours, theirs = sides
+        pairs = [a / b for a, b in zip(fps[ours], fps[theirs], strict=True)]
+        ratio = _median(fps[ours]) / _median(fps[theirs])
+        best = max(fps[ours]) / max(fps[theirs])
+        cpu_ratio = _median(cpu[theirs]) / _median(cpu[ours])
+        each = ", ".join(f"{p:.3f}" for p in pairs)
+        print(f"ratio ours/upstream, frames/s: {ratio:.3f} (medians); {_median(pairs):.3f} (median of the repeats: "
+              f"{each}); {best:.3f} (best runs)")  # fmt: skip
+        print(f"ratio upstream/ours, CPU s per frame: {cpu_ratio:.3f} (medians)")
+        summary |= {"ratio": ratio, "ratio_per_repeat": pairs, "ratio_best": best, "cpu_ratio": cpu_ratio}
+    else:
+        print("(upstream not run: pass --practical-rife CHECKOUT)")
+    return summary
+
 
 def throughput(args: argparse.Namespace) -> dict:
-    clip = Path(args.clip).resolve()
+    """framer and upstream alternately on the same clip, each side first in every other repeat."""
+    threads = args.threads or 2
+    # Both sides get the same number of threads for PyTorch's intra-op pool (upstream sets none itself).
+    env = {**os.environ, "OMP_NUM_THREADS": str(threads), "MKL_NUM_THREADS": str(threads)}
+    checkout = Path(args.practical_rife).expanduser().resolve() if args.practical_rife else None
+    size = tuple(int(v) for v in args.size.lower().split("x")) if args.size else None
+    sides = [("framer", None)] + ([("Practical-RIFE", checkout)] if checkout else [])
     rows = []
     with tempfile.TemporaryDirectory(prefix="framer-bench-") as folder:
+        clip = Path(folder) / "clip.mp4"
+        _make_clip(Path(args.clip).resolve(), clip, size, args.seconds or None, args.drop_repeats)
+        clip_text = _describe(clip)
+        print(f"clip: {clip_text}; --multi {args.multi}; {threads} threads each", flush=True)
         for repeat in range(args.repeats):
-            out = Path(folder) / f"framer_{repeat}.mp4"
-            command = [sys.executable, "-m", "framer", "video", str(clip), "--multi", str(args.multi), "-o", str(out)]
-            command += ["-q", "--device", args.device] + (["--threads", str(args.threads)] if args.threads else [])
-            wall, code, rss = _run_measured(command)
-            rows.append(("framer", wall, _count_frames(out) if code == 0 else 0, rss))
-            if args.practical_rife:
-                checkout = Path(args.practical_rife).expanduser().resolve()
-                out = Path(folder) / f"upstream_{repeat}.mp4"
-                script = ["inference_video.py", "--video", str(clip), "--multi", str(args.multi), "--output", str(out)]
-                wall, code, rss = _run_measured([args.upstream_python or sys.executable, *script], cwd=checkout)
-                rows.append(("Practical-RIFE", wall, _count_frames(out) if code == 0 else 0, rss))
-    print(f"{'side':<16}{'wall s':>9}{'frames':>8}{'frames/s':>10}{'peak RSS MiB':>14}")
-    for side, wall, frames, rss in rows:
-        print(f"{side:<16}{wall:>9.1f}{frames:>8}{frames / wall:>10.2f}{rss / MIB:>14.0f}")
-    if not args.practical_rife:
-        print("(upstream not run: pass --practical-rife CHECKOUT)")
-    return {
-        "clip": str(clip),
-        "multi": args.multi,
-        "rows": [dict(zip(("side", "wall_s", "frames", "rss"), r, strict=True)) for r in rows],
-    }
+            for side, cwd in sides if repeat % 2 == 0 else sides[::-1]:
+                out = Path(folder) / f"{side}_{repeat}.mp4"
+                command = (
+                    _framer_command(clip, out, args, threads) if cwd is None else _upstream_command(clip, out, args)
+                )
+                run = _run_measured(command, cwd=cwd, env=env)
+                frames = _count_frames(out) if run.code == 0 else 0
+                row = {"side": side, "repeat": repeat, "wall_s": run.wall, "frames": frames, "fps": frames / run.wall}
+                rows.append(row | {"cpu_s": run.cpu, "others": run.others, "rss": run.rss})
+                print(f"  repeat {repeat} {side}: {run.wall:.1f} s", flush=True)
+    summary = _print_throughput(rows, [side for side, _ in sides])
+    return {"clip": clip_text, "source": str(args.clip), "drop_repeats": args.drop_repeats, "multi": args.multi,
+            "threads": threads, **summary, "rows": rows}  # fmt: skip
 
 
 # --- memory -------------------------------------------------------------------------------------------------------
@@ -195,7 +351,6 @@ def _hard_stitch(engine, frame0, frame1, boxes, height: int, width: int):
 
 def tiles(args: argparse.Namespace) -> dict:
     import cv2
-    import numpy as np
 
     import framer
     from framer.api import frames_to_tensor
@@ -246,12 +401,15 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--json", type=Path, default=None, help="also write the numbers to this file")
     parser.add_argument("--device", default="cpu")
-    parser.add_argument("--threads", type=int, default=None)
+    parser.add_argument("--threads", type=int, default=None, help="PyTorch CPU threads [throughput: 2 each side]")
     commands = parser.add_subparsers(dest="check", required=True)
     one = commands.add_parser("throughput", help="framer video vs upstream inference_video.py")
-    one.add_argument("--clip", default=str(BBB), help="input video [default: the shared Big Buck Bunny clip]")
+    one.add_argument("--clip", default=str(BBB), help="source video [default: the shared Big Buck Bunny clip]")
+    one.add_argument("--size", default="854x480", help="scale the source to WxH first ('' keeps its size)")
+    one.add_argument("--seconds", type=float, default=2.0, help="keep the first S seconds (0: all of it)")
+    one.add_argument("--drop-repeats", action="store_true", help="leave out frames that repeat the one before")
     one.add_argument("--multi", type=int, default=2)
-    one.add_argument("--repeats", type=int, default=1)
+    one.add_argument("--repeats", type=int, default=3)
     one.add_argument("--practical-rife", default=None, help="Practical-RIFE checkout with the v4.25 train_log")
     one.add_argument("--upstream-python", default=None, help="Python to run upstream with [default: this one]")
     two = commands.add_parser("memory", help="peak memory against video length")

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import inspect
 import os
 import re
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 import cv2
 import numpy as np
@@ -25,6 +27,10 @@ from framer.trajectory import (
     overlay_frames,
     sample_trajectories,
 )
+
+if TYPE_CHECKING:
+    from framer.engines.flow.align import Alignment
+    from framer.matching import AutopilotConfig
 
 __all__ = ["frames_to_tensor", "interpolate", "load_keyframes", "parse_size", "sequence_times", "tensor_to_frame"]
 
@@ -168,6 +174,7 @@ def interpolate(
     resize: ResizeSpec = None,
     trajectories: TrajectoryInput | None = None,
     overlay: bool = False,
+    autopilot: bool | AutopilotConfig = False,
     progress: bool = False,
     **engine_options,
 ) -> list[np.ndarray]:
@@ -187,7 +194,15 @@ def interpolate(
             trajectory and ends at its end (in the last keyframe). :class:`framer.Trajectory` objects,
             ``"x0,y0:x1,y1:..."`` strings, point lists, or a trajectory ``.json`` file (see
             ``docs/trajectory-format.md``). With more than two keyframes a trajectory spans the whole sequence.
-        overlay: draw the trajectories on the output frames (paths, sampled points, the point for each frame).
+        overlay: draw the trajectories on the output frames (paths, sampled points, the point for each frame); with
+            ``autopilot``, the trajectories it found.
+        autopilot: for large motion: find correspondences between each pair of keyframes (SIFT, verified, spread)
+            and pre-align the keyframes with them before the flow network runs (see :mod:`framer.matching`).
+            Where the motion is small, or the matches too few or unreliable, the gap is interpolated plainly (the
+            result is then exactly that without autopilot) and a log message says why. With ``trajectories``,
+            those are the correspondences instead of the detected ones. True for the defaults, or an
+            :class:`framer.matching.AutopilotConfig`. Needs an engine whose ``iter_frames`` takes ``alignment``
+            (the flow engine).
         progress: show a progress bar on stderr.
         **engine_options: passed to :func:`framer.create_engine` when ``engine`` is a name (``model``,
             ``weights``, ``device``, ``threads``).
@@ -203,8 +218,9 @@ def interpolate(
     content_times = apply_timing(clock_times, timing)
     first_size, size = _plan_sizes(keyframes, resize)
     drags = None if trajectories is None else _prepare_trajectories(trajectories, first_size, size)
-    if overlay and drags is None:
-        raise InputError("`overlay` draws trajectories, but no trajectories were given.")
+    pilot = _autopilot_config(autopilot)
+    if overlay and drags is None and pilot is None:
+        raise InputError("`overlay` draws trajectories, but no trajectories were given and autopilot is off.")
 
     # 2. The engine, and whether the job fits in memory.
     if isinstance(engine, str):
@@ -212,6 +228,8 @@ def interpolate(
     elif engine_options:
         raise InputError(f"Engine options {sorted(engine_options)} apply only when `engine` is a name.")
     _check_memory(engine, size)
+    if pilot is not None and "alignment" not in inspect.signature(engine.iter_frames).parameters:
+        raise InputError(f"`autopilot` needs an engine that pre-aligns keyframes (flow), not {engine.name!r}.")
 
     # 3. Decode keyframes into one format.
     images = _decode(keyframes, size)
@@ -226,19 +244,83 @@ def interpolate(
 
     frames: list[np.ndarray] = []
     gaps = len(tensors) - 1
+    found: list[list[Trajectory]] = []  # autopilot's trajectories per gap, for the overlay
     with tqdm(total=gaps * len(content_times), disable=not progress, unit="frame", desc="Interpolating") as bar:
         for index in range(gaps):
             if include_keyframes:
                 frames.append(as_output(images[index]))
-            tracks = None
-            if drags is not None:
+            tracks, alignment = None, None
+            pair = (images[index], images[index + 1], tensors[index], tensors[index + 1])
+            if pilot is not None and drags is not None:
+                alignment = _alignment_from_trajectories(drags, index, gaps, size)
+            elif pilot is not None:
+                alignment, trajectories_found = _autopilot_gap(engine, pilot, *pair)
+                found.append(trajectories_found)
+            elif drags is not None:
                 gap_times = [(index + t) / gaps for t in [0.0, *content_times, 1.0]]
                 tracks = sample_trajectories(drags, gap_times)[0]
-            for frame in engine.iter_frames(tensors[index], tensors[index + 1], content_times, tracks=tracks):
+            options = {"tracks": tracks} if alignment is None else {"alignment": alignment}
+            for frame in engine.iter_frames(tensors[index], tensors[index + 1], content_times, **options):
                 frames.append(tensor_to_frame(frame[0], fmt))
                 bar.update(1)
     if include_keyframes:
         frames.append(as_output(images[-1]))
-    if overlay:
+    if overlay and drags is not None:
         frames = overlay_frames(frames, drags, sequence_times(len(images), content_times, include_keyframes))
+    elif overlay:
+        frames = _overlay_gaps(frames, found, content_times, include_keyframes)
     return frames
+
+
+def _autopilot_config(autopilot: bool | AutopilotConfig) -> AutopilotConfig | None:
+    from framer.matching import AutopilotConfig
+
+    if autopilot is True:
+        return AutopilotConfig()
+    if autopilot is False or autopilot is None:
+        return None
+    if isinstance(autopilot, AutopilotConfig):
+        return autopilot
+    raise InputError(f"`autopilot` must be True, False or an AutopilotConfig, not {autopilot!r}.")
+
+
+def _autopilot_gap(
+    engine: Engine,
+    config: AutopilotConfig,
+    image0: np.ndarray,
+    image1: np.ndarray,
+    frame0: torch.Tensor,
+    frame1: torch.Tensor,
+) -> tuple[Alignment | None, list[Trajectory]]:
+    """The autopilot's alignment for one gap (None: interpolate plainly) and the trajectories it found."""
+    from framer.matching import autopilot_alignment
+
+    plan, alignment = autopilot_alignment(engine, image0, image1, config, frame0, frame1)
+    return alignment, plan.correspondences.trajectories(alignment)
+
+
+def _alignment_from_trajectories(drags: list[Trajectory], gap: int, gaps: int, size: Size) -> Alignment:
+    """Pre-alignment for one gap from the user's trajectories (whole-sequence time) used as correspondences."""
+    from framer.engines.flow.align import fit_alignment
+
+    knots = np.linspace(0.0, 1.0, 9)
+    tracks = sample_trajectories(drags, (gap + knots) / gaps)[0]  # (N, 9, 2)
+    paths = [Trajectory(points, knots, trajectory.name) for points, trajectory in zip(tracks, drags, strict=True)]
+    return fit_alignment(tracks[:, 0], tracks[:, -1], size[0], size[1], paths=paths)
+
+
+def _overlay_gaps(
+    frames: list[np.ndarray], found: list[list[Trajectory]], times: Sequence[float], include_keyframes: bool
+) -> list[np.ndarray]:
+    """Draw each gap's autopilot trajectories on that gap's frames (a keyframe: the gap it starts, or the last)."""
+    from framer.trajectory import draw_trajectories
+
+    per_gap = len(times) + (1 if include_keyframes else 0)
+    local = [0.0, *times] if include_keyframes else list(times)
+    dots = [0.0, *times, 1.0]
+    out = []
+    for position, frame in enumerate(frames):
+        gap = min(position // per_gap, len(found) - 1)
+        t = local[position - gap * per_gap] if position < per_gap * len(found) else 1.0
+        out.append(draw_trajectories(frame, found[gap], t, dots) if found[gap] else frame)
+    return out

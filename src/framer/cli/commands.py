@@ -101,12 +101,18 @@ def cli() -> None:
     metavar="X0,Y0:X1,Y1[:...]",
     help="Drag mode: the content at X0,Y0 goes through the next points to the last one (repeatable).",
 )
-@click.option("--overlay", is_flag=True, help="Draw the trajectories on the output frames.")
+@click.option(
+    "--autopilot",
+    is_flag=True,
+    help="Large motion: match the keyframes and pre-align them with the matches (with --trajectories or --drag: "
+    "with those); plain interpolation where the motion is small or the matches unreliable, with a message.",
+)
+@click.option("--overlay", is_flag=True, help="Draw the trajectories (given, or found by --autopilot) on the frames.")
 @click.option("--overwrite", is_flag=True, help="Replace an existing output.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar or messages.")
 @debug_option
 def tween(keyframes, output, num_frames, times, timing, fps, include_keyframes, engine, model, weights, device,
-          threads, resize, trajectory_file, drag, overlay, overwrite, quiet, debug) -> None:  # fmt: skip
+          threads, resize, trajectory_file, drag, autopilot, overlay, overwrite, quiet, debug) -> None:  # fmt: skip
     """Make the frames between KEYFRAMEs (two or more images, one sequence through all of them).
 
     \b
@@ -115,6 +121,7 @@ def tween(keyframes, output, num_frames, times, timing, fps, include_keyframes, 
       framer tween a.png b.png c.png -n 11 --timing ease-in-out -o walk.mp4
       framer tween a.png b.png --times 0.1,0.5,0.9 -o frames/
       framer tween a.png b.png --drag "120,200:180,120:260,200" --overlay -o drag.mp4
+      framer tween a.png b.png -n 7 --autopilot --overlay -o far.mp4
     """
     import logging
 
@@ -129,8 +136,8 @@ def tween(keyframes, output, num_frames, times, timing, fps, include_keyframes, 
         raise click.UsageError("Give either --num-frames or --times, not both.")
     if trajectory_file is not None and drag:
         raise click.UsageError("Give either --trajectories or --drag, not both.")
-    if overlay and trajectory_file is None and not drag:
-        raise click.UsageError("--overlay draws trajectories: give --trajectories or --drag too.")
+    if overlay and trajectory_file is None and not drag and not autopilot:
+        raise click.UsageError("--overlay draws trajectories: give --trajectories, --drag or --autopilot too.")
     trajectories = trajectory_file if trajectory_file is not None else (list(drag) or None)
     if isinstance(trajectories, str):
         from pathlib import Path
@@ -151,6 +158,7 @@ def tween(keyframes, output, num_frames, times, timing, fps, include_keyframes, 
         resize=resize,
         trajectories=trajectories,
         overlay=overlay,
+        autopilot=autopilot,
         progress=not quiet and sys.stderr.isatty(),
         **{key: value for key, value in options.items() if value is not None},
     )

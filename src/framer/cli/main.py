@@ -12,6 +12,7 @@ import sys
 import click
 
 import framer.cli.evaluate  # noqa: F401
+from framer.cli import match as match  # registers `framer match`
 from framer.cli import serve as serve  # registers `framer serve` (the alias marks the import as used)
 from framer.cli import video  # noqa: F401
 from framer.cli.commands import cli

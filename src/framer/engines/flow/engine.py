@@ -12,6 +12,7 @@ import torch
 from framer.checks import check_frame_pair, check_times
 from framer.engines import register_engine
 from framer.engines.base import Engine, resolve_device
+from framer.engines.flow.align import Alignment, compose_flow, compose_frame, warp_pair
 from framer.engines.flow.drag import plan_drag, steer_frame
 from framer.engines.flow.model import IFNet, IFNetConfig
 from framer.errors import InputError, WeightsError
@@ -114,15 +115,22 @@ class FlowEngine(Engine):
         frame1: torch.Tensor,
         times: Sequence[float],
         tracks: np.ndarray | None = None,
+        alignment: Alignment | None = None,
     ) -> Iterator[torch.Tensor]:
         """Yield ``(B, C, H, W)`` float frames in [0, 1] at each time; any H, W (padded inside, cropped back).
 
         Args:
             tracks: optional drag trajectories ``(N, len(times) + 2, 2)``, xy pixels, sampled at times
                 ``0, *times, 1``: the content under each start point is moved along its track (B must be 1).
+            alignment: optional motion model for large motion (:func:`framer.engines.flow.align.fit_alignment`):
+                at each time both keyframes are pre-aligned to that time and the network finds only the residual
+                motion (B must be 1; not together with ``tracks``).
         """
         check_frame_pair(frame0, frame1)
         times = check_times(times)
+        if alignment is not None:
+            yield from self._iter_aligned(frame0, frame1, times, alignment, tracks)
+            return
         height, width = frame0.shape[-2:]
         x0, x1 = self._to_network(frame0), self._to_network(frame1)
         # Frame features do not depend on t: compute them once for all in-betweens of the pair.
@@ -144,10 +152,75 @@ class FlowEngine(Engine):
                 frame = torch.from_numpy(steered).permute(2, 0, 1).unsqueeze(0)
             yield frame.to(frame0.device)
 
+    def _iter_aligned(
+        self,
+        frame0: torch.Tensor,
+        frame1: torch.Tensor,
+        times: list[float],
+        alignment: Alignment,
+        tracks: np.ndarray | None,
+    ) -> Iterator[torch.Tensor]:
+        """The frames at ``times`` with each keyframe pair pre-aligned to the frame's time (see ``align.py``)."""
+        check_alignment(alignment, frame0, tracks)
+        height, width = frame0.shape[-2:]
+        source0, source1 = frame0.to(self.device, torch.float32), frame1.to(self.device, torch.float32)
+        for t in times:
+            map0, map1 = alignment.maps(t)
+            warped0, warped1 = warp_pair(source0, source1, map0, map1)
+            out = self.net(self._to_network(warped0), self._to_network(warped1), t)
+            flow, mask = unpad(out.flow, height, width), unpad(out.mask, height, width)
+            frame = compose_frame(source0, source1, warped0, warped1, map0, map1, flow, mask)
+            yield frame.clamp_(0.0, 1.0).to(frame0.device)
+
+    @torch.inference_mode()
+    def correspondence_maps(
+        self, frame0: torch.Tensor, frame1: torch.Tensor, alignment: Alignment, t: float = 0.5
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Dense correspondences through the frame at time ``t``, found by the network on the pre-aligned pair.
+
+        The network runs twice, on the pair in both orders; the two answers are averaged and their disagreement
+        tells where they can be trusted (a forward-backward check).
+
+        Returns:
+            ``(to0, to1, disagreement)``: for each pixel of the frame at ``t``, ``(H, W, 2)`` float32 its position
+            in keyframe 0 and in keyframe 1, and ``(H, W)`` the largest distance (px) between the two runs' answers.
+        """
+        check_frame_pair(frame0, frame1)
+        check_alignment(alignment, frame0, None)
+        check_times([t])
+        height, width = frame0.shape[-2:]
+        source0, source1 = frame0.to(self.device, torch.float32), frame1.to(self.device, torch.float32)
+        map0, map1 = alignment.maps(t)
+        warped0, warped1 = warp_pair(source0, source1, map0, map1)
+        x0, x1 = self._to_network(warped0), self._to_network(warped1)
+        forward = _to_image(unpad(self.net(x0, x1, t).flow, height, width))
+        backward = _to_image(unpad(self.net(x1, x0, 1.0 - t).flow, height, width))
+        grid = np.stack(np.meshgrid(np.arange(width), np.arange(height)), axis=-1).astype(np.float32)
+        to0 = [compose_flow(map0, flow) + grid for flow in (forward[..., :2], backward[..., 2:])]
+        to1 = [compose_flow(map1, flow) + grid for flow in (forward[..., 2:], backward[..., :2])]
+        disagreement = np.maximum(np.linalg.norm(to0[0] - to0[1], axis=-1), np.linalg.norm(to1[0] - to1[1], axis=-1))
+        return 0.5 * (to0[0] + to0[1]), 0.5 * (to1[0] + to1[1]), disagreement
+
 
 def _to_image(x: torch.Tensor) -> np.ndarray:
     """``(1, C, H, W)`` tensor -> ``(H, W, C)`` float32 numpy array."""
     return np.ascontiguousarray(x[0].permute(1, 2, 0).float().cpu().numpy())
+
+
+def check_alignment(alignment: Alignment, frame0: torch.Tensor, tracks: np.ndarray | None) -> None:
+    """Check an alignment fits a single ``(1, C, H, W)`` frame pair and comes without drag tracks."""
+    if not isinstance(alignment, Alignment):
+        raise InputError(f"`alignment` must be an Alignment (from fit_alignment), not {type(alignment).__name__}.")
+    if tracks is not None:
+        raise InputError("Give either `tracks` (drag steering) or `alignment` (pre-alignment), not both.")
+    if frame0.shape[0] != 1:
+        raise InputError(f"Pre-alignment needs a batch of one frame pair but got a batch of {frame0.shape[0]}.")
+    height, width = frame0.shape[-2:]
+    if (alignment.width, alignment.height) != (width, height):
+        raise InputError(
+            f"`alignment` was fitted to {alignment.width}x{alignment.height} keyframes but the keyframes are "
+            f"{width}x{height}."
+        )
 
 
 def check_tracks(tracks: np.ndarray, num_times: int, frame0: torch.Tensor) -> np.ndarray:
