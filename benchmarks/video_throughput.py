@@ -189,6 +189,14 @@ def _upstream_command(clip: Path, out: Path, args: argparse.Namespace) -> list[s
     return [args.upstream_python or sys.executable, *script, "--scale", "1"]
 
 
+# A run during which other processes took less than this share of the machine's CPU time counts as quiet.
+_QUIET = 0.05
+
+
+def _is_quiet(row: dict) -> bool:
+    return row["others"] is not None and row["others"] < _QUIET
+
+
 def _print_throughput(rows: list[dict], sides: list[str]) -> dict:
     """The table, each side's medians, and their ratios; returns the summary numbers."""
     print(
@@ -219,6 +227,15 @@ def _print_throughput(rows: list[dict], sides: list[str]) -> dict:
               f"{each}); {best:.3f} (best runs)")  # fmt: skip
         print(f"ratio upstream/ours, CPU s per frame: {cpu_ratio:.3f} (medians)")
         summary |= {"ratio": ratio, "ratio_per_repeat": pairs, "ratio_best": best, "cpu_ratio": cpu_ratio}
+        quiet = {side: [r["fps"] for r in rows if r["side"] == side and _is_quiet(r)] for side in sides}
+        if quiet[ours] and quiet[theirs]:
+            quiet_ratio = _median(quiet[ours]) / _median(quiet[theirs])
+            medians = f"{_median(quiet[ours]):.3f} and {_median(quiet[theirs]):.3f} frames/s"
+            counts = f"{len(quiet[ours])} + {len(quiet[theirs])}"
+            print(f"runs with others under {_QUIET:.0%}: {counts}, medians {medians}, ratio {quiet_ratio:.3f}")
+            summary["ratio_quiet"] = quiet_ratio
+        else:
+            print(f"no run of each side had others under {_QUIET:.0%}: the machine was busy throughout")
     else:
         print("(upstream not run: pass --practical-rife CHECKOUT)")
     return summary
