@@ -9,8 +9,13 @@ The clip is made first from ``--clip`` (default: the shared Big Buck Bunny clip,
 audio): its first ``--seconds`` scaled to ``--size`` (default 2 s at 854x480), audio copied. The two sides run
 alternately, each first in every other repeat, each in its own process with the same number of PyTorch threads
 (``--threads``, default 2; upstream through ``OMP_NUM_THREADS``). Wall time includes model loading, decoding,
-encoding and putting the audio back; peak RSS is the process's ``ru_maxrss``. Output frames are counted by
-decoding the output. Medians over the repeats, and their ratio, are printed.
+encoding and putting the audio back; peak RSS is the process's ``ru_maxrss``; CPU seconds are user + system time
+(children included). Output frames are counted by decoding the output. Each run also records how much of the
+machine's CPU time other processes took meanwhile (``others``): on a shared machine that moves the wall time by
+several times, so the ratio is printed over all runs (medians, and the median of each repeat's ratio) and over the
+quiet runs alone (others under 5%). ``--drop-repeats`` leaves out the source's repeated frames, which framer copies
+instead of interpolating and upstream's static-frame branch spends two model calls on (on the default 2 s both
+sides then make 47 model calls).
 
 ``memory``: peak RSS of ``framer.video.interpolate_video`` on clips of several lengths (default 10 s and 60 s of
 1280x720 at 24 fps, made from the Big Buck Bunny frames of the shared data, played forwards and backwards so there
