@@ -123,6 +123,9 @@ class VideoWriter:
             stream.time_base = 1 / self.frame_rate
             stream.codec_context.time_base = 1 / self.frame_rate
             stream.options = settings.options
+            # One encoder thread: with frame threads x264's bitstream was seen to depend on timing under load
+            # (same frames, different bytes), and a resumed run must join into exactly the unbroken run's frames.
+            stream.codec_context.thread_count = 1
             cc = stream.codec_context
             cc.color_primaries, cc.color_trc, cc.colorspace = color.primaries, color.transfer, color.space
             cc.color_range = self._yuv_range
