@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 from fractions import Fraction
+from pathlib import Path
 
 import click
 
@@ -22,6 +23,34 @@ def _parse_tile(value: str) -> int | str:
     if tile < 0:
         raise click.BadParameter(f"expected auto, 0 or a positive tile side, got {value!r}.")
     return tile
+
+
+def _plural(count: int, word: str) -> str:
+    return f"{count} {word}{'' if count == 1 else 's'}"
+
+
+def _guidance_notes(guidance: dict[str, int]) -> list[str]:
+    """Parts of the closing line about drag steering and the autopilot (the log holds the details)."""
+    notes = []
+    dragged = guidance.get("steered", 0) + guidance.get("trajectories", 0)
+    if dragged:
+        notes.append(f"{_plural(dragged, 'gap')} dragged")
+    piloted = sum(guidance.get(key, 0) for key in ("align", "small-motion", "too-few-matches", "unreliable-matches"))
+    if piloted:
+        notes.append(f"autopilot aligned {guidance.get('align', 0)} of {_plural(piloted, 'gap')}")
+    return notes
+
+
+def _parse_span(value: str) -> tuple[int, int]:
+    """``"12:36"`` -> ``(12, 36)``: source frame indices."""
+    parts = value.split(":")
+    try:
+        first, last = (int(part) for part in parts)
+    except ValueError:
+        raise click.BadParameter(
+            f"expected two source frame indices FIRST:LAST such as 12:36, got {value!r}.", param_hint="'--drag-frames'"
+        ) from None
+    return first, last
 
 
 def _parse_rational(value: str, option: str, minimum: int = 0) -> Fraction:
@@ -101,6 +130,31 @@ def _parse_rational(value: str, option: str, minimum: int = 0) -> Fraction:
     show_default=True,
     help="Resume an interrupted run of the same command, or discard it and start over.",
 )
+@click.option(
+    "--trajectories",
+    "trajectory_file",
+    default=None,
+    metavar="FILE.json",
+    help="Drag mode: trajectories from a file (docs/trajectory-format.md, section Video), in the video's pixels.",
+)
+@click.option(
+    "--drag",
+    multiple=True,
+    metavar="X0,Y0:X1,Y1[:...]",
+    help="Drag mode: the content at X0,Y0 goes through the next points to the last one (repeatable).",
+)
+@click.option(
+    "--drag-frames",
+    default=None,
+    metavar="FIRST:LAST",
+    help="Source frames (from 0) where the trajectories start and end [default: the whole video].",
+)
+@click.option(
+    "--autopilot",
+    is_flag=True,
+    help="Large motion: match each pair of source frames and pre-align them (with --trajectories or --drag: with "
+    "those, where they run); plain interpolation where the motion is small or the matches unreliable.",
+)
 @click.option("--segment-seconds", default="2", hidden=True, help="Length of the resumable parts, in seconds.")
 @click.option("--engine", default="flow", show_default=True, metavar="NAME", help="Interpolation engine.")
 @click.option("--model", default=None, metavar="NAME", help="Model of the engine (see `framer models`).")
@@ -111,8 +165,8 @@ def _parse_rational(value: str, option: str, minimum: int = 0) -> Fraction:
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar or messages.")
 @debug_option
 def video(source, output, multi, fps, slowmo, input_fps, codec, crf, pix_fmt, scene_threshold, dedupe, tile,
-          overlap, resume, segment_seconds, engine, model, weights, device, threads, overwrite, quiet,
-          debug) -> None:  # fmt: skip
+          overlap, resume, trajectory_file, drag, drag_frames, autopilot, segment_seconds, engine, model, weights,
+          device, threads, overwrite, quiet, debug) -> None:  # fmt: skip
     """Raise the frame rate of video IN (or slow it down) with in-betweens at the exact target timestamps.
 
     IN is a video file, or a folder of frames. Give exactly one of --multi, --fps or --slowmo. Audio is kept
@@ -125,6 +179,8 @@ def video(source, output, multi, fps, slowmo, input_fps, codec, crf, pix_fmt, sc
       framer video in.mp4 --fps 60000/1001 -o out.mp4
       framer video in.mp4 --slowmo 4 -o slow.mp4
       framer video frames/ --input-fps 12 --fps 24 -o out/
+      framer video in.mp4 --multi 2 --autopilot -o out.mp4
+      framer video in.mp4 --multi 4 --drag "40,60:120,30:200,60" --drag-frames 24:48 -o drag.mp4
     """
     import logging
 
@@ -137,6 +193,11 @@ def video(source, output, multi, fps, slowmo, input_fps, codec, crf, pix_fmt, sc
         raise click.UsageError(f"Give exactly one of --multi, --fps or --slowmo (got {', '.join(given) or 'none'}).")
     if multi is not None and multi < 2:
         raise click.BadParameter(f"must be an integer >= 2, got {multi}.", param_hint="'--multi'")
+    if trajectory_file is not None and drag:
+        raise click.UsageError("Give either --trajectories or --drag, not both.")
+    if drag_frames is not None and trajectory_file is None and not drag:
+        raise click.UsageError("--drag-frames sets where trajectories run: give --trajectories or --drag too.")
+    trajectories = Path(trajectory_file) if trajectory_file is not None else (list(drag) or None)
     options = {"model": model, "weights": weights, "device": device, "threads": threads}
     result = interpolate_video(
         source,
@@ -157,6 +218,9 @@ def video(source, output, multi, fps, slowmo, input_fps, codec, crf, pix_fmt, sc
         overwrite=overwrite,
         progress=not quiet and sys.stderr.isatty(),
         segment_seconds=_parse_rational(segment_seconds, "--segment-seconds"),
+        trajectories=trajectories,
+        trajectory_frames=_parse_span(drag_frames) if drag_frames is not None else None,
+        autopilot=autopilot,
         **{key: value for key, value in options.items() if value is not None},
     )
     if not quiet:
@@ -169,6 +233,7 @@ def video(source, output, multi, fps, slowmo, input_fps, codec, crf, pix_fmt, sc
             notes.append(f"{len(result.cuts)} scene cut{'s' if len(result.cuts) > 1 else ''}")
         if result.duplicates:
             notes.append(f"{len(result.duplicates)} repeated source frame{'s' if len(result.duplicates) > 1 else ''}")
+        notes += _guidance_notes(result.guidance)
         if result.tile:
             notes.append(f"tiles of {result.tile} px")
         notes.append(f"audio {result.audio}")

@@ -30,11 +30,19 @@ from framer.engines import Engine, create_engine
 from framer.errors import InputError, ResourceError
 from framer.io.images import ImageFormat
 from framer.io.writers import check_output, output_kind
+from framer.video.guidance import (
+    PairGuide,
+    autopilot_config,
+    check_engine,
+    count_frames,
+    job_identity,
+    prepare_drags,
+)
 from framer.video.reader import FolderReader, SourceFrame, VideoInfo, VideoReader, open_video
 from framer.video.retime import OutputFrame, Rates, Retimer, count_output_frames, plan_rates
 from framer.video.scenes import SSIM_THRESHOLD, Thumbnail, is_cut, is_duplicate, make_thumbnail
 from framer.video.state import JobState
-from framer.video.tiling import DEFAULT_OVERLAP, choose_tile, iter_tiled
+from framer.video.tiling import DEFAULT_OVERLAP, choose_tile
 from framer.video.writer import IMAGE_COLOR, EncoderSettings, VideoWriter, join_segments, write_png
 
 __all__ = ["VideoResult", "interpolate_video"]
@@ -57,6 +65,10 @@ class VideoResult:
         duplicates: source frame indices found to repeat the frame before them.
         tile: tile side used (None: whole frames).
         audio: ``"copied"``, ``"re-encoded"``, ``"dropped"`` or ``"none"``.
+        guidance: source gaps interpolated in this run per autopilot decision (``align``, ``small-motion``,
+            ``too-few-matches``, ``unreliable-matches``), pre-aligned with drag trajectories (``trajectories``) or
+            steered by them (``steered``), and scene-cut candidates the autopilot found to be one scene moving far
+            (``not-a-cut``); empty without autopilot and trajectories.
     """
 
     output: Path
@@ -68,6 +80,7 @@ class VideoResult:
     duplicates: tuple[int, ...] = field(default=())
     tile: int | None = None
     audio: str = "none"
+    guidance: dict[str, int] = field(default_factory=dict)
 
 
 @dataclass
@@ -204,14 +217,14 @@ def _render(
     outputs: Sequence[OutputFrame],
     a: _Keyframe,
     b: _Keyframe,
-    interpolate: Callable[[torch.Tensor, torch.Tensor, list[float]], Iterator[torch.Tensor]],
+    interpolate: Callable[[_Keyframe, _Keyframe, list[float]], Iterator[torch.Tensor]],
     write: Callable[[int, np.ndarray], None],
     skip_before: int,
 ) -> int:
     """Make and write the output frames of one gap ``a -> b`` in order; returns how many the engine made."""
     todo = [frame for frame in outputs if frame.index >= skip_before]
     times = [float(frame.t) for frame in todo if not frame.is_copy]
-    generated = interpolate(a.tensor, b.tensor, times) if times else iter(())
+    generated = interpolate(a, b, times) if times else iter(())
     for frame in todo:
         if frame.is_copy:
             image = a.frame.image if frame.a == a.index else b.frame.image
@@ -253,6 +266,9 @@ def interpolate_video(
     overwrite: bool = False,
     progress: bool = False,
     segment_seconds: Fraction | float = SEGMENT_SECONDS,
+    trajectories: object | None = None,
+    trajectory_frames: tuple[int, int] | str | None = None,
+    autopilot: object = False,
     **engine_options,
 ) -> VideoResult:
     """Raise the frame rate of a video (or a folder of frames), or slow it down, with in-betweens.
@@ -267,6 +283,7 @@ def interpolate_video(
         engine: an engine name or an engine made by :func:`framer.create_engine`.
         codec, crf, pix_fmt: video encoder, its quality (lower is better) and pixel format.
         scene_threshold: SSIM below which (with a colour change) a scene cut is declared; 0 turns detection off.
+            With ``autopilot``, a candidate cut whose frames the autopilot matches well is taken as fast motion.
         dedupe: drop repeated source frames from the timeline (even motion through holds).
         tile: ``"auto"`` (tiles only if a frame does not fit memory), 0 (never) or a tile side in pixels.
         overlap: overlap of neighbouring tiles in pixels.
@@ -275,6 +292,15 @@ def interpolate_video(
         overwrite: replace an existing output.
         progress: show a progress bar (frames, frames per second, time left) on stderr.
         segment_seconds: length of the independently encoded parts (the unit of resuming), in output seconds.
+        trajectories: drag mode, as :func:`framer.interpolate` takes them (a ``.json`` file, ``"x0,y0:x1,y1"``
+            strings, :class:`framer.Trajectory` objects...), in pixels of the video's frames. Their time runs over
+            the source frames ``trajectory_frames`` (see ``docs/trajectory-format.md``, section "Video"); each gap
+            between source frames inside that span is steered along its piece of the trajectories.
+        trajectory_frames: ``(first, last)`` or ``"FIRST:LAST"``: the source frame indices (from 0) where the
+            trajectories' time is 0 and 1; None: the first and the last frame of the video.
+        autopilot: True (or an :class:`framer.matching.AutopilotConfig`): each gap goes through the autopilot as two
+            keyframes do in :func:`framer.interpolate` (pre-aligned for large motion, plain otherwise); with
+            ``trajectories``, gaps they span are pre-aligned with them instead. One summary is logged at the end.
         **engine_options: for :func:`framer.create_engine` when ``engine`` is a name.
     """
     # 1. Check the output and the options that need no file.
@@ -286,6 +312,7 @@ def interpolate_video(
     if not isinstance(scene_threshold, (int, float)) or not 0 <= scene_threshold <= 1:
         raise InputError(f"`scene_threshold` must be a number in [0, 1] but is {scene_threshold!r}.")
     settings = EncoderSettings(codec, crf, pix_fmt).check(output_path.suffix) if kind == "video" else None
+    pilot = autopilot_config(autopilot)
     if isinstance(engine, str):
         create = True
     elif engine_options:
@@ -305,8 +332,14 @@ def interpolate_video(
         if info.frame_rate <= 0:
             raise InputError(f"Video {source} declares no frame rate; framer cannot time its frames.")
         rates = plan_rates(info.frame_rate, multi=multi, fps=fps, slowmo=slowmo)
+        drags = None
+        if trajectories is not None:
+            drags = prepare_drags(trajectories, trajectory_frames, info, count_frames(source, info))
+        elif trajectory_frames is not None:
+            raise InputError("`trajectory_frames` sets the span of drag trajectories; give `trajectories` too.")
         # 3. The engine, and tiles if whole frames would not fit in memory.
         engine = create_engine(engine, **engine_options) if create else engine
+        check_engine(engine, pilot, drags)
         job = {
             "framer": __version__,
             "source": _source_identity(source, info),
@@ -317,14 +350,17 @@ def interpolate_video(
             "dedupe": dedupe,
             "tile": [tile, overlap],
             **_engine_identity(engine),
+            **job_identity(drags, pilot),
         }
         segment_frames = max(1, math.ceil(_as_fraction(segment_seconds, "segment_seconds") * rates.output))
         resolved = {"tile": _resolve_tile(engine, info, tile, overlap, memory_budget)}
+        PairGuide(engine, resolved["tile"], overlap, drags, pilot)  # refuses what it cannot do before any state exists
         # 4. Resume the partial output of the same job, or start one.
         output_path.parent.mkdir(parents=True, exist_ok=True)
         state = JobState.open(output_path, job, segment_frames, resume, resolved)
-        return _run(reader, info, rates, engine, state, output_path, kind, settings, scene_threshold, dedupe,
-                    state.resolved["tile"], overlap, progress)  # fmt: skip
+        guide = PairGuide(engine, state.resolved["tile"], overlap, drags, pilot)
+        return _run(reader, info, rates, guide, state, output_path, kind, settings, scene_threshold, dedupe,
+                    state.resolved["tile"], progress)  # fmt: skip
     finally:
         reader.close()
 
@@ -333,7 +369,7 @@ def _run(
     reader: VideoReader | FolderReader,
     info: VideoInfo,
     rates: Rates,
-    engine: Engine,
+    guide: PairGuide,
     state: JobState,
     output: Path,
     kind: str,
@@ -341,7 +377,6 @@ def _run(
     scene_threshold: float,
     dedupe: bool,
     tile: int | None,
-    overlap: int,
     progress: bool,
 ) -> VideoResult:
     # 5. Where to write, and how far an earlier run got.
@@ -365,10 +400,8 @@ def _run(
     if state.resumed:
         logger.info("Resuming: %d output frames were made by an earlier run.", resume_from)
 
-    def interpolate(frame0: torch.Tensor, frame1: torch.Tensor, times: list[float]) -> Iterator[torch.Tensor]:
-        if tile:
-            return iter_tiled(engine, frame0, frame1, times, tile, overlap)
-        return engine.iter_frames(frame0, frame1, times)
+    def interpolate(a: _Keyframe, b: _Keyframe, times: list[float]) -> Iterator[torch.Tensor]:
+        return guide.frames(a.index, b.index, a.frame.image, b.frame.image, a.tensor, b.tensor, times)
 
     # 6. The streaming loop: each source frame closes a gap; render the output frames that fall in it.
     retimer = Retimer(rates.content, rates.output, dedupe=dedupe)
@@ -393,6 +426,8 @@ def _run(
             if anchor is not None:
                 duplicate = is_duplicate(anchor.thumbnail, current.thumbnail)
                 cut = not duplicate and is_cut(anchor.thumbnail, current.thumbnail, scene_threshold)
+                if cut and guide.same_scene(anchor.index, frame.index, anchor.frame.image, frame.image):
+                    cut = False
             if duplicate:
                 duplicates.append(frame.index)
             if cut:
@@ -417,6 +452,8 @@ def _run(
         raise
     bar.close()
     num_frames = retimer.next_index
+    guide.log_summary()
+    _check_span(guide, cuts, last.index)
 
     # 7. Put the output in place (video: join the segments, adding the audio).
     audio = "none"
@@ -450,4 +487,26 @@ def _run(
         duplicates=tuple(duplicates),
         tile=tile,
         audio=audio,
+        guidance=guide.counts(),
     )
+
+
+def _check_span(guide: PairGuide, cuts: Sequence[int], last_index: int) -> None:
+    """Warn when the trajectories' span holds a scene cut (never blended across) or ends after the last frame."""
+    drags = guide.drags
+    if drags is None:
+        return
+    inside = [cut for cut in cuts if drags.first < cut <= drags.last]
+    if inside:
+        logger.warning(
+            "The drag trajectories span the scene cut before source frame %d; frames around a cut are copies, "
+            "not steered.",
+            inside[0],
+        )
+    if drags.last > last_index:
+        logger.warning(
+            "The drag trajectories end at source frame %d but only %d frames were decoded; the gaps after it were "
+            "not steered.",
+            drags.last,
+            last_index + 1,
+        )
