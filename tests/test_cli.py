@@ -295,7 +295,7 @@ class TestErrorsInProcess:
             ("k1.png", ["--times", "nan"], "`times` must lie strictly between 0 and 1 but holds nan."),
             ("k1.png", ["--times", "-0.5"], "`times` must lie strictly between 0 and 1 but holds -0.5."),
             ("k1.png", ["--times", ","], "`times` must hold at least one time in (0, 1) but is empty."),
-            ("k1.png", ["--engine", "flo"], "Unknown engine 'flo'. Did you mean flow? Available: flow."),
+            ("k1.png", ["--engine", "flo"], "Unknown engine 'flo'. Did you mean flow? Available: diffusion, flow."),
             ("k1.png", ["--model", "rife"], "Unknown model 'rife' for the flow engine. Did you mean rife.v4_25? "
                                             "Registered: rife.v4_25 (see `framer models`)."),
             ("k1.png", ["--device", "tpu"], "Unknown device 'tpu'; use cpu, cuda, cuda:N, mps or auto."),

@@ -228,8 +228,12 @@ def interpolate(
     elif engine_options:
         raise InputError(f"Engine options {sorted(engine_options)} apply only when `engine` is a name.")
     _check_memory(engine, size)
-    if pilot is not None and "alignment" not in inspect.signature(engine.iter_frames).parameters:
-        raise InputError(f"`autopilot` needs an engine that pre-aligns keyframes (flow), not {engine.name!r}.")
+    engine_parameters = inspect.signature(engine.iter_frames).parameters
+    steers_itself = "autopilot" in engine_parameters  # e.g. diffusion: the autopilot's matches become its tracks
+    if pilot is not None and not steers_itself and "alignment" not in engine_parameters:
+        raise InputError(f"`autopilot` needs an engine that pre-aligns or steers itself, not {engine.name!r}.")
+    if pilot is not None and steers_itself and overlay and drags is None:
+        raise InputError(f"`overlay` cannot show the {engine.name} engine's own autopilot tracks; use `framer match`.")
 
     # 3. Decode keyframes into one format.
     images = _decode(keyframes, size)
@@ -251,15 +255,18 @@ def interpolate(
                 frames.append(as_output(images[index]))
             tracks, alignment = None, None
             pair = (images[index], images[index + 1], tensors[index], tensors[index + 1])
-            if pilot is not None and drags is not None:
+            options: dict = {}
+            if pilot is not None and steers_itself:
+                options["autopilot"] = True
+            if pilot is not None and drags is not None and not steers_itself:
                 alignment = _alignment_from_trajectories(drags, index, gaps, size)
-            elif pilot is not None:
+            elif pilot is not None and not steers_itself:
                 alignment, trajectories_found = _autopilot_gap(engine, pilot, *pair)
                 found.append(trajectories_found)
             elif drags is not None:
                 gap_times = [(index + t) / gaps for t in [0.0, *content_times, 1.0]]
                 tracks = sample_trajectories(drags, gap_times)[0]
-            options = {"tracks": tracks} if alignment is None else {"alignment": alignment}
+            options.update({"tracks": tracks} if alignment is None else {"alignment": alignment})
             for frame in engine.iter_frames(tensors[index], tensors[index + 1], content_times, **options):
                 frames.append(tensor_to_frame(frame[0], fmt))
                 bar.update(1)

@@ -37,6 +37,52 @@ def _parse_fps(value: str) -> Fraction:
 
 debug_option = click.option("--debug", is_flag=True, help="Show the full traceback on errors.")
 
+# Options of the diffusion engine (docs/diffusion.md), passed to create_engine only with --engine diffusion.
+_DIFFUSION_OPTIONS = (
+    click.option("--model-dir", default=None, metavar="DIR",
+                 help="Diffusion engine: the Framer folder (unet/, controlnet/) [env FRAMER_DIFFUSION_DIR]."),
+    click.option("--svd-dir", default=None, metavar="DIR",
+                 help="Diffusion engine: the SVD-XT folder (vae/, image_encoder/, ...) [env FRAMER_SVD_DIR]."),
+    click.option("--steps", "num_inference_steps", type=click.IntRange(min=1), default=None, metavar="N",
+                 help="Diffusion engine: denoising steps [default: 30]."),
+    click.option("--seed", type=int, default=None, metavar="N", help="Diffusion engine: random seed [default: 0]."),
+    click.option("--motion-bucket", "motion_bucket_id", type=click.IntRange(1, 255), default=None, metavar="1-255",
+                 help="Diffusion engine: amount of motion [default: 100]."),
+    click.option("--control-scale", "conditioning_scale", type=click.FloatRange(min=0), default=None, metavar="S",
+                 help="Diffusion engine: weight of the trajectory ControlNet [default: 1.0]."),
+    click.option("--clip-frames", type=click.IntRange(min=3), default=None, metavar="N",
+                 help="Diffusion engine: frames per generated clip [default: chosen from the times, near 14]."),
+    click.option("--work-size", default=None, metavar="WxH",
+                 help="Diffusion engine: working size, multiples of 64 [default: about 512x320, keyframes' shape]."),
+    click.option("--dtype", type=click.Choice(("fp32", "fp16", "bf16")), default=None,
+                 help="Diffusion engine: model precision [default: fp16 on CUDA, else fp32]."),
+    click.option("--offload", is_flag=True, default=None, help="Diffusion engine: model CPU offload."),
+)  # fmt: skip
+
+
+_DIFFUSION_FLAGS = {"num_inference_steps": "--steps", "motion_bucket_id": "--motion-bucket",
+                    "conditioning_scale": "--control-scale"}  # fmt: skip
+
+
+def _diffusion_options(command):
+    """Add the diffusion engine's options to a command."""
+    for option in reversed(_DIFFUSION_OPTIONS):
+        command = option(command)
+    return command
+
+
+def _diffusion_engine_options(engine: str, given: dict) -> dict:
+    """The diffusion options that were given, as create_engine arguments; an error with another engine."""
+    given = {key: value for key, value in given.items() if value is not None}
+    if given and engine != "diffusion":
+        flags = ", ".join(sorted(_DIFFUSION_FLAGS.get(key, "--" + key.replace("_", "-")) for key in given))
+        raise click.UsageError(f"{flags} apply only with --engine diffusion.")
+    if "work_size" in given:
+        from framer.api import parse_size
+
+        given["size"] = parse_size(given.pop("work_size"))
+    return given
+
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="framer-vfi", prog_name="framer")
@@ -105,14 +151,17 @@ def cli() -> None:
     "--autopilot",
     is_flag=True,
     help="Large motion: match the keyframes and pre-align them with the matches (with --trajectories or --drag: "
-    "with those); plain interpolation where the motion is small or the matches unreliable, with a message.",
+    "with those); plain interpolation where the motion is small or the matches unreliable, with a message. "
+    "With --engine diffusion: the matches become tracks, updated during denoising.",
 )
 @click.option("--overlay", is_flag=True, help="Draw the trajectories (given, or found by --autopilot) on the frames.")
 @click.option("--overwrite", is_flag=True, help="Replace an existing output.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar or messages.")
+@_diffusion_options
 @debug_option
 def tween(keyframes, output, num_frames, times, timing, fps, include_keyframes, engine, model, weights, device,
-          threads, resize, trajectory_file, drag, autopilot, overlay, overwrite, quiet, debug) -> None:  # fmt: skip
+          threads, resize, trajectory_file, drag, autopilot, overlay, overwrite, quiet, debug,
+          **diffusion) -> None:  # fmt: skip
     """Make the frames between KEYFRAMEs (two or more images, one sequence through all of them).
 
     \b
@@ -148,6 +197,7 @@ def tween(keyframes, output, num_frames, times, timing, fps, include_keyframes, 
     if include_keyframes is None:
         include_keyframes = output_kind(path) != "folder"
     options = {"model": model, "weights": weights, "device": device, "threads": threads}
+    options.update(_diffusion_engine_options(engine, diffusion))
     frames = interpolate(
         list(keyframes),
         num_frames=num_frames,

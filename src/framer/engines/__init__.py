@@ -16,7 +16,7 @@ from framer.errors import UnknownNameError
 
 __all__ = ["Engine", "create_engine", "list_engines", "register_engine", "resolve_device"]
 
-_BUILTIN_ENGINES = {"flow": "framer.engines.flow"}
+_BUILTIN_ENGINES = {"diffusion": "framer.engines.diffusion", "flow": "framer.engines.flow"}
 _ENGINES: dict[str, Callable[..., Engine]] = {}
 
 EngineT = TypeVar("EngineT", bound=Callable[..., Engine])
