@@ -174,11 +174,9 @@ def tween(keyframes, output, num_frames, times, timing, fps, include_keyframes, 
     """
     import logging
 
-    from framer.api import interpolate
-    from framer.io.writers import check_output, output_kind, write_frames
-
     if quiet:
         logging.getLogger("framer").setLevel(logging.WARNING)
+    # Usage errors first: they need no PyTorch (its import takes seconds).
     if len(keyframes) < 2:
         raise click.UsageError("At least two keyframes are needed.")
     if num_frames is not None and times is not None:
@@ -187,6 +185,10 @@ def tween(keyframes, output, num_frames, times, timing, fps, include_keyframes, 
         raise click.UsageError("Give either --trajectories or --drag, not both.")
     if overlay and trajectory_file is None and not drag and not autopilot:
         raise click.UsageError("--overlay draws trajectories: give --trajectories, --drag or --autopilot too.")
+    diffusion_options = _diffusion_engine_options(engine, diffusion)
+    from framer.api import interpolate
+    from framer.io.writers import check_output, output_kind, write_frames
+
     trajectories = trajectory_file if trajectory_file is not None else (list(drag) or None)
     if isinstance(trajectories, str):
         from pathlib import Path
@@ -197,7 +199,7 @@ def tween(keyframes, output, num_frames, times, timing, fps, include_keyframes, 
     if include_keyframes is None:
         include_keyframes = output_kind(path) != "folder"
     options = {"model": model, "weights": weights, "device": device, "threads": threads}
-    options.update(_diffusion_engine_options(engine, diffusion))
+    options.update(diffusion_options)
     frames = interpolate(
         list(keyframes),
         num_frames=num_frames,
