@@ -61,12 +61,31 @@ def test_eval_writes_the_report_and_prints_the_table(tiny, tmp_path, capsys):
         assert (out / name).stat().st_size > 0
 
 
+def test_eval_reports_an_fvd_column(tiny, tmp_path, capsys):
+    """FVD with the real I3D: one clip per sample and method, 2 samples, so 8 clips through the network."""
+    out = tmp_path / "report"
+    code = main(
+        ["eval", "--protocol", "triplet", str(tiny), "--metrics", "psnr,fvd", "--threads", "1", "-o", str(out)]
+    )
+    captured = capsys.readouterr()
+    assert code == 0, captured.err
+    header, *rows = captured.out.strip().splitlines()
+    assert header.split() == ["method", "PSNR", "(dB)", "FVD"]
+    content = json.loads((out / "results.json").read_text())
+    means = content["summary"]["means"]
+    for row, method in zip(rows, ("linear", "nearest", "flow"), strict=True):
+        assert means[method]["fvd"] > 0
+        assert row.split()[-1] == f"{means[method]['fvd']:.2f}"
+    report = (out / "report.md").read_text()
+    assert "FVD is computed over 2 clips per method" in report
+
+
 @pytest.mark.parametrize(
     ("args", "words"),
     [
         (["--protocol", "triplet", "{missing}"], "does not exist"),
         (["--protocol", "seven-frame", "{tiny}"], "needs im1..im7 or exactly 7 frames"),
-        (["--protocol", "triplet", "--metrics", "psnr,fvd", "{tiny}"], "'fvd' (FVD) is not available yet"),
+        (["--protocol", "triplet", "--metrics", "psnr,fvd", "{tiny}/a"], "needs at least 2 samples"),
         (["--protocol", "triplet", "--metrics", "psnr,fid", "{tiny}/a"], "needs at least 2 scored frames"),
     ],
 )

@@ -76,7 +76,7 @@ def test_markdown_names_version_settings_and_plots(report):
     assert "framer eval --protocol triplet -o out tiny" in text
     assert "| protocol | triplet: frames 1 and 3 in, frame 2 scored at t = 0.5 |" in text
     assert "| metrics | psnr, ssim (computed on cpu) |" in text
-    assert "FVD is not available yet" in text
+    assert "FVD is computed" not in text and "FID is computed" not in text  # notes only for requested set metrics
     means = result.means()
     assert f"| linear blend | **{means['linear']['psnr']:.2f}** |" in text  # the blend beats repetition here
     for name in ("per_t.png", "distributions.png", "worst_cases.png", "results.json"):

@@ -12,7 +12,7 @@ import framer
 from framer.errors import InputError
 from framer.evaluation import evaluate, linear_blend, nearest_keyframe, parse_metrics
 from framer.evaluation import methods as methods_module
-from test_evaluation_protocols import triplet, write_frames
+from test_evaluation_protocols import HEIGHT, WIDTH, triplet, write_frames
 
 
 def psnr_by_hand(pred: np.ndarray, target: np.ndarray) -> float:
@@ -105,8 +105,7 @@ def test_lpips_column(tiny_triplets):
 
 def test_metric_names():
     assert parse_metrics("PSNR, ssim,psnr") == ["psnr", "ssim"]
-    with pytest.raises(InputError, match=r"^The metric 'fvd' \(FVD\) is not available yet in framer; choose from"):
-        parse_metrics("psnr,fvd")
+    assert parse_metrics("psnr,fvd,fid") == ["psnr", "fvd", "fid"]
     with pytest.raises(InputError, match="Did you mean lpips"):
         parse_metrics("lpip")
 
@@ -114,6 +113,40 @@ def test_metric_names():
 def test_fid_needs_two_frames(tiny_triplets):
     with pytest.raises(InputError, match="needs at least 2 scored frames"):
         evaluate(tiny_triplets / "clip0", protocol="triplet", engines=(), metrics="psnr,fid")
+
+
+def test_fvd_needs_two_samples(tiny_triplets):
+    with pytest.raises(InputError, match=r"^FVD compares sets of clips .* at least 2 samples, but the data hold 1;"):
+        evaluate(tiny_triplets / "clip0", protocol="triplet", engines=(), metrics="psnr,fvd")
+
+
+def test_fvd_clips_are_keyframes_around_the_in_betweens(tiny_triplets, monkeypatch):
+    """Each method's clip is I0, its in-between, I1, each frame repeated to 9; the ground truth's holds im2."""
+    import torch
+
+    import framer.metrics
+
+    seen = []
+
+    def fake_features(videos, batch_size=4, pool=False):
+        seen.append(videos.clone())
+        # [1, T, 3, H, W] -> [1, T]: the mean of each frame, a feature that tells the clips apart
+        return videos.mean(dim=(2, 3, 4)).double()
+
+    monkeypatch.setattr(framer.metrics, "i3d_features", fake_features)
+    result = evaluate(tiny_triplets, protocol="triplet", engines=(), metrics="psnr,fvd")
+    assert len(seen) == 3 * 3  # linear, nearest and the ground truth, per sample
+    folder = tiny_triplets / "clip0"
+    first, middle, last = (torch.from_numpy(read(folder / f"im{i}.png")) for i in (1, 2, 3))
+    nearest, truth = seen[1][0], seen[2][0]  # sample clip0: linear, nearest, ground truth
+    assert nearest.shape == (9, 3, HEIGHT, WIDTH)
+    for clip, between in ((nearest, first), (truth, middle)):
+        expected = torch.stack([first, between, last]).repeat_interleave(3, dim=0).permute(0, 3, 1, 2)
+        torch.testing.assert_close(clip, expected.double() / 255, rtol=0, atol=0)
+    scores = result.set_scores
+    assert set(scores) == {"linear", "nearest"} and all(set(v) == {"fvd"} for v in scores.values())
+    assert scores["linear"]["fvd"] > 0 and scores["nearest"]["fvd"] > 0
+    assert result.means()["nearest"]["fvd"] == scores["nearest"]["fvd"]
 
 
 def test_autopilot_is_refused_where_the_api_has_none(tiny_triplets, monkeypatch):

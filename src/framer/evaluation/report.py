@@ -134,7 +134,12 @@ def _means_section(result: EvaluationResult) -> list[str]:
             f"FID is computed over all {result.num_frames} frames of a method at once; it depends on the number of "
             "frames, so compare it only with FID over the same frames."
         )
-    notes.append("FVD is not available yet in framer.")
+    if "fvd" in result.metrics:
+        notes.append(
+            f"FVD is computed over {len(result.samples)} clips per method, one per sample (its keyframes with the "
+            "in-betweens between them, each frame repeated to reach the I3D's 9 frames); it depends on the number "
+            "of clips and is noisy for few, so compare it only with FVD over the same samples."
+        )
     return [*lines, *(f"- {note}" for note in notes), ""]
 
 

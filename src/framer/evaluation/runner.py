@@ -51,11 +51,15 @@ class _WorstCases:
 
 def _check_arguments(metrics: list[str], samples: list[Sample], worst: int) -> None:
     frames = sum(len(s.targets) for s in samples)
-    set_metrics = [m for m in metrics if not METRICS[m].per_frame]
-    if set_metrics and frames < 2:
+    if "fid" in metrics and frames < 2:
         raise InputError(
-            f"{METRICS[set_metrics[0]].label} compares sets of frames and needs at least 2 scored frames, but the "
-            f"data hold {frames}; leave {set_metrics[0]} out of the metrics."
+            f"FID compares sets of frames and needs at least 2 scored frames, but the data hold {frames}; leave fid "
+            "out of the metrics."
+        )
+    if "fvd" in metrics and len(samples) < 2:
+        raise InputError(
+            f"FVD compares sets of clips (one per sample) and needs at least 2 samples, but the data hold "
+            f"{len(samples)}; leave fvd out of the metrics or add samples."
         )
     if isinstance(worst, bool) or not isinstance(worst, int) or worst < 0:
         raise InputError(f"`worst` (frames in the worst-cases montage) must be an integer >= 0 but is {worst!r}.")
@@ -77,7 +81,7 @@ def _evaluate_sample(
     metrics: list[str],
     crop: int | None,
     device: torch.device,
-    feature_sets: dict[str, FeatureSet],
+    feature_sets: dict[str, dict[str, FeatureSet]],
     worst: _WorstCases | None,
 ) -> SampleResult:
     # 1. Decode, then run every method on the same keyframes.
@@ -89,19 +93,21 @@ def _evaluate_sample(
         predictions[method.id] = method.run(frame0, frame1, sample.times)
         seconds[method.id] = time.perf_counter() - start
 
-    # 2. Score: per-frame metrics now, set metrics' features accumulated.
+    # 2. Score: per-frame metrics now, set metrics' features accumulated (FID: the in-betweens; FVD: one clip,
+    # the keyframes around the in-betweens).
     target = frames_to_tensor(targets, device)
     scores = {i: {m.id: {} for m in methods} for i in range(len(targets))}
-    for method in methods:
-        pred = frames_to_tensor(predictions[method.id], device)
+    outputs = {GROUND_TRUTH: targets, **predictions}
+    for key in [m.id for m in methods] + [GROUND_TRUTH]:
+        frames = target if key == GROUND_TRUTH else frames_to_tensor(predictions[key], device)
         for metric in metrics:
-            if METRICS[metric].per_frame:
-                for i, value in enumerate(score_frames(metric, pred, target)):
-                    scores[i][method.id][metric] = value
-        if method.id in feature_sets:
-            feature_sets[method.id].add(pred)
-    if GROUND_TRUTH in feature_sets:
-        feature_sets[GROUND_TRUTH].add(target)
+            if METRICS[metric].per_frame and key != GROUND_TRUTH:
+                for i, value in enumerate(score_frames(metric, frames, target)):
+                    scores[i][key][metric] = value
+        if "fid" in feature_sets:
+            feature_sets["fid"][key].add(frames)
+        if "fvd" in feature_sets:
+            feature_sets["fvd"][key].add(frames_to_tensor([frame0, *outputs[key], frame1], device))
 
     # 3. Collect, and keep the frame for the montage if it is among the worst.
     frames = []
@@ -145,7 +151,8 @@ def evaluate(
         engines: engine specs (``flow``, ``flow:MODEL``) or engines from :func:`framer.create_engine` (reused).
         autopilot: also run each engine with ``autopilot=True`` (an error where the API has no autopilot).
         baselines: include the linear-blend and nearest-keyframe baselines.
-        metrics: names or ``"psnr,ssim,..."`` from :data:`framer.evaluation.scoring.METRICS`; FVD is not available.
+        metrics: names or ``"psnr,ssim,..."`` from :data:`framer.evaluation.scoring.METRICS` (``fid`` and ``fvd``
+            are set metrics, see :mod:`framer.evaluation.scoring`).
         device: where engines (given by name) and metrics compute.
         threads: CPU threads for engines given by name.
         weights: a local weight file for engines given by name.
@@ -174,18 +181,19 @@ def evaluate(
     # 3. Every sample with every method.
     reference = _reference(methods, metric_names)
     tracker = _WorstCases(*reference, worst) if reference and worst else None
-    feature_sets = {}
-    if any(not METRICS[m].per_frame for m in metric_names):
-        feature_sets = {key: FeatureSet() for key in [GROUND_TRUTH, *(m.id for m in methods)]}
+    feature_sets = {
+        name: {key: FeatureSet(name) for key in [GROUND_TRUTH, *(m.id for m in methods)]}
+        for name in metric_names
+        if not METRICS[name].per_frame
+    }
     results = [
         _evaluate_sample(sample, methods, metric_names, crop, metric_device, feature_sets, tracker)
         for sample in tqdm(samples, disable=not progress, unit="sample", desc="Evaluating")
     ]
 
-    # 4. Set metrics over all frames of each method.
+    # 4. Set metrics over all frames (FID) or clips (FVD) of each method.
     set_scores = {
-        m.id: {name: feature_sets[m.id].fid(feature_sets[GROUND_TRUTH]) for name in metric_names if name == "fid"}
-        for m in methods
+        m.id: {name: sets[m.id].distance(sets[GROUND_TRUTH]) for name, sets in feature_sets.items()} for m in methods
     }
     devices = sorted({m.settings.get("device", "cpu") for m in methods} | {str(metric_device)})
     return EvaluationResult(

