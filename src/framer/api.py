@@ -218,7 +218,9 @@ def interpolate(
     content_times = apply_timing(clock_times, timing)
     first_size, size = _plan_sizes(keyframes, resize)
     drags = None if trajectories is None else _prepare_trajectories(trajectories, first_size, size)
-    pilot = _autopilot_config(autopilot)
+    from framer.matching import AutopilotConfig
+
+    pilot = AutopilotConfig.from_option(autopilot)
     if overlay and drags is None and pilot is None:
         raise InputError("`overlay` draws trajectories, but no trajectories were given and autopilot is off.")
 
@@ -277,18 +279,6 @@ def interpolate(
     elif overlay:
         frames = _overlay_gaps(frames, found, content_times, include_keyframes)
     return frames
-
-
-def _autopilot_config(autopilot: bool | AutopilotConfig) -> AutopilotConfig | None:
-    from framer.matching import AutopilotConfig
-
-    if autopilot is True:
-        return AutopilotConfig()
-    if autopilot is False or autopilot is None:
-        return None
-    if isinstance(autopilot, AutopilotConfig):
-        return autopilot
-    raise InputError(f"`autopilot` must be True, False or an AutopilotConfig, not {autopilot!r}.")
 
 
 def _autopilot_gap(

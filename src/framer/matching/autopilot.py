@@ -78,6 +78,17 @@ class AutopilotConfig:
     refine: bool = True
     dense_spacing: float = 0.0
 
+    @classmethod
+    def from_option(cls, autopilot: object) -> AutopilotConfig | None:
+        """An ``autopilot=`` argument as settings: True -> the defaults, False/None -> None (off), a config as is."""
+        if autopilot is True:
+            return cls()
+        if autopilot is False or autopilot is None:
+            return None
+        if isinstance(autopilot, cls):
+            return autopilot
+        raise InputError(f"`autopilot` must be True, False or an AutopilotConfig, not {autopilot!r}.")
+
     def __post_init__(self) -> None:
         for name in ("count", "fit_count", "min_matches"):
             value = getattr(self, name)

@@ -52,7 +52,6 @@ if TYPE_CHECKING:
 __all__ = [
     "PairGuide",
     "VideoDrags",
-    "autopilot_config",
     "check_engine",
     "count_frames",
     "iter_aligned_tiled",
@@ -193,19 +192,6 @@ def prepare_drags(trajectories: object, frames: object, info: VideoInfo, num_fra
             f"frame is {num_frames - 1} ({num_frames} frames, about {seconds:.2f} s at {rate:g} fps)."
         )
     return VideoDrags(result, first, last)
-
-
-def autopilot_config(autopilot: object) -> AutopilotConfig | None:
-    """True -> the default settings, False/None -> off, an :class:`AutopilotConfig` as it is."""
-    from framer.matching import AutopilotConfig
-
-    if autopilot is True:
-        return AutopilotConfig()
-    if autopilot is False or autopilot is None:
-        return None
-    if isinstance(autopilot, AutopilotConfig):
-        return autopilot
-    raise InputError(f"`autopilot` must be True, False or an AutopilotConfig, not {autopilot!r}.")
 
 
 def check_engine(engine: Engine, pilot: AutopilotConfig | None, drags: VideoDrags | None) -> None:

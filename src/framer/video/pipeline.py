@@ -32,7 +32,6 @@ from framer.io.images import ImageFormat
 from framer.io.writers import check_output, output_kind
 from framer.video.guidance import (
     PairGuide,
-    autopilot_config,
     check_engine,
     count_frames,
     job_identity,
@@ -312,7 +311,9 @@ def interpolate_video(
     if not isinstance(scene_threshold, (int, float)) or not 0 <= scene_threshold <= 1:
         raise InputError(f"`scene_threshold` must be a number in [0, 1] but is {scene_threshold!r}.")
     settings = EncoderSettings(codec, crf, pix_fmt).check(output_path.suffix) if kind == "video" else None
-    pilot = autopilot_config(autopilot)
+    from framer.matching import AutopilotConfig
+
+    pilot = AutopilotConfig.from_option(autopilot)
     if isinstance(engine, str):
         create = True
     elif engine_options:
