@@ -14,6 +14,11 @@ PSNR is per frame (RGB, peak 1) averaged over a case's frames; SSIM likewise (``
 is what the autopilot chose (``align``, or why it interpolated plainly). The script ends by saying which targets
 are met; ``--check`` exits 1 when one is missed.
 
+For Sintel the script also prints how far the true motion leaves the straight keyframe-to-keyframe path, which no
+method that sees only the two keyframes can know: points on a grid are tracked through the in-between frames with
+OpenCV's DIS flow (frame to frame, chained), and the largest distance of each track from the straight line between
+its ends (at the same time) is summarised. A diagnostic from the ground truth, not part of any method.
+
     python benchmarks/autopilot.py                     # everything (several minutes on 2 CPU cores)
     python benchmarks/autopilot.py --quick             # one synthetic case per motion at 128 px, Sintel gaps 4 and 8
 """
@@ -21,12 +26,14 @@ are met; ``--check`` exits 1 when one is missed.
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import logging
 import sys
 import time
 from pathlib import Path
 
+import cv2
 import numpy as np
 import torch
 
@@ -149,6 +156,44 @@ def run_sintel(engine, data: Path, quick: bool) -> list[dict]:
     return results
 
 
+def path_deviation(frames: list[np.ndarray], spacing: int = 8) -> dict:
+    """How far the true motion through ``frames`` (the keyframes and all between) leaves the straight path.
+
+    Returns the 95th percentile (px) over grid points of each track's largest distance from the straight line, and
+    the share of points that stray more than 8 px.
+    """
+    grey = [cv2.cvtColor(np.ascontiguousarray(frame[..., :3]), cv2.COLOR_RGB2GRAY) for frame in frames]
+    dis = cv2.DISOpticalFlow_create(cv2.DISOPTICAL_FLOW_PRESET_MEDIUM)
+    height, width = grey[0].shape
+    ys, xs = np.mgrid[0:height:spacing, 0:width:spacing]
+    points = np.stack([xs.ravel(), ys.ravel()], axis=1).astype(np.float32)
+    track = [points]
+    for before, after in itertools.pairwise(grey):
+        flow = dis.calc(before, after, None)
+        step = cv2.remap(
+            flow, points[None, :, 0], points[None, :, 1], cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE
+        )
+        points = points + step[0]
+        track.append(points)
+    tracks = np.stack(track)  # (K, N, 2)
+    t = np.linspace(0.0, 1.0, len(frames))[:, None, None]
+    straight = (1.0 - t) * tracks[0] + t * tracks[-1]
+    largest = np.linalg.norm(tracks - straight, axis=2).max(axis=0)
+    return {"p95": float(np.percentile(largest, 95)), "over_8px": float(np.mean(largest > 8.0))}
+
+
+def print_deviation(data: Path, gaps: tuple[int, ...]) -> None:
+    frames = [read_image(data / "sintel_raft_demo" / name) for name in SINTEL_FRAMES]
+    print(
+        "\nSintel: true motion off the straight keyframe-to-keyframe path (ground truth, DIS tracks, mean of starts)"
+    )
+    for gap in gaps:
+        found = [path_deviation(frames[start : start + gap + 1]) for start in range(len(frames) - gap)]
+        p95 = np.mean([f["p95"] for f in found])
+        over = np.mean([f["over_8px"] for f in found])
+        print(f"  gap {gap}: 95th percentile {p95:.1f} px, {100 * over:.1f}% of points more than 8 px off", flush=True)
+
+
 def run_small(engine, data: Path) -> list[dict]:
     print_header("3. Small motion: Vimeo-90K triplets (448x256), middle frame")
     results = []
@@ -217,6 +262,7 @@ def main(argv: list[str] | None = None) -> int:
         results["synthetic"] = run_synthetic(engine, args.quick, args.num_frames)
     if "sintel" in tables:
         results["sintel"] = run_sintel(engine, args.data, args.quick)
+        print_deviation(args.data, (4, 8) if args.quick else GAPS)
     if "small" in tables:
         results["small"] = run_small(engine, args.data)
     print("\nTargets:")

@@ -14,7 +14,7 @@ from framer.engines import register_engine
 from framer.engines.base import Engine, resolve_device
 from framer.engines.flow.align import Alignment, compose_flow, compose_frame, warp_pair
 from framer.engines.flow.drag import plan_drag, steer_frame
-from framer.engines.flow.model import IFNet, IFNetConfig
+from framer.engines.flow.model import PYRAMID_SCALES, IFNet, IFNetConfig
 from framer.errors import InputError, WeightsError
 from framer.ops.pad import pad_to_multiple, unpad
 from framer.registry import ModelEntry, default_model, get_model_entry
@@ -47,6 +47,9 @@ class FlowEngine(Engine):
         device: ``cpu``, ``cuda``, ``mps`` or ``auto``.
         threads: CPU threads for PyTorch (process-wide); None keeps PyTorch's choice.
         download: allow fetching missing weights with pip.
+        scale: pyramid scale of the network, one of 0.25, 0.5, 1.0 (upstream RIFE's ``scale``): below 1 the
+            network estimates the motion at a reduced resolution, which reaches further (for large motion or 4K
+            input) but loses detail; 1.0 is the network as trained.
     """
 
     name = "flow"
@@ -58,7 +61,12 @@ class FlowEngine(Engine):
         device: str | torch.device | None = "cpu",
         threads: int | None = None,
         download: bool = True,
+        scale: float = 1.0,
     ) -> None:
+        if isinstance(scale, bool) or not isinstance(scale, (int, float)) or float(scale) not in PYRAMID_SCALES:
+            choices = ", ".join(f"{choice:g}" for choice in PYRAMID_SCALES)
+            raise InputError(f"`scale` must be one of {choices} but is {scale!r}.")
+        self.scale = float(scale)
         self.entry = get_model_entry(model, engine="flow") if model else default_model("flow")
         self.device = resolve_device(device)
         if threads is not None:
@@ -92,21 +100,30 @@ class FlowEngine(Engine):
         self.net.load_state_dict(state, strict=True)
 
     def memory_needed(self, height: int, width: int) -> int:
-        multiple = self.net.config.pad_multiple
+        multiple = self.pad_multiple
         padded = (-(-height // multiple) * multiple) * (-(-width // multiple) * multiple)
         return _BASELINE_BYTES + _BYTES_PER_PIXEL * padded
+
+    @property
+    def pad_multiple(self) -> int:
+        """Frames are padded to multiples of this before the network sees them (64, or 128 at scale 0.5)."""
+        return self.net.config.pad_multiple_at(self.scale)
 
     def _to_network(self, frame: torch.Tensor) -> torch.Tensor:
         frame = frame.to(self.device, torch.float32)
         if self.channel_order == "bgr":
             frame = torch.cat((frame[:, :3].flip(1), frame[:, 3:]), 1)
-        return pad_to_multiple(frame, self.net.config.pad_multiple, zero_channels=3)
+        return pad_to_multiple(frame, self.pad_multiple, zero_channels=3)
 
     def _from_network(self, frame: torch.Tensor, height: int, width: int) -> torch.Tensor:
         frame = unpad(frame, height, width)
         if self.channel_order == "bgr":
             frame = torch.cat((frame[:, :3].flip(1), frame[:, 3:]), 1)
         return frame.clamp_(0.0, 1.0)
+
+    def _net(self, x0: torch.Tensor, x1: torch.Tensor, t: float, **features: torch.Tensor):
+        """The network at this engine's pyramid scale."""
+        return self.net(x0, x1, t, scale=self.scale, **features)
 
     @torch.inference_mode()
     def iter_frames(
@@ -138,11 +155,11 @@ class FlowEngine(Engine):
         plan = None
         if tracks is not None:
             tracks = check_tracks(tracks, len(times), frame0)
-            forward = self.net(x0, x1, 0.0, features0=features0, features1=features1).flow[:, 2:4]
+            forward = self._net(x0, x1, 0.0, features0=features0, features1=features1).flow[:, 2:4]
             image0, image1 = _to_image(frame0), _to_image(frame1)
             plan = plan_drag(image0, image1, _to_image(unpad(forward, height, width)), tracks)
         for index, t in enumerate(times):
-            out = self.net(x0, x1, t, features0=features0, features1=features1)
+            out = self._net(x0, x1, t, features0=features0, features1=features1)
             frame = self._from_network(out.frame, height, width)
             if plan is not None:
                 flow = _to_image(unpad(out.flow, height, width))
@@ -167,7 +184,7 @@ class FlowEngine(Engine):
         for t in times:
             map0, map1 = alignment.maps(t)
             warped0, warped1 = warp_pair(source0, source1, map0, map1)
-            out = self.net(self._to_network(warped0), self._to_network(warped1), t)
+            out = self._net(self._to_network(warped0), self._to_network(warped1), t)
             flow, mask = unpad(out.flow, height, width), unpad(out.mask, height, width)
             frame = compose_frame(source0, source1, warped0, warped1, map0, map1, flow, mask)
             yield frame.clamp_(0.0, 1.0).to(frame0.device)
@@ -193,8 +210,8 @@ class FlowEngine(Engine):
         map0, map1 = alignment.maps(t)
         warped0, warped1 = warp_pair(source0, source1, map0, map1)
         x0, x1 = self._to_network(warped0), self._to_network(warped1)
-        forward = _to_image(unpad(self.net(x0, x1, t).flow, height, width))
-        backward = _to_image(unpad(self.net(x1, x0, 1.0 - t).flow, height, width))
+        forward = _to_image(unpad(self._net(x0, x1, t).flow, height, width))
+        backward = _to_image(unpad(self._net(x1, x0, 1.0 - t).flow, height, width))
         grid = np.stack(np.meshgrid(np.arange(width), np.arange(height)), axis=-1).astype(np.float32)
         to0 = [compose_flow(map0, flow) + grid for flow in (forward[..., :2], backward[..., 2:])]
         to1 = [compose_flow(map1, flow) + grid for flow in (forward[..., 2:], backward[..., :2])]

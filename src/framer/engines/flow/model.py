@@ -7,6 +7,10 @@ Architecture (facts from the public RIFE v4.25 release): a small encoder (``enco
 feature channels at full resolution; five ``IFBlock``s refine a bidirectional flow ``(B, 4, H, W)`` (t -> frame0
 in channels 0-1, t -> frame1 in channels 2-3), a fusion-mask logit and 8 hidden channels, coarse to fine at
 scales 16, 8, 4, 2, 1; the frame at time t is the mask-weighted blend of both frames warped by the final flow.
+
+Pyramid scale (as upstream's ``scale`` option, ``scale_list = [16 / scale, ..., 1 / scale]``): with ``scale`` 0.5
+every block runs at half its usual resolution (levels 32, 16, 8, 4, 2), so the coarsest level reaches twice as far
+at the cost of detail in the final flow; upstream advises it for 4K input.
 """
 
 from __future__ import annotations
@@ -19,7 +23,9 @@ from torch import nn
 
 from framer.ops.warp import backward_warp
 
-__all__ = ["IFNet", "IFNetConfig", "IFNetOutput"]
+__all__ = ["PYRAMID_SCALES", "IFNet", "IFNetConfig", "IFNetOutput"]
+
+PYRAMID_SCALES = (0.25, 0.5, 1.0)  # the pyramid scales offered (upstream also has 2 and 4, for small input)
 
 
 @dataclass(frozen=True)
@@ -36,7 +42,15 @@ class IFNetConfig:
     @property
     def pad_multiple(self) -> int:
         """Input sides must be multiples of this: the coarsest scale times the block's 4x downsampling."""
-        return max(self.scales) * 4
+        return self.pad_multiple_at(1.0)
+
+    def level_scales(self, scale: float = 1.0) -> tuple[float, ...]:
+        """Each block's downsampling at pyramid ``scale``: ``scales / scale`` (``scales`` itself at 1.0)."""
+        return self.scales if scale == 1.0 else tuple(level / scale for level in self.scales)
+
+    def pad_multiple_at(self, scale: float = 1.0) -> int:
+        """:attr:`pad_multiple` at pyramid ``scale`` (e.g. 128 at 0.5)."""
+        return round(max(self.level_scales(scale)) * 4)
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -92,7 +106,7 @@ class IFBlock(nn.Module):
         self.lastconv = nn.Sequential(nn.ConvTranspose2d(width, 4 * out_channels, 4, 2, 1), nn.PixelShuffle(2))
 
     def forward(
-        self, x: torch.Tensor, flow: torch.Tensor | None, scale: int
+        self, x: torch.Tensor, flow: torch.Tensor | None, scale: float
     ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         """``x`` ``(B, C, H, W)``, ``flow`` ``(B, 4, H, W)`` or None -> flow delta, mask logit, hidden features."""
         if scale != 1:
@@ -151,6 +165,7 @@ class IFNet(nn.Module):
         t: torch.Tensor | float = 0.5,
         features0: torch.Tensor | None = None,
         features1: torch.Tensor | None = None,
+        scale: float = 1.0,
     ) -> IFNetOutput:
         """Synthesise the frame at time ``t`` between ``frame0`` (t=0) and ``frame1`` (t=1).
 
@@ -159,6 +174,8 @@ class IFNet(nn.Module):
                 warped and blended but not looked at); H and W multiples of ``config.pad_multiple``.
             t: float or ``(B,)`` tensor of times in [0, 1].
             features0, features1: optional precomputed :meth:`encode_frames` outputs (reused across times).
+            scale: pyramid scale (module docstring); H and W must then be multiples of
+                ``config.pad_multiple_at(scale)``.
         """
         batch, _, height, width = frame0.shape
         if features0 is None:
@@ -175,17 +192,17 @@ class IFNet(nn.Module):
         sources = torch.cat((torch.cat((rgb0, features0), 1), torch.cat((rgb1, features1), 1)), 0)
 
         flow = mask = hidden = None
-        for block, scale in zip(self.blocks, self.config.scales, strict=True):
+        for block, level in zip(self.blocks, self.config.level_scales(scale), strict=True):
             if flow is None:
                 x = torch.cat((rgb0, rgb1, features0, features1, time_plane), 1)
-                flow, mask, hidden = block(x, None, scale)
+                flow, mask, hidden = block(x, None, level)
             else:
                 warped = backward_warp(sources, _split_flow(flow))  # (2B, 3 + F, H, W)
                 warped0, warped1 = warped[:batch], warped[batch:]
                 x = torch.cat(
                     (warped0[:, :3], warped1[:, :3], warped0[:, 3:], warped1[:, 3:], time_plane, mask, hidden), 1
                 )
-                delta, mask, hidden = block(x, flow, scale)
+                delta, mask, hidden = block(x, flow, level)
                 flow = flow + delta
         assert flow is not None and mask is not None  # at least one block
         warped = backward_warp(torch.cat((frame0, frame1), 0), _split_flow(flow))
