@@ -168,3 +168,25 @@ def load_state_dict(path: str | os.PathLike, drop_prefixes: tuple[str, ...] = ()
         raise WeightsError(f"Weights file {path} does not hold a state dict of tensors.")
     state = {key.removeprefix("module."): value for key, value in state.items()}
     return {key: value for key, value in state.items() if not key.startswith(drop_prefixes)}
+
+
+def check_state_dict(state: dict, expected: dict, path: str | os.PathLike, model_name: str) -> None:
+    """Raise :class:`WeightsError` naming the first missing or unexpected key, or a key whose shape differs.
+
+    ``expected`` is the model's own ``state_dict()``; ``model_name`` goes into the message ("model rife.v4_25").
+    """
+    missing = sorted(set(expected) - set(state))
+    unexpected = sorted(set(state) - set(expected))
+    if missing or unexpected:
+        parts = []
+        if missing:
+            parts.append(f"{len(missing)} missing (first: {missing[0]})")
+        if unexpected:
+            parts.append(f"{len(unexpected)} unexpected (first: {unexpected[0]})")
+        raise WeightsError(f"Weights {path} do not fit {model_name}: keys {' and '.join(parts)}.")
+    for key, value in state.items():
+        if value.shape != expected[key].shape:
+            raise WeightsError(
+                f"Weights {path} do not fit {model_name}: {key} has shape {tuple(value.shape)}, expected "
+                f"{tuple(expected[key].shape)}."
+            )

@@ -33,6 +33,7 @@ from framer.engines.diffusion.controlnet import ControlNetSVD
 from framer.engines.diffusion.pipeline import FramerPipeline
 from framer.engines.diffusion.unet import FramerUNet
 from framer.errors import InputError, WeightsError
+from framer.weights import check_state_dict
 
 __all__ = [
     "ATTENTIONS",
@@ -115,21 +116,7 @@ def load_state_strict(model: nn.Module, path: Path, dtype: torch.dtype) -> nn.Mo
     expected = model.state_dict()
     volatile = {name for name, _ in model.named_buffers()} - set(expected)
     state = {key: value for key, value in state.items() if key not in volatile}
-    missing = sorted(set(expected) - set(state))
-    unexpected = sorted(set(state) - set(expected))
-    if missing or unexpected:
-        parts = []
-        if missing:
-            parts.append(f"{len(missing)} missing (first: {missing[0]})")
-        if unexpected:
-            parts.append(f"{len(unexpected)} unexpected (first: {unexpected[0]})")
-        raise WeightsError(f"Weights {path} do not fit {type(model).__name__}: keys {' and '.join(parts)}.")
-    for key, value in state.items():
-        if value.shape != expected[key].shape:
-            raise WeightsError(
-                f"Weights {path} do not fit {type(model).__name__}: {key} has shape {tuple(value.shape)}, expected "
-                f"{tuple(expected[key].shape)}."
-            )
+    check_state_dict(state, expected, path, type(model).__name__)
     state = {key: value.to(dtype) if value.is_floating_point() else value for key, value in state.items()}
     model.load_state_dict(state, strict=True, assign=True)
     return model.eval().requires_grad_(False)

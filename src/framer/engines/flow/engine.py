@@ -15,10 +15,10 @@ from framer.engines.base import Engine, resolve_device
 from framer.engines.flow.align import Alignment, compose_flow, compose_frame, warp_pair
 from framer.engines.flow.drag import plan_drag, steer_frame
 from framer.engines.flow.model import PYRAMID_SCALES, IFNet, IFNetConfig
-from framer.errors import InputError, WeightsError
+from framer.errors import InputError
 from framer.ops.pad import pad_to_multiple, unpad
 from framer.registry import ModelEntry, default_model, get_model_entry
-from framer.weights import load_state_dict, resolve_weights
+from framer.weights import check_state_dict, load_state_dict, resolve_weights
 
 __all__ = ["FlowEngine"]
 
@@ -81,22 +81,7 @@ class FlowEngine(Engine):
 
     def _load(self, path: os.PathLike, drop_prefixes: tuple[str, ...]) -> None:
         state = load_state_dict(path, drop_prefixes)
-        expected = self.net.state_dict()
-        missing = sorted(set(expected) - set(state))
-        unexpected = sorted(set(state) - set(expected))
-        if missing or unexpected:
-            parts = []
-            if missing:
-                parts.append(f"{len(missing)} missing (first: {missing[0]})")
-            if unexpected:
-                parts.append(f"{len(unexpected)} unexpected (first: {unexpected[0]})")
-            raise WeightsError(f"Weights {path} do not fit model {self.entry.name}: keys {' and '.join(parts)}.")
-        for key, value in state.items():
-            if value.shape != expected[key].shape:
-                raise WeightsError(
-                    f"Weights {path} do not fit model {self.entry.name}: {key} has shape {tuple(value.shape)}, "
-                    f"expected {tuple(expected[key].shape)}."
-                )
+        check_state_dict(state, self.net.state_dict(), path, f"model {self.entry.name}")
         self.net.load_state_dict(state, strict=True)
 
     def memory_needed(self, height: int, width: int) -> int:
