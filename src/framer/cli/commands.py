@@ -7,6 +7,8 @@ from fractions import Fraction
 
 import click
 
+from framer.cli.options import debug_option, engine_options, flow_scale
+
 __all__ = ["cli"]
 
 TIMINGS = ("linear", "ease-in", "ease-out", "ease-in-out")
@@ -34,8 +36,6 @@ def _parse_fps(value: str) -> Fraction:
         raise click.BadParameter(f"must be positive, got {value!r}.", param_hint="'--fps'")
     return fps
 
-
-debug_option = click.option("--debug", is_flag=True, help="Show the full traceback on errors.")
 
 # Options of the diffusion engine (docs/diffusion.md), passed to create_engine only with --engine diffusion.
 _DIFFUSION_OPTIONS = (
@@ -121,11 +121,7 @@ def cli() -> None:
     default=None,
     help="Put the keyframes in the output [default: yes for video/animation, no for a folder].",
 )
-@click.option("--engine", default="flow", show_default=True, metavar="NAME", help="Interpolation engine.")
-@click.option("--model", default=None, metavar="NAME", help="Model of the engine (see `framer models`).")
-@click.option("--weights", default=None, metavar="PATH", help="Local weight file (no download needed).")
-@click.option("--device", default="cpu", show_default=True, metavar="cpu|cuda|mps|auto", help="Where to compute.")
-@click.option("--threads", type=click.IntRange(min=1), default=None, metavar="N", help="CPU threads for PyTorch.")
+@engine_options
 @click.option(
     "--resize",
     is_flag=False,
@@ -160,7 +156,7 @@ def cli() -> None:
 @_diffusion_options
 @debug_option
 def tween(keyframes, output, num_frames, times, timing, fps, include_keyframes, engine, model, weights, device,
-          threads, resize, trajectory_file, drag, autopilot, overlay, overwrite, quiet, debug,
+          threads, flow_scale_value, resize, trajectory_file, drag, autopilot, overlay, overwrite, quiet, debug,
           **diffusion) -> None:  # fmt: skip
     """Make the frames between KEYFRAMEs (two or more images, one sequence through all of them).
 
@@ -185,7 +181,7 @@ def tween(keyframes, output, num_frames, times, timing, fps, include_keyframes, 
         raise click.UsageError("Give either --trajectories or --drag, not both.")
     if overlay and trajectory_file is None and not drag and not autopilot:
         raise click.UsageError("--overlay draws trajectories: give --trajectories, --drag or --autopilot too.")
-    diffusion_options = _diffusion_engine_options(engine, diffusion)
+    diffusion_options = _diffusion_engine_options(engine, diffusion) | flow_scale(engine, flow_scale_value)
     from framer.api import interpolate
     from framer.io.writers import check_output, output_kind, write_frames
 

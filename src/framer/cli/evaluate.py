@@ -7,7 +7,8 @@ import sys
 
 import click
 
-from framer.cli.commands import cli, debug_option
+from framer.cli.commands import cli
+from framer.cli.options import compute_options, debug_option, weights_option
 
 __all__ = ["bench", "evaluate_command"]
 
@@ -108,9 +109,8 @@ def _means_table(result) -> str:
     metavar="N",
     help="Frames in the worst-cases montage.",
 )
-@click.option("--weights", default=None, metavar="PATH", help="Local weight file for the engines.")
-@click.option("--device", default="cpu", show_default=True, metavar="cpu|cuda|mps|auto", help="Where to compute.")
-@click.option("--threads", type=click.IntRange(min=1), default=None, metavar="N", help="CPU threads for PyTorch.")
+@weights_option("Local weight file for the engines.")
+@compute_options
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar, messages or table.")
 @debug_option
 def evaluate_command(data_dirs, protocol, k, crop, engines, autopilot, metrics, output, overwrite, worst, weights,
@@ -176,9 +176,8 @@ def evaluate_command(data_dirs, protocol, k, crop, engines, autopilot, metrics, 
 @click.option("--frames", type=click.IntRange(min=1), default=3, show_default=True, help="In-betweens per repeat.")
 @click.option("--repeats", type=click.IntRange(min=1), default=3, show_default=True, help="Timed repeats (median).")
 @click.option("--autopilot", is_flag=True, help="Also measure each engine with autopilot.")
-@click.option("--weights", default=None, metavar="PATH", help="Local weight file for the engines.")
-@click.option("--device", default="cpu", show_default=True, metavar="cpu|cuda|mps|auto", help="Where to compute.")
-@click.option("--threads", type=click.IntRange(min=1), default=None, metavar="N", help="CPU threads for PyTorch.")
+@weights_option("Local weight file for the engines.")
+@compute_options
 @click.option("--json", "json_path", default=None, metavar="FILE", help="Also write the rows as JSON.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress messages.")
 @debug_option

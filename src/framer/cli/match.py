@@ -6,7 +6,8 @@ from pathlib import Path
 
 import click
 
-from framer.cli.commands import cli, debug_option
+from framer.cli.commands import cli
+from framer.cli.options import compute_options, debug_option, weights_option
 
 __all__ = ["match"]
 
@@ -48,9 +49,8 @@ __all__ = ["match"]
     help="Scale the keyframes to A's size, or to WxH (points are written in that size).",
 )
 @click.option("--model", default=None, metavar="NAME", help="Flow model used to refine (see `framer models`).")
-@click.option("--weights", default=None, metavar="PATH", help="Local weight file (no download needed).")
-@click.option("--device", default="cpu", show_default=True, metavar="cpu|cuda|mps|auto", help="Where to compute.")
-@click.option("--threads", type=click.IntRange(min=1), default=None, metavar="N", help="CPU threads for PyTorch.")
+@weights_option()
+@compute_options
 @click.option("--overwrite", is_flag=True, help="Replace existing output files.")
 @click.option("-q", "--quiet", is_flag=True, help="No messages.")
 @debug_option

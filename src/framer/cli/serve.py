@@ -7,7 +7,8 @@ import socket
 
 import click
 
-from framer.cli.commands import cli, debug_option
+from framer.cli.commands import cli
+from framer.cli.options import debug_option
 
 __all__ = ["serve"]
 

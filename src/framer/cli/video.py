@@ -8,7 +8,8 @@ from pathlib import Path
 
 import click
 
-from framer.cli.commands import cli, debug_option
+from framer.cli.commands import cli
+from framer.cli.options import debug_option, engine_options, flow_scale
 
 __all__ = ["video"]
 
@@ -156,17 +157,13 @@ def _parse_rational(value: str, option: str, minimum: int = 0) -> Fraction:
     "those, where they run); plain interpolation where the motion is small or the matches unreliable.",
 )
 @click.option("--segment-seconds", default="2", hidden=True, help="Length of the resumable parts, in seconds.")
-@click.option("--engine", default="flow", show_default=True, metavar="NAME", help="Interpolation engine.")
-@click.option("--model", default=None, metavar="NAME", help="Model of the engine (see `framer models`).")
-@click.option("--weights", default=None, metavar="PATH", help="Local weight file (no download needed).")
-@click.option("--device", default="cpu", show_default=True, metavar="cpu|cuda|mps|auto", help="Where to compute.")
-@click.option("--threads", type=click.IntRange(min=1), default=None, metavar="N", help="CPU threads for PyTorch.")
+@engine_options
 @click.option("--overwrite", is_flag=True, help="Replace an existing output.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar or messages.")
 @debug_option
 def video(source, output, multi, fps, slowmo, input_fps, codec, crf, pix_fmt, scene_threshold, dedupe, tile,
           overlap, resume, trajectory_file, drag, drag_frames, autopilot, segment_seconds, engine, model, weights,
-          device, threads, overwrite, quiet, debug) -> None:  # fmt: skip
+          device, threads, flow_scale_value, overwrite, quiet, debug) -> None:  # fmt: skip
     """Raise the frame rate of video IN (or slow it down) with in-betweens at the exact target timestamps.
 
     IN is a video file, or a folder of frames. Give exactly one of --multi, --fps or --slowmo. Audio is kept
@@ -199,6 +196,7 @@ def video(source, output, multi, fps, slowmo, input_fps, codec, crf, pix_fmt, sc
         raise click.UsageError("--drag-frames sets where trajectories run: give --trajectories or --drag too.")
     trajectories = Path(trajectory_file) if trajectory_file is not None else (list(drag) or None)
     options = {"model": model, "weights": weights, "device": device, "threads": threads}
+    options.update(flow_scale(engine, flow_scale_value))
     result = interpolate_video(
         source,
         output,

@@ -167,7 +167,10 @@ def _source_identity(source: Path, info: VideoInfo) -> dict:
 
 def _engine_identity(engine: Engine) -> dict:
     entry = getattr(engine, "entry", None)
-    return {"engine": engine.name, "model": getattr(entry, "name", None), "device": str(engine.device)}
+    identity = {"engine": engine.name, "model": getattr(entry, "name", None), "device": str(engine.device)}
+    if getattr(engine, "scale", 1.0) != 1.0:  # the flow network's pyramid scale changes every in-between
+        identity["scale"] = engine.scale
+    return identity
 
 
 def _resolve_tile(
