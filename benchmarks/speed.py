@@ -36,6 +36,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from common import machine_description
+from framer.memory import current_rss_bytes, peak_rss_bytes
 
 if TYPE_CHECKING:
     import numpy as np
@@ -52,35 +53,6 @@ MIB = 2**20
 # ---------------------------------------------------------------------------------------------------------------
 # Child: one side, one size, one fresh process.
 # ---------------------------------------------------------------------------------------------------------------
-
-
-def _status_bytes(field: str) -> int | None:
-    """A ``/proc/self/status`` memory field (``VmHWM``, ``VmRSS``) in bytes; None where there is no procfs."""
-    status = Path("/proc/self/status")
-    if not status.is_file():
-        return None
-    for line in status.read_text().splitlines():
-        if line.startswith(field + ":"):
-            return int(line.split()[1]) * 1024
-    return None
-
-
-def peak_rss_bytes() -> int:
-    """Peak resident memory of this process. ``VmHWM`` is per address space, so it excludes the parent."""
-    peak = _status_bytes("VmHWM")
-    if peak is not None:
-        return peak
-    maxrss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    return maxrss if sys.platform == "darwin" else maxrss * 1024
-
-
-def current_rss_bytes() -> int:
-    rss = _status_bytes("VmRSS")
-    if rss is not None:
-        return rss
-    import psutil
-
-    return psutil.Process().memory_info().rss
 
 
 def _cpu_seconds() -> float:

@@ -20,17 +20,16 @@ import sys
 import time
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
-from pathlib import Path
 
 import numpy as np
 
 from framer.errors import FramerError, InputError
+from framer.memory import peak_rss_bytes
 
 __all__ = [
     "DEFAULT_SIZES",
     "BenchRow",
     "format_bench_table",
-    "peak_rss_bytes",
     "rows_to_json",
     "run_bench",
     "synthetic_pair",
@@ -78,32 +77,6 @@ def synthetic_pair(width: int, height: int, seed: int = 0) -> tuple[np.ndarray, 
     coarse = rng.integers(0, 256, size=(height // 8 + 2, (width + _SHIFT) // 8 + 2, 3), dtype=np.uint8)
     texture = cv2.resize(coarse, (width + _SHIFT, height), interpolation=cv2.INTER_CUBIC)
     return np.ascontiguousarray(texture[:, :width]), np.ascontiguousarray(texture[:, _SHIFT:])
-
-
-def _status_bytes(field: str) -> int | None:
-    status = Path("/proc/self/status")
-    if not status.is_file():
-        return None
-    for line in status.read_text().splitlines():
-        if line.startswith(field + ":"):
-            return int(line.split()[1]) * 1024
-    return None
-
-
-def peak_rss_bytes() -> int:
-    """Peak resident memory of this process, bytes (Linux ``VmHWM``; elsewhere what the OS keeps)."""
-    peak = _status_bytes("VmHWM")
-    if peak is not None:
-        return peak
-    import psutil
-
-    info = psutil.Process().memory_info()
-    if hasattr(info, "peak_wset"):  # Windows
-        return int(info.peak_wset)
-    import resource
-
-    maxrss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    return int(maxrss if sys.platform == "darwin" else maxrss * 1024)
 
 
 def _measure(job: dict) -> dict:
