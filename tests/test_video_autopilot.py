@@ -158,3 +158,27 @@ def test_cli_autopilot_on_a_video_file(tmp_path, capsys, caplog):
     ]
     times, decoded = decode_video(tmp_path / "out.mp4")
     assert len(decoded) == 6 and times[1] == Fraction(1, 24)
+
+
+def test_a_fast_zoom_is_a_cut_candidate_that_the_autopilot_interpolates(tmp_path, flow_engine):
+    """Undoing a translation cannot explain a 1.6x zoom, so the scene measure alone calls it a cut (copies); the
+    autopilot's matches show one scene and the gap is pre-aligned and interpolated instead."""
+    rng = np.random.default_rng(3)
+    world = np.clip(background_texture(rng, 2 * WIDTH, 2 * HEIGHT), 0, 255).astype(np.uint8)
+
+    def zoomed(factor: float) -> np.ndarray:
+        matrix = cv2.getRotationMatrix2D((WIDTH, HEIGHT), 0, factor)
+        image = cv2.warpAffine(world, matrix, (2 * WIDTH, 2 * HEIGHT), borderMode=cv2.BORDER_REFLECT)
+        return cv2.resize(image, (WIDTH, HEIGHT), interpolation=cv2.INTER_AREA)
+
+    source = _folder(tmp_path / "in", [zoomed(1.0), zoomed(1.6)])
+    plain = interpolate_video(source, tmp_path / "plain", multi=2, engine=flow_engine)
+    assert plain.cuts == (1,) and plain.interpolated == 0
+    config = AutopilotConfig(refine=False)
+    piloted = interpolate_video(source, tmp_path / "piloted", multi=2, engine=flow_engine, autopilot=config)
+    assert piloted.cuts == () and piloted.interpolated == 1
+    assert piloted.guidance == {"align": 1, "not-a-cut": 1}
+    truth = zoomed(1.6**0.5)  # half-way in a zoom is the geometric mean of the scales
+    scores = [psnr(_middles(tmp_path / name, 1), truth[None]) for name in ("plain", "piloted")]
+    print(f"fast zoom: plain (a cut: copy) {scores[0]:.2f} dB, autopilot {scores[1]:.2f} dB")
+    assert scores[1] >= scores[0] + 3.0
