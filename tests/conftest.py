@@ -96,3 +96,16 @@ def run_framer():
         )
 
     return run
+
+
+@pytest.fixture(scope="module")
+def one_torch_thread():
+    """One PyTorch intra-op thread for a module (restored after it): small tensors gain nothing from more, and on a
+    busy 2-core runner two threads made each forward pass 3-30 times slower (AlexNet at 64x64: 8 ms with one thread,
+    226 ms with two, measured at load average 7)."""
+    import torch
+
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)

@@ -26,12 +26,8 @@ TRACKS = torch.tensor([[[8.0, 8.0], [20.0, 16.0], [32.0, 24.0], [44.0, 32.0], [5
 
 
 @pytest.fixture(scope="module", autouse=True)
-def _one_thread():
-    """Tiny models run fastest on one thread (two threads spin-wait for each other on a busy machine)."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+def _one_thread(one_torch_thread):
+    """Every test here runs on one PyTorch thread (see conftest.one_torch_thread)."""
 
 
 @pytest.fixture(scope="module")

@@ -24,12 +24,8 @@ from make_fid_reference import SET_A, SET_B, load_set  # noqa: E402
 
 
 @pytest.fixture(scope="module", autouse=True)
-def one_thread():
-    """One intra-op thread (see test_metrics_learned.one_thread)."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+def _one_thread(one_torch_thread):
+    """Every test here runs on one PyTorch thread (see conftest.one_torch_thread)."""
 
 
 @pytest.fixture(scope="module")

@@ -24,12 +24,8 @@ from make_fvd_reference import set_a, set_b  # noqa: E402
 
 
 @pytest.fixture(scope="module", autouse=True)
-def one_thread():
-    """One intra-op thread (see test_metrics_learned.one_thread)."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+def _one_thread(one_torch_thread):
+    """Every test here runs on one PyTorch thread (see conftest.one_torch_thread)."""
 
 
 def _as_videos(clips) -> torch.Tensor:

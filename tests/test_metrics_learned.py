@@ -21,14 +21,8 @@ IDS = [p["name"] for p in PAIRS]
 
 
 @pytest.fixture(scope="module", autouse=True)
-def one_thread():
-    """One intra-op thread: these small images gain nothing from more, and on a busy 2-core runner two threads
-    made each forward pass 3-30 times slower (AlexNet at 64x64: 8 ms with one thread, 226 ms with two, measured at
-    load average 7)."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+def _one_thread(one_torch_thread):
+    """Every test here runs on one PyTorch thread (see conftest.one_torch_thread)."""
 
 
 @pytest.fixture(scope="module")

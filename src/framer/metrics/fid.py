@@ -26,11 +26,12 @@ import torch
 import torch.nn.functional as F
 
 from framer.engines.base import resolve_device
-from framer.errors import InputError, ShapeError, WeightsError
+from framer.errors import InputError, ShapeError
 from framer.metrics._checks import check_images
 from framer.metrics._inception import FIDInceptionV3
 from framer.metrics._weights import load_torchscript_tensors, resolve_metric_weights
 from framer.metrics.zoo import FID_INCEPTION
+from framer.weights import check_state_dict
 
 __all__ = ["fid", "fid_from_features", "inception_features", "load_fid_inception", "resize_legacy_bilinear"]
 
@@ -58,11 +59,9 @@ def resize_legacy_bilinear(images: torch.Tensor, height: int, width: int) -> tor
 def load_fid_inception(device: str | torch.device | None = "cpu", download: bool = True) -> FIDInceptionV3:
     """The FID Inception-v3 with its weights, in eval mode, frozen, on ``device`` (fetched once, cached)."""
     model = FIDInceptionV3()
-    state = load_torchscript_tensors(resolve_metric_weights(FID_INCEPTION, download=download))
-    state = {key.removeprefix("net."): value for key, value in state.items()}
-    expected = model.state_dict()
-    if set(state) != set(expected) or any(state[k].shape != expected[k].shape for k in expected):
-        raise WeightsError(f"The {FID_INCEPTION.name} weights do not fit the FID Inception-v3 network.")
+    path = resolve_metric_weights(FID_INCEPTION, download=download)
+    state = {key.removeprefix("net."): value for key, value in load_torchscript_tensors(path).items()}
+    check_state_dict(state, model.state_dict(), path, "the FID Inception-v3 network")
     model.load_state_dict(state)
     return model.eval().requires_grad_(False).to(resolve_device(device))
 

