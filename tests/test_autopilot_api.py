@@ -7,6 +7,7 @@ matches come out as a trajectory file.
 
 from __future__ import annotations
 
+import json
 import logging
 
 import numpy as np
@@ -147,8 +148,11 @@ def test_match_writes_the_trajectories_and_tween_reads_them(rotated, tmp_path, c
     assert "Wrote 12 trajectories" in err and "autopilot steers with" in err
     found = load_trajectories(out)
     assert (found.width, found.height) == (256, 160) and len(found.trajectories) == 12
-    for trajectory in found.trajectories:
-        assert trajectory.name.startswith("match ") and "(confidence " in trajectory.name
+    items = json.loads(out.read_text(encoding="utf-8"))["trajectories"]
+    assert [item["name"] for item in items] == [f"match {i:02d}" for i in range(12)]
+    assert all(0.0 < item["confidence"] <= 1.0 for item in items)  # the match's confidence, as data
+    for trajectory, item in zip(found.trajectories, items, strict=True):
+        assert trajectory.confidence == item["confidence"]
         assert np.linalg.norm(apply_homography(rotated.transforms[-1], trajectory.start) - trajectory.end) < 2.0
         assert len(trajectory.points) == 5  # waypoints along the rotation
     with Image.open(tmp_path / "preview.png") as preview:

@@ -117,7 +117,8 @@ def test_correspondences_and_decisions(rotated):
     assert error.max() < 3.0
     assert found.motion > 64.0
     trajectories = found.trajectories()
-    assert len(trajectories) == 16 and trajectories[0].name.startswith("match 00 (confidence ")
+    assert len(trajectories) == 16 and trajectories[0].name == "match 00"
+    assert [t.confidence for t in trajectories] == pytest.approx(found.confidence[:16].tolist())
 
     assert plan_autopilot(rotated.keyframes[0], rotated.keyframes[1]).decision == "align"
     still = plan_autopilot(rotated.keyframes[0], rotated.keyframes[0])

@@ -73,6 +73,7 @@ def test_the_documented_example_is_valid():
     parsed = trajectories_from_dict(json.loads(example))
     assert (parsed.width, parsed.height) == (512, 320) and len(parsed.trajectories) == 2
     assert parsed.trajectories[0].name == "ball" and parsed.trajectories[1].interpolation == "monotone"
+    assert parsed.trajectories[0].confidence is None and parsed.trajectories[1].confidence == 0.9
 
 
 def test_for_size_rescales_only_when_the_size_differs():
@@ -122,6 +123,71 @@ def test_for_size_rescales_only_when_the_size_differs():
 def test_every_broken_rule_is_one_clear_error(data, message):
     with pytest.raises(TrajectoryError, match=re.escape(message)):
         trajectories_from_dict(data)
+
+
+def test_confidence_round_trips_and_is_written_only_when_given(tmp_path):
+    rated = [
+        Trajectory([(1, 2), (50, 40)], name="match 00", confidence=0.87),
+        Trajectory([(1, 2), (50, 40)], confidence=1 / 3),  # any float survives exactly
+        Trajectory([(1, 2), (50, 40)], confidence=0),
+        Trajectory([(1, 2), (50, 40)], confidence=1),
+        Trajectory([(1, 2), (50, 40)]),
+    ]
+    path = tmp_path / "rated.json"
+    save_trajectories(path, rated, 100, 50)
+    items = json.loads(path.read_text(encoding="utf-8"))["trajectories"]
+    assert [item.get("confidence", "absent") for item in items] == [0.87, 1 / 3, 0, 1, "absent"]
+    loaded = load_trajectories(path).trajectories
+    assert loaded == rated and [t.confidence for t in loaded] == [0.87, 1 / 3, 0.0, 1.0, None]
+    assert loaded[0] != Trajectory([(1, 2), (50, 40)], name="match 00", confidence=0.5)
+    assert load_trajectories(path).for_size(200, 100)[0].confidence == 0.87  # rescaling keeps it
+
+
+def test_a_file_without_confidence_or_with_null_loads_as_none():
+    loaded = trajectories_from_dict(
+        _file({"points": [[0, 0], [5, 5]]}, {"points": [[0, 0], [5, 5]], "confidence": None})
+    ).trajectories
+    assert [t.confidence for t in loaded] == [None, None]
+    assert "confidence" not in trajectories_to_dict(loaded, 100, 50)["trajectories"][1]
+    assert coerce_trajectories([{"points": [[0, 0], [5, 5]], "confidence": 0.25}])[0].confidence == 0.25
+
+
+def test_confidence_does_not_change_sampling():
+    plain = Trajectory([(0, 0), (40, 10), (80, 0)])
+    rated = Trajectory([(0, 0), (40, 10), (80, 0)], confidence=0.1)
+    times = np.linspace(0, 1, 11)
+    np.testing.assert_array_equal(plain.sample(times), rated.sample(times))
+    np.testing.assert_array_equal(plain.polyline(), rated.polyline())
+    assert "confidence=0.1" in repr(rated) and "confidence" not in repr(plain)
+
+
+@pytest.mark.parametrize(
+    ("confidence", "message"),
+    [
+        ("high", "Trajectory 0 ('m'): confidence 'high' is not a number (give a number in [0, 1])."),
+        (True, "Trajectory 0 ('m'): confidence True is not a number"),
+        ([0.5], "Trajectory 0 ('m'): confidence [0.5] is not a number"),
+        (float("nan"), "Trajectory 0 ('m'): confidence nan is not a finite number"),
+        (float("inf"), "Trajectory 0 ('m'): confidence inf is not a finite number"),
+        (1.5, "Trajectory 0 ('m'): confidence 1.5 is outside [0, 1]."),
+        (-0.25, "Trajectory 0 ('m'): confidence -0.25 is outside [0, 1]."),
+    ],
+)
+def test_every_bad_confidence_is_one_clear_error(confidence, message):
+    with pytest.raises(TrajectoryError, match=re.escape(message)):
+        trajectories_from_dict(_file({"name": "m", "points": [[0, 0], [5, 5]], "confidence": confidence}))
+    with pytest.raises(TrajectoryError, match=re.escape(message.replace("Trajectory 0 (", "Trajectory ("))):
+        Trajectory([(0, 0), (5, 5)], name="m", confidence=confidence)
+
+
+def test_a_nan_confidence_in_a_file_names_the_file_and_trajectory(tmp_path):
+    path = tmp_path / "nan.json"
+    path.write_text(
+        '{"version": 1, "width": 9, "height": 9, "trajectories": [{"points": [[1, 1], [2, 2]]}, '
+        '{"points": [[1, 1], [2, 2]], "confidence": NaN}]}'
+    )
+    with pytest.raises(TrajectoryError, match=r"nan.json: Trajectory 1: confidence nan is not a finite number"):
+        load_trajectories(path)
 
 
 def test_files_with_nan_and_bad_json_and_missing_files(tmp_path):

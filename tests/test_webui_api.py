@@ -211,12 +211,15 @@ def test_malformed_trajectory_json_is_rejected_with_a_message_naming_the_field(c
 
 def test_trajectory_check_scales_a_file_to_the_keyframes(client):
     set_id = upload(client, [square(8), square(40)]).json()["id"]
-    drawn_on_double = _file({"points": [[15, 55], [79, 55]]}, width=128, height=128)
+    drawn_on_double = _file(
+        {"points": [[15, 55], [79, 55]]}, {"points": [[0, 0], [9, 9]], "confidence": 0.75}, width=128, height=128
+    )
     response = client.post("/api/trajectories/check", json={"keyframes": set_id, "trajectories": drawn_on_double})
     assert response.status_code == 200, response.text
     checked = response.json()["trajectories"]
     assert (checked["width"], checked["height"]) == (64, 64)
     assert checked["trajectories"][0]["points"] == [[7.25, 27.25], [39.25, 27.25]]
+    assert "confidence" not in checked["trajectories"][0] and checked["trajectories"][1]["confidence"] == 0.75
 
 
 def test_bad_generate_fields_are_named(client):
@@ -360,6 +363,7 @@ def test_autopilot_proposes_trajectories_or_says_it_is_not_available(client):
         proposed = trajectories_from_dict(response.json()["trajectories"])
         assert (proposed.width, proposed.height) == (256, 256)
         assert 1 <= len(proposed.trajectories) <= 8
+        assert all(0.0 <= t.confidence <= 1.0 and t.name.startswith("match ") for t in proposed.trajectories)
         assert response.json()["reason"].startswith("autopilot")
     else:
         assert response.status_code == 501

@@ -58,8 +58,9 @@ def match(keyframe0, keyframe1, output, count, ratio, refine, preview, resize, m
           overwrite, quiet, debug) -> None:  # fmt: skip
     """Find correspondences between keyframes A and B the way --autopilot does, and write them as trajectories.
 
-    Each trajectory is named with its match's confidence, e.g. "match 03 (confidence 0.87)". The message says
-    whether autopilot would pre-align with them or interpolate plainly, and why.
+    Each trajectory is named after its match ("match 03") and carries the match's confidence, from 0 to 1, in
+    its "confidence" key (docs/trajectory-format.md). The message says whether autopilot would pre-align with
+    them or interpolate plainly, and why.
 
     \b
     Examples:

@@ -142,20 +142,25 @@ class Correspondences:
         return len(self.starts)
 
     def names(self) -> list[str]:
-        """A name per shown match that carries its confidence, e.g. ``"match 03 (confidence 0.87)"``."""
+        """A name per shown match, e.g. ``"match 03"``; the confidence travels as ``Trajectory.confidence``."""
         digits = max(2, len(str(self.shown)))
-        return [f"match {i:0{digits}d} (confidence {c:.2f})" for i, c in enumerate(self.confidence[: self.shown])]
+        return [f"match {i:0{digits}d}" for i in range(self.shown)]
 
     def trajectories(self, alignment: Alignment | None = None) -> list[Trajectory]:
         """The shown matches as trajectories: along the motion model's path when ``alignment`` (fitted to these
         correspondences) is given, with waypoints at t = 0.25, 0.5, 0.75 so that rotations show as arcs; straight
-        lines otherwise. Names carry the confidence."""
+        lines otherwise. Each carries its match's confidence (``Trajectory.confidence``)."""
         names = self.names()
+        confidence = [float(c) for c in np.clip(self.confidence[: self.shown], 0.0, 1.0)]
         if alignment is not None and len(alignment.starts) >= self.shown:
-            return alignment.trajectories(names=names + [None] * (len(alignment.starts) - self.shown))[: self.shown]
+            paths = alignment.trajectories(names=names + [None] * (len(alignment.starts) - self.shown))[: self.shown]
+            return [
+                Trajectory(path.points, path.times, path.name, path.interpolation, c)
+                for path, c in zip(paths, confidence, strict=True)
+            ]
         return [
-            Trajectory(np.stack([s, e]), np.array([0.0, 1.0]), name)
-            for s, e, name in zip(self.starts, self.ends, names, strict=False)
+            Trajectory(np.stack([s, e]), np.array([0.0, 1.0]), name, confidence=c)
+            for s, e, name, c in zip(self.starts, self.ends, names, confidence, strict=False)
         ]
 
 

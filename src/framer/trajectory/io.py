@@ -23,6 +23,7 @@ from framer.trajectory.model import (
     Trajectory,
     TrajectoryError,
     _label,
+    check_confidence,
     check_in_frame,
     check_points,
     check_times,
@@ -48,7 +49,7 @@ FORMAT_NAME = "framer-trajectories"
 FORMAT_VERSION = 1
 
 _TOP_KEYS = ("format", "version", "width", "height", "trajectories")
-_ITEM_KEYS = ("name", "points", "times", "interpolation")
+_ITEM_KEYS = ("name", "points", "times", "interpolation", "confidence")
 
 
 class TrajectoryFileError(FramerError, OSError):
@@ -118,9 +119,10 @@ def _trajectory_from_item(item: object, index: int) -> Trajectory:
         raise TrajectoryError(
             f"{label}: 'interpolation' must be one of {', '.join(INTERPOLATIONS)}, not {interpolation!r}."
         )
+    confidence = check_confidence(item.get("confidence"), label)
     if times is None:
         chord_times(points, label)  # fails on repeated points, naming this trajectory's index
-    return Trajectory(points, times, name, interpolation)
+    return Trajectory(points, times, name, interpolation, confidence)
 
 
 def trajectories_from_dict(data: object) -> TrajectoryFile:
@@ -170,6 +172,8 @@ def trajectories_to_dict(trajectories: Sequence[Trajectory], width: int, height:
             item["times"] = [_number(t) for t in trajectory.times]
         if trajectory.interpolation != "catmull-rom":
             item["interpolation"] = trajectory.interpolation
+        if trajectory.confidence is not None:
+            item["confidence"] = _number(trajectory.confidence)
         items.append(item)
     return {"format": FORMAT_NAME, "version": FORMAT_VERSION, "width": width, "height": height, "trajectories": items}
 

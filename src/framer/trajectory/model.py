@@ -28,6 +28,7 @@ __all__ = [
     "INTERPOLATIONS",
     "Trajectory",
     "TrajectoryError",
+    "check_confidence",
     "check_in_frame",
     "check_points",
     "check_times",
@@ -113,6 +114,24 @@ def check_times(times: object, num_points: int, label: str = "Trajectory") -> np
             f"{label}, point {num_points - 1}: the end must be at time 1 (the last keyframe), not {checked[-1]}."
         )
     return np.asarray(checked, dtype=np.float64)
+
+
+def check_confidence(confidence: object, label: str = "Trajectory") -> float | None:
+    """Check a trajectory's confidence: None, or a finite number in [0, 1]; returns it as a float (or None).
+
+    Raises:
+        TrajectoryError: naming ``label`` and the value.
+    """
+    if confidence is None:
+        return None
+    if not _is_number(confidence):
+        raise TrajectoryError(f"{label}: confidence {confidence!r} is not a number (give a number in [0, 1]).")
+    value = float(confidence)
+    if not math.isfinite(value):
+        raise TrajectoryError(f"{label}: confidence {value} is not a finite number (give a number in [0, 1]).")
+    if not 0.0 <= value <= 1.0:
+        raise TrajectoryError(f"{label}: confidence {value:g} is outside [0, 1].")
+    return value
 
 
 def check_in_frame(trajectory: Trajectory, width: int, height: int, index: int | None = None) -> None:
@@ -214,6 +233,8 @@ class Trajectory:
         times: ``(K,)`` strictly increasing from 0 to 1, or None for steady speed along the points.
         name: an optional label, kept in files and shown in error messages.
         interpolation: ``catmull-rom`` or ``monotone`` (see the module docstring).
+        confidence: how much to trust the trajectory, a number in [0, 1] (the autopilot's match confidence), or
+            None when nobody rated it (a drawn drag). Kept in files; sampling and drawing ignore it.
 
     >>> Trajectory([(10, 20), (50, 20)]).sample(0.25).tolist()
     [20.0, 20.0]
@@ -223,6 +244,7 @@ class Trajectory:
     times: np.ndarray | None = None
     name: str | None = None
     interpolation: str = "catmull-rom"
+    confidence: float | None = None
     _knots: np.ndarray = field(init=False, repr=False)
     _tangents: np.ndarray = field(init=False, repr=False)
 
@@ -234,6 +256,7 @@ class Trajectory:
             raise TrajectoryError(
                 f"{label}: interpolation must be one of {', '.join(INTERPOLATIONS)}, not {self.interpolation!r}."
             )
+        object.__setattr__(self, "confidence", check_confidence(self.confidence, label))
         points = check_points(self.points, label)
         times = None if self.times is None else check_times(self.times, len(points), label)
         points.flags.writeable = False
@@ -291,12 +314,13 @@ class Trajectory:
         scale = np.array([new_size[0] / size[0], new_size[1] / size[1]])
         points = (self.points + 0.5) * scale - 0.5
         points = np.clip(points, 0.0, np.array([new_size[0] - 1, new_size[1] - 1], dtype=np.float64))
-        return Trajectory(points, self.times, self.name, self.interpolation)
+        return Trajectory(points, self.times, self.name, self.interpolation, self.confidence)
 
     def __repr__(self) -> str:
         times = None if self.times is None else [float(t) for t in self.times]
         points = [[float(x), float(y)] for x, y in self.points]
-        return f"Trajectory(points={points}, times={times}, name={self.name!r}, interpolation={self.interpolation!r})"
+        text = f"Trajectory(points={points}, times={times}, name={self.name!r}, interpolation={self.interpolation!r}"
+        return text + ("" if self.confidence is None else f", confidence={self.confidence!r}") + ")"
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, Trajectory):
@@ -309,6 +333,7 @@ class Trajectory:
             and same_times
             and self.name == other.name
             and self.interpolation == other.interpolation
+            and self.confidence == other.confidence
         )
 
     __hash__ = None  # type: ignore[assignment]  # mutable-looking arrays inside: not hashable

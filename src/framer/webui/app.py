@@ -188,7 +188,7 @@ def _autopilot(keyframe_set: KeyframeSet) -> tuple[list[Trajectory], str]:
         raise InputError(f"Autopilot found no matching points to propose: {plan.reason}.")
     limit = np.array([keyframe_set.width - 1, keyframe_set.height - 1], dtype=np.float64)
     proposed = [  # keypoints may sit up to half a pixel outside the frame's pixel centres
-        Trajectory(np.clip(t.points, 0.0, limit), t.times, t.name, t.interpolation)
+        Trajectory(np.clip(t.points, 0.0, limit), t.times, t.name, t.interpolation, t.confidence)
         for t in plan.correspondences.trajectories()
     ]
     return check_trajectories(proposed, keyframe_set.width, keyframe_set.height), plan.reason

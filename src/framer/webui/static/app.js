@@ -17,7 +17,7 @@
     files: [], // File objects, in keyframe order
     set: null, // the server's keyframe set: {id, count, width, height, previews, names, notes}
     images: [], // preview images of the set
-    trajectories: [], // {name, points: [[x, y], ...], times: null | [...], interpolation}
+    trajectories: [], // {name, points: [[x, y], ...], times: null | [...], interpolation, confidence: null | 0..1}
     selected: -1,
     view: 'side',
     gesture: null, // what the pointer is doing: {type: 'draw' | 'move', ...}
@@ -282,7 +282,8 @@
       label.textContent =
         `${trajectory.name || `trajectory ${index + 1}`}: (${Math.round(sx)}, ${Math.round(sy)}) → ` +
         `(${Math.round(ex)}, ${Math.round(ey)})` +
-        (waypoints ? `, ${waypoints} waypoint${waypoints === 1 ? '' : 's'}` : '');
+        (waypoints ? `, ${waypoints} waypoint${waypoints === 1 ? '' : 's'}` : '') +
+        (trajectory.confidence == null ? '' : `, confidence ${trajectory.confidence.toFixed(2)}`);
       label.addEventListener('click', () => select(index));
       const remove = document.createElement('button');
       remove.type = 'button';
@@ -408,6 +409,7 @@
     } else {
       const trajectory = state.trajectories[gesture.trajectory];
       trajectory.times = null; // moved points: steady speed along the new path
+      trajectory.confidence = null; // an edited trajectory is no longer the one that was rated
     }
     drawViews();
   }
@@ -423,6 +425,7 @@
       if (inner) {
         trajectory.points.splice(hit.point, 1);
         trajectory.times = null;
+        trajectory.confidence = null;
       }
     } else {
       const path = hitPath(canvas, p);
@@ -432,6 +435,7 @@
         while (k < path.knots.length - 2 && path.t >= path.knots[k + 1]) k++;
         trajectory.points.splice(k + 1, 0, roundPoint(sampleCurve(curveOf(trajectory), path.t)));
         trajectory.times = null;
+        trajectory.confidence = null;
         state.selected = path.trajectory;
       }
     }
@@ -453,6 +457,7 @@
         item.points = t.points.map((p) => [p[0], p[1]]);
         if (t.times) item.times = t.times.slice();
         if (t.interpolation && t.interpolation !== 'catmull-rom') item.interpolation = t.interpolation;
+        if (typeof t.confidence === 'number') item.confidence = t.confidence;
         return item;
       }),
     };
@@ -464,6 +469,7 @@
       points: item.points.map((p) => [p[0], p[1]]),
       times: item.times || null,
       interpolation: item.interpolation || 'catmull-rom',
+      confidence: typeof item.confidence === 'number' ? item.confidence : null,
     }));
   }
 
