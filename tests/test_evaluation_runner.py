@@ -156,8 +156,7 @@ def test_autopilot_is_refused_where_the_api_has_none(tiny_triplets, monkeypatch)
 
 
 def test_autopilot_runs_beside_the_plain_engine(tiny_triplets, flow_engine):
-    if not methods_module.autopilot_available():
-        pytest.skip("framer.interpolate takes no autopilot argument in this checkout")
+    assert methods_module.autopilot_available()  # the autopilot has landed: this must run, never skip
     result = evaluate(tiny_triplets / "clip0", protocol="triplet", engines=[flow_engine], autopilot=True)
     assert result.method_ids == ["linear", "nearest", "flow", "flow+autopilot"]
     assert result.methods[3]["autopilot"] is True
