@@ -7,7 +7,15 @@ from fractions import Fraction
 
 import click
 
-from framer.cli.options import debug_option, engine_options, flow_scale
+from framer.cli.options import (
+    debug_option,
+    diffusion_engine_options,
+    diffusion_options,
+    drag_options,
+    drag_trajectories,
+    engine_options,
+    flow_scale,
+)
 
 __all__ = ["cli"]
 
@@ -35,53 +43,6 @@ def _parse_fps(value: str) -> Fraction:
     if fps <= 0:
         raise click.BadParameter(f"must be positive, got {value!r}.", param_hint="'--fps'")
     return fps
-
-
-# Options of the diffusion engine (docs/diffusion.md), passed to create_engine only with --engine diffusion.
-_DIFFUSION_OPTIONS = (
-    click.option("--model-dir", default=None, metavar="DIR",
-                 help="Diffusion engine: the Framer folder (unet/, controlnet/) [env FRAMER_DIFFUSION_DIR]."),
-    click.option("--svd-dir", default=None, metavar="DIR",
-                 help="Diffusion engine: the SVD-XT folder (vae/, image_encoder/, ...) [env FRAMER_SVD_DIR]."),
-    click.option("--steps", "num_inference_steps", type=click.IntRange(min=1), default=None, metavar="N",
-                 help="Diffusion engine: denoising steps [default: 30]."),
-    click.option("--seed", type=int, default=None, metavar="N", help="Diffusion engine: random seed [default: 0]."),
-    click.option("--motion-bucket", "motion_bucket_id", type=click.IntRange(1, 255), default=None, metavar="1-255",
-                 help="Diffusion engine: amount of motion [default: 100]."),
-    click.option("--control-scale", "conditioning_scale", type=click.FloatRange(min=0), default=None, metavar="S",
-                 help="Diffusion engine: weight of the trajectory ControlNet [default: 1.0]."),
-    click.option("--clip-frames", type=click.IntRange(min=3), default=None, metavar="N",
-                 help="Diffusion engine: frames per generated clip [default: chosen from the times, near 14]."),
-    click.option("--work-size", default=None, metavar="WxH",
-                 help="Diffusion engine: working size, multiples of 64 [default: about 512x320, keyframes' shape]."),
-    click.option("--dtype", type=click.Choice(("fp32", "fp16", "bf16")), default=None,
-                 help="Diffusion engine: model precision [default: fp16 on CUDA, else fp32]."),
-    click.option("--offload", is_flag=True, default=None, help="Diffusion engine: model CPU offload."),
-)  # fmt: skip
-
-
-_DIFFUSION_FLAGS = {"num_inference_steps": "--steps", "motion_bucket_id": "--motion-bucket",
-                    "conditioning_scale": "--control-scale"}  # fmt: skip
-
-
-def _diffusion_options(command):
-    """Add the diffusion engine's options to a command."""
-    for option in reversed(_DIFFUSION_OPTIONS):
-        command = option(command)
-    return command
-
-
-def _diffusion_engine_options(engine: str, given: dict) -> dict:
-    """The diffusion options that were given, as create_engine arguments; an error with another engine."""
-    given = {key: value for key, value in given.items() if value is not None}
-    if given and engine != "diffusion":
-        flags = ", ".join(sorted(_DIFFUSION_FLAGS.get(key, "--" + key.replace("_", "-")) for key in given))
-        raise click.UsageError(f"{flags} apply only with --engine diffusion.")
-    if "work_size" in given:
-        from framer.api import parse_size
-
-        given["size"] = parse_size(given.pop("work_size"))
-    return given
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -130,19 +91,7 @@ def cli() -> None:
     metavar="[WxH]",
     help="Scale keyframes to the first one's size, or to WxH.",
 )
-@click.option(
-    "--trajectories",
-    "trajectory_file",
-    default=None,
-    metavar="FILE.json",
-    help="Drag mode: trajectories from a file (docs/trajectory-format.md).",
-)
-@click.option(
-    "--drag",
-    multiple=True,
-    metavar="X0,Y0:X1,Y1[:...]",
-    help="Drag mode: the content at X0,Y0 goes through the next points to the last one (repeatable).",
-)
+@drag_options("Drag mode: trajectories from a file (docs/trajectory-format.md).")
 @click.option(
     "--autopilot",
     is_flag=True,
@@ -153,7 +102,7 @@ def cli() -> None:
 @click.option("--overlay", is_flag=True, help="Draw the trajectories (given, or found by --autopilot) on the frames.")
 @click.option("--overwrite", is_flag=True, help="Replace an existing output.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar or messages.")
-@_diffusion_options
+@diffusion_options
 @debug_option
 def tween(keyframes, output, num_frames, times, timing, fps, include_keyframes, engine, model, weights, device,
           threads, flow_scale_value, resize, trajectory_file, drag, autopilot, overlay, overwrite, quiet, debug,
@@ -177,19 +126,13 @@ def tween(keyframes, output, num_frames, times, timing, fps, include_keyframes, 
         raise click.UsageError("At least two keyframes are needed.")
     if num_frames is not None and times is not None:
         raise click.UsageError("Give either --num-frames or --times, not both.")
-    if trajectory_file is not None and drag:
-        raise click.UsageError("Give either --trajectories or --drag, not both.")
-    if overlay and trajectory_file is None and not drag and not autopilot:
+    trajectories = drag_trajectories(trajectory_file, drag)
+    if overlay and trajectories is None and not autopilot:
         raise click.UsageError("--overlay draws trajectories: give --trajectories, --drag or --autopilot too.")
-    diffusion_options = _diffusion_engine_options(engine, diffusion) | flow_scale(engine, flow_scale_value)
+    diffusion_options = diffusion_engine_options(engine, diffusion) | flow_scale(engine, flow_scale_value)
     from framer.api import interpolate
     from framer.io.writers import check_output, output_kind, write_frames
 
-    trajectories = trajectory_file if trajectory_file is not None else (list(drag) or None)
-    if isinstance(trajectories, str):
-        from pathlib import Path
-
-        trajectories = Path(trajectories)
     frame_rate = _parse_fps(fps)
     path = check_output(output, overwrite=overwrite, inputs=keyframes)
     if include_keyframes is None:

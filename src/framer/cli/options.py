@@ -3,10 +3,21 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 
 import click
 
-__all__ = ["compute_options", "debug_option", "engine_options", "flow_scale", "weights_option"]
+__all__ = [
+    "compute_options",
+    "debug_option",
+    "diffusion_engine_options",
+    "diffusion_options",
+    "drag_options",
+    "drag_trajectories",
+    "engine_options",
+    "flow_scale",
+    "weights_option",
+]
 
 debug_option = click.option("--debug", is_flag=True, help="Show the full traceback on errors.")
 
@@ -52,3 +63,76 @@ def flow_scale(engine: str, value: str | None) -> dict:
     if engine != "flow":
         raise click.UsageError("--flow-scale applies only with --engine flow.")
     return {"scale": float(value)}
+
+
+def drag_options(file_help: str) -> Callable:
+    """``--trajectories FILE.json`` (help ``file_help``) and the repeatable ``--drag X0,Y0:X1,Y1[:...]``."""
+
+    def decorate(command: Callable) -> Callable:
+        command = click.option(
+            "--drag",
+            multiple=True,
+            metavar="X0,Y0:X1,Y1[:...]",
+            help="Drag mode: the content at X0,Y0 goes through the next points to the last one (repeatable).",
+        )(command)
+        return click.option("--trajectories", "trajectory_file", default=None, metavar="FILE.json", help=file_help)(
+            command
+        )
+
+    return decorate
+
+
+def drag_trajectories(trajectory_file: str | None, drag: tuple[str, ...]) -> Path | list[str] | None:
+    """What ``--trajectories`` or ``--drag`` asked for, as the API takes it; a usage error when both are given."""
+    if trajectory_file is not None and drag:
+        raise click.UsageError("Give either --trajectories or --drag, not both.")
+    if trajectory_file is not None:
+        return Path(trajectory_file)
+    return list(drag) or None
+
+
+# Options of the diffusion engine (docs/diffusion.md), passed to create_engine only with --engine diffusion.
+DIFFUSION_OPTIONS = (
+    click.option("--model-dir", default=None, metavar="DIR",
+                 help="Diffusion engine: the Framer folder (unet/, controlnet/) [env FRAMER_DIFFUSION_DIR]."),
+    click.option("--svd-dir", default=None, metavar="DIR",
+                 help="Diffusion engine: the SVD-XT folder (vae/, image_encoder/, ...) [env FRAMER_SVD_DIR]."),
+    click.option("--steps", "num_inference_steps", type=click.IntRange(min=1), default=None, metavar="N",
+                 help="Diffusion engine: denoising steps [default: 30]."),
+    click.option("--seed", type=int, default=None, metavar="N", help="Diffusion engine: random seed [default: 0]."),
+    click.option("--motion-bucket", "motion_bucket_id", type=click.IntRange(1, 255), default=None, metavar="1-255",
+                 help="Diffusion engine: amount of motion [default: 100]."),
+    click.option("--control-scale", "conditioning_scale", type=click.FloatRange(min=0), default=None, metavar="S",
+                 help="Diffusion engine: weight of the trajectory ControlNet [default: 1.0]."),
+    click.option("--clip-frames", type=click.IntRange(min=3), default=None, metavar="N",
+                 help="Diffusion engine: frames per generated clip [default: chosen from the times, near 14]."),
+    click.option("--work-size", default=None, metavar="WxH",
+                 help="Diffusion engine: working size, multiples of 64 [default: about 512x320, keyframes' shape]."),
+    click.option("--dtype", type=click.Choice(("fp32", "fp16", "bf16")), default=None,
+                 help="Diffusion engine: model precision [default: fp16 on CUDA, else fp32]."),
+    click.option("--offload", is_flag=True, default=None, help="Diffusion engine: model CPU offload."),
+)  # fmt: skip
+
+
+_DIFFUSION_FLAGS = {"num_inference_steps": "--steps", "motion_bucket_id": "--motion-bucket",
+                    "conditioning_scale": "--control-scale"}  # fmt: skip
+
+
+def diffusion_options(command: Callable) -> Callable:
+    """Add the diffusion engine's options to a command."""
+    for option in reversed(DIFFUSION_OPTIONS):
+        command = option(command)
+    return command
+
+
+def diffusion_engine_options(engine: str, given: dict) -> dict:
+    """The diffusion options that were given, as create_engine arguments; an error with another engine."""
+    given = {key: value for key, value in given.items() if value is not None}
+    if given and engine != "diffusion":
+        flags = ", ".join(sorted(_DIFFUSION_FLAGS.get(key, "--" + key.replace("_", "-")) for key in given))
+        raise click.UsageError(f"{flags} apply only with --engine diffusion.")
+    if "work_size" in given:
+        from framer.api import parse_size
+
+        given["size"] = parse_size(given.pop("work_size"))
+    return given

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import sys
 from fractions import Fraction
-from pathlib import Path
 
 import click
 
 from framer.cli.commands import cli
-from framer.cli.options import debug_option, engine_options, flow_scale
+from framer.cli.options import debug_option, drag_options, drag_trajectories, engine_options, flow_scale
 
 __all__ = ["video"]
 
@@ -131,19 +130,7 @@ def _parse_rational(value: str, option: str, minimum: int = 0) -> Fraction:
     show_default=True,
     help="Resume an interrupted run of the same command, or discard it and start over.",
 )
-@click.option(
-    "--trajectories",
-    "trajectory_file",
-    default=None,
-    metavar="FILE.json",
-    help="Drag mode: trajectories from a file (docs/trajectory-format.md, section Video), in the video's pixels.",
-)
-@click.option(
-    "--drag",
-    multiple=True,
-    metavar="X0,Y0:X1,Y1[:...]",
-    help="Drag mode: the content at X0,Y0 goes through the next points to the last one (repeatable).",
-)
+@drag_options("Drag mode: trajectories from a file (docs/trajectory-format.md, section Video), in the video's pixels.")
 @click.option(
     "--drag-frames",
     default=None,
@@ -190,11 +177,9 @@ def video(source, output, multi, fps, slowmo, input_fps, codec, crf, pix_fmt, sc
         raise click.UsageError(f"Give exactly one of --multi, --fps or --slowmo (got {', '.join(given) or 'none'}).")
     if multi is not None and multi < 2:
         raise click.BadParameter(f"must be an integer >= 2, got {multi}.", param_hint="'--multi'")
-    if trajectory_file is not None and drag:
-        raise click.UsageError("Give either --trajectories or --drag, not both.")
-    if drag_frames is not None and trajectory_file is None and not drag:
+    trajectories = drag_trajectories(trajectory_file, drag)
+    if drag_frames is not None and trajectories is None:
         raise click.UsageError("--drag-frames sets where trajectories run: give --trajectories or --drag too.")
-    trajectories = Path(trajectory_file) if trajectory_file is not None else (list(drag) or None)
     options = {"model": model, "weights": weights, "device": device, "threads": threads}
     options.update(flow_scale(engine, flow_scale_value))
     result = interpolate_video(
