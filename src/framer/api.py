@@ -298,12 +298,9 @@ def _autopilot_gap(
 
 def _alignment_from_trajectories(drags: list[Trajectory], gap: int, gaps: int, size: Size) -> Alignment:
     """Pre-alignment for one gap from the user's trajectories (whole-sequence time) used as correspondences."""
-    from framer.engines.flow.align import fit_alignment
+    from framer.engines.flow.align import fit_alignment_along
 
-    knots = np.linspace(0.0, 1.0, 9)
-    tracks = sample_trajectories(drags, (gap + knots) / gaps)[0]  # (N, 9, 2)
-    paths = [Trajectory(points, knots, trajectory.name) for points, trajectory in zip(tracks, drags, strict=True)]
-    return fit_alignment(tracks[:, 0], tracks[:, -1], size[0], size[1], paths=paths)
+    return fit_alignment_along(drags, (gap + np.linspace(0.0, 1.0, 9)) / gaps, size[0], size[1])
 
 
 def _overlay_gaps(

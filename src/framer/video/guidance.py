@@ -94,12 +94,10 @@ class VideoDrags:
 
     def alignment(self, a: int, b: int, width: int, height: int) -> Alignment:
         """Pre-alignment of gap ``a -> b`` with the trajectories' piece as correspondences (autopilot + drags)."""
-        from framer.engines.flow.align import fit_alignment
+        from framer.engines.flow.align import fit_alignment_along
 
-        knots = np.linspace(0.0, 1.0, _ALIGN_KNOTS)
-        tracks = self.tracks(a, b, knots[1:-1])  # (N, K, 2)
-        paths = [Trajectory(points, knots, t.name) for points, t in zip(tracks, self.trajectories, strict=True)]
-        return fit_alignment(tracks[:, 0], tracks[:, -1], width, height, paths=paths)
+        times = self.sequence_times(a, b, np.linspace(0.0, 1.0, _ALIGN_KNOTS))
+        return fit_alignment_along(self.trajectories, times, width, height)
 
     def identity(self) -> dict:
         """What makes the output differ: the span and every trajectory's points, times and interpolation."""

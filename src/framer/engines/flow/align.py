@@ -42,7 +42,7 @@ import torch.nn.functional as F
 
 from framer.errors import InputError
 from framer.ops.warp import backward_warp
-from framer.trajectory import Trajectory
+from framer.trajectory import Trajectory, sample_trajectories
 
 __all__ = [
     "Alignment",
@@ -51,6 +51,7 @@ __all__ = [
     "compose_frame",
     "evaluate_field",
     "fit_alignment",
+    "fit_alignment_along",
     "fit_smooth_field",
     "interpolate_homography",
     "similarity_motion",
@@ -568,3 +569,18 @@ def compose_flow(sample_map: np.ndarray, flow: np.ndarray) -> np.ndarray:
         borderMode=cv2.BORDER_REPLICATE,
     )
     return at - np.stack([xs, ys], axis=-1)
+
+
+def fit_alignment_along(trajectories: Sequence[Trajectory], times: np.ndarray, width: int, height: int) -> Alignment:
+    """Pre-alignment of one gap with user trajectories as the correspondences (drag + autopilot).
+
+    Args:
+        trajectories: the trajectories, in their own time (e.g. over a sequence of keyframes or source frames).
+        times: ``(K,)`` the trajectories' times at K evenly spaced points of the gap, its start and end included;
+            each trajectory's piece sampled there becomes that correspondence's path.
+        width, height: the keyframes' size.
+    """
+    knots = np.linspace(0.0, 1.0, len(times))
+    tracks = sample_trajectories(trajectories, np.asarray(times, np.float64))[0]  # (N, K, 2)
+    paths = [Trajectory(points, knots, t.name) for points, t in zip(tracks, trajectories, strict=True)]
+    return fit_alignment(tracks[:, 0], tracks[:, -1], width, height, paths=paths)
