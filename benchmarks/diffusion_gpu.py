@@ -114,8 +114,8 @@ def main(argv: list[str] | None = None) -> int:
             "diffusion_gpu: this benchmark needs a CUDA GPU, and PyTorch sees none on this machine.", file=sys.stderr
         )
         return 1
-    from framer.api import parse_size
     from framer.engines.diffusion.loading import resolve_dtype
+    from framer.parsing import parse_size
 
     width, height = parse_size(args.size)
     device = torch.device("cuda")

@@ -116,7 +116,8 @@ def default_weights() -> str:
     from framer.registry import default_model
     from framer.weights import resolve_weights
 
-    return str(resolve_weights(default_model("flow")))
+    entry = default_model("flow")
+    return str(resolve_weights(entry.weights, entry.name))
 
 
 def load_reference(path: Path) -> dict[str, dict]:

@@ -176,7 +176,7 @@ def _padded(side: int) -> int:
 def _resolve_weights() -> str:
     """framer's cached v4.25 weights (fetched on first use), found in a subprocess so this one stays small."""
     code = "from framer.registry import default_model; from framer.weights import resolve_weights; "
-    code += "print(resolve_weights(default_model('flow')))"
+    code += "entry = default_model('flow'); print(resolve_weights(entry.weights, entry.name))"
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
     if result.returncode != 0:
         raise SystemExit(f"Could not find the flow weights: {result.stderr.strip().splitlines()[-1:]}")

@@ -25,7 +25,7 @@ runs the real model.
 
 ``tiles``: the Big Buck Bunny triplet (frames 10, 14, 18) scaled to ``--size`` (default 1920x1080): frame 14 from
 10 and 18 by the flow engine on whole frames and in tiles (``--tile``, ``--overlap``); PSNR of each against the
-true frame 14, PSNR between them, and the seam ratio (:func:`framer.video.tiling.seam_ratio`) at the tile edges,
+true frame 14, PSNR between them, and the seam ratio (:func:`framer.engines.tiling.seam_ratio`) at the tile edges,
 next to that of a hard stitch of the same tiles (each pixel from the tile whose centre is nearest) at its joins.
 
     python benchmarks/video_throughput.py throughput --repeats 5 --practical-rife /tmp/upstream/Practical-RIFE \
@@ -375,9 +375,9 @@ def tiles(args: argparse.Namespace) -> dict:
     import cv2
 
     import framer
-    from framer.api import frames_to_tensor
+    from framer.engines.tiling import iter_tiled, seam_ratio, tile_boxes, tile_edges
     from framer.io.images import ImageFormat, read_image
-    from framer.video.tiling import iter_tiled, seam_ratio, tile_boxes, tile_edges
+    from framer.io.tensors import image_to_tensor as frames_to_tensor
 
     width, height = (int(v) for v in args.size.lower().split("x"))
     images = [cv2.resize(read_image(p), (width, height), interpolation=cv2.INTER_CUBIC) for p in TRIPLET]

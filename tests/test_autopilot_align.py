@@ -1,4 +1,4 @@
-"""Pre-alignment for large motion (``framer.engines.flow.align``) and the flow engine's aligned path."""
+"""Pre-alignment for large motion (``framer.motion``) and the flow engine's aligned path."""
 
 from __future__ import annotations
 
@@ -8,7 +8,8 @@ import numpy as np
 import pytest
 import torch
 
-from framer.engines.flow.align import (
+from framer.errors import InputError
+from framer.motion import (
     apply_homography,
     compose_flow,
     evaluate_field,
@@ -19,7 +20,6 @@ from framer.engines.flow.align import (
     similarity_motion,
     warp_pair,
 )
-from framer.errors import InputError
 from framer.synthetic.large_motion import content_motion, make_large_motion_case
 
 WIDTH, HEIGHT = 320, 192

@@ -17,10 +17,10 @@ from PIL import Image
 import framer
 from framer import api
 from framer.cli.main import main
-from framer.engines.flow.align import apply_homography
 from framer.errors import InputError
 from framer.io.images import read_image
 from framer.matching import AutopilotConfig
+from framer.motion import apply_homography
 from framer.synthetic.large_motion import make_large_motion_case
 from framer.synthetic.measures import psnr
 from framer.trajectory import Trajectory, load_trajectories

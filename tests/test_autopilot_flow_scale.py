@@ -10,10 +10,10 @@ import pytest
 import torch
 
 import framer
-from framer.engines.flow.align import fit_alignment
 from framer.engines.flow.model import IFNet
 from framer.errors import InputError
 from framer.io.images import read_image
+from framer.motion import fit_alignment
 from framer.ops.pad import pad_to_multiple
 
 TINY = "vimeo_septuplet_lr_tiny"  # 112x64

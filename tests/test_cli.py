@@ -356,7 +356,7 @@ class TestErrorsInProcess:
         def disk_full(frame, path):
             raise OSError(28, "No space left on device", str(path))
 
-        monkeypatch.setattr(writers, "_write_png", disk_full)
+        monkeypatch.setattr(writers, "write_png", disk_full)
         code, _, err = cli("tween", *keyframes, "-n", "2", "-o", tmp_path / "out")
         assert code == 1
         assert _assert_one_error_line(err).endswith(": No space left on device.")

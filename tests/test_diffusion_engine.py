@@ -244,6 +244,11 @@ def test_diffusion_cli_tween(tiny_dirs, tmp_path, capsys):
 
 
 def test_diffusion_autopilot_steers_with_sift_matches(tiny_dirs, engine, monkeypatch):
+    """The autopilot runs above the engine (framer.guidance): its matches reach the engine as tracks it refines."""
+    from framer.guidance import Guide
+    from framer.io.tensors import tensor_to_uint8
+    from framer.matching import AutopilotConfig
+
     texture = torch.rand(1, 3, 40, 40, generator=torch.Generator().manual_seed(0))
     texture = torch.nn.functional.interpolate(texture, size=(160, 160), mode="bilinear", align_corners=False)
     frame0, frame1 = texture[:, :, 10:138, 10:138], texture[:, :, 22:150, 18:146]  # content moves by (-8, -12)
@@ -251,14 +256,21 @@ def test_diffusion_autopilot_steers_with_sift_matches(tiny_dirs, engine, monkeyp
     original = pipeline_module.point_ops.update_points
     monkeypatch.setattr(pipeline_module.point_ops, "update_points", lambda *a: calls.append(1) or original(*a))
     pilot = framer.create_engine(
-        "diffusion", model_dir=tiny_dirs[0], svd_dir=tiny_dirs[1], autopilot=True, autopilot_points=3, **SMALL
+        "diffusion", model_dir=tiny_dirs[0], svd_dir=tiny_dirs[1], autopilot_points=3, **SMALL
     )
-    frames = list(pilot.iter_frames(frame0, frame1, [0.25, 0.5, 0.75]))
+    assert pilot.capabilities.tracks and pilot.capabilities.track_limit == 3 and not pilot.capabilities.alignment
+    guide = Guide(pilot, autopilot=AutopilotConfig())
+    times = [0.25, 0.5, 0.75]
+    plan = guide.plan(tensor_to_uint8(frame0), tensor_to_uint8(frame1), frame0, frame1, times)
+    assert plan.decision == "tracks" and plan.refine_tracks and plan.tracks.shape == (3, 5, 2)
+    frames = list(guide.frames(frame0, frame1, times, plan))
     tracks = pilot.last_tracks
     assert tracks.shape == (3, 5, 2) and len(calls) == 1  # three matches; points updated once (2 steps)
     assert torch.allclose(tracks[:, -1] - tracks[:, 0], torch.tensor([-8.0, -12.0]), atol=1.0)
-    plain = list(engine.iter_frames(frame0, frame1, [0.25, 0.5, 0.75]))
+    plain = list(engine.iter_frames(frame0, frame1, times))
     assert not torch.equal(frames[1], plain[1])  # the ControlNet steered
+    with pytest.raises(framer.errors.InputError, match="Pre-alignment needs an engine that pre-aligns"):
+        list(pilot.iter_frames(frame0, frame1, times, alignment=object()))
 
 
 @pytest.mark.parametrize("stage", [1, 2])

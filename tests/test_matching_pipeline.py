@@ -5,7 +5,6 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from framer.engines.flow.align import apply_homography
 from framer.errors import InputError
 from framer.matching import (
     AutopilotConfig,
@@ -17,6 +16,7 @@ from framer.matching import (
     sift_matches,
     verify_matches,
 )
+from framer.motion import apply_homography
 from framer.synthetic.large_motion import make_large_motion_case
 
 

@@ -48,10 +48,7 @@ def test_missing_weights_without_download_raise(tmp_path, monkeypatch):
 
 def test_damaged_cache_file_is_not_used(tmp_path, monkeypatch):
     monkeypatch.setenv("FRAMER_CACHE_DIR", str(tmp_path))
-    damaged = ALEXNET_IMAGENET.as_entry()
-    from framer.weights import cached_weights_path
-
-    target = cached_weights_path(damaged)
+    target = ALEXNET_IMAGENET.cache_path()
     target.parent.mkdir(parents=True)
     target.write_bytes(b"not the weights")
     with pytest.raises(WeightsError, match="not in the cache"):

@@ -15,6 +15,7 @@ import numpy as np
 import pytest
 
 from framer.cli.main import main
+from framer.engines import Capabilities
 from framer.errors import InputError
 from framer.io.images import read_image
 from framer.matching import AutopilotConfig
@@ -109,6 +110,8 @@ def test_a_real_cut_is_not_interpolated_with_autopilot(tmp_path, flow_engine):
 
 class _Stop(BlendEngine):
     """A blend engine that takes ``alignment`` (so the autopilot accepts it) and stops like Ctrl-C on a call."""
+
+    capabilities = Capabilities(alignment=True, tiles=True)
 
     def __init__(self, stop_at: int | None = None) -> None:
         super().__init__()

@@ -15,6 +15,7 @@ import numpy as np
 import pytest
 import torch
 
+from framer.engines import Capabilities
 from framer.engines.base import Engine
 
 WIDTH, HEIGHT = 64, 48
@@ -24,6 +25,7 @@ class BlendEngine(Engine):
     """``(1 - t) * frame0 + t * frame1``: a stand-in engine whose in-betweens are known exactly."""
 
     name = "blend"
+    capabilities = Capabilities(tiles=True)
 
     def __init__(self, bytes_per_pixel: int = 0) -> None:
         self.device = torch.device("cpu")

@@ -15,10 +15,12 @@ import cv2
 import numpy as np
 import pytest
 
-from framer.api import frames_to_tensor, tensor_to_frame
 from framer.cli.main import main
+from framer.engines import Capabilities
 from framer.errors import InputError
 from framer.io.images import ImageFormat, read_image
+from framer.io.tensors import image_to_tensor as frames_to_tensor
+from framer.io.tensors import tensor_to_image as tensor_to_frame
 from framer.synthetic import make_case
 from framer.synthetic.measures import trajectory_adherence
 from framer.video import interpolate_video
@@ -116,6 +118,8 @@ def test_cli_bad_trajectories_are_one_sentence(tmp_path, capsys, clip, options, 
 class _Steerable(BlendEngine):
     """A blend engine that takes ``tracks`` (ignoring them) and stops like Ctrl-C on its ``stop_at``-th call."""
 
+    capabilities = Capabilities(tracks=True, tiles=True)
+
     def __init__(self, stop_at: int | None = None) -> None:
         super().__init__()
         self.stop_at = stop_at
@@ -144,6 +148,8 @@ def test_trajectories_are_part_of_the_resume_identity(tmp_path, clip):
 
 class _Recorder(BlendEngine):
     """A blend engine that takes ``tracks`` and ``alignment`` and records which one each gap got."""
+
+    capabilities = Capabilities(tracks=True, alignment=True, tiles=True)
 
     def __init__(self) -> None:
         super().__init__()

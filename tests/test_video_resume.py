@@ -14,6 +14,7 @@ import numpy as np
 import pytest
 
 from framer.cli.main import main
+from framer.engines import Capabilities
 from framer.errors import InputError
 from framer.video import interpolate_video
 from framer.video.state import state_dir_for
@@ -33,6 +34,8 @@ def clip(tmp_path):
 
 class _StopAfter(BlendEngine):
     """Raises KeyboardInterrupt (as Ctrl-C does) on its ``stop_at``-th call."""
+
+    capabilities = Capabilities(tracks=True, tiles=True)
 
     def __init__(self, stop_at: int) -> None:
         super().__init__()

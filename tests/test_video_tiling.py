@@ -8,9 +8,7 @@ import numpy as np
 import pytest
 import torch
 
-from framer.api import frames_to_tensor
-from framer.io.images import ImageFormat, read_image
-from framer.video.tiling import (
+from framer.engines.tiling import (
     blend_weights,
     choose_tile,
     iter_tiled,
@@ -19,6 +17,8 @@ from framer.video.tiling import (
     tile_edges,
     tile_starts,
 )
+from framer.io.images import ImageFormat, read_image
+from framer.io.tensors import image_to_tensor as frames_to_tensor
 from test_video_clips import BlendEngine
 
 

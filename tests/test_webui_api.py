@@ -6,6 +6,7 @@ import importlib
 import importlib.util
 import io
 import json
+import re
 import sys
 import threading
 import time
@@ -21,7 +22,7 @@ from PIL import Image
 
 import framer
 import framer.engines
-from framer.engines import Engine
+from framer.engines import Capabilities, Engine
 from framer.errors import MissingExtraError
 from framer.synthetic import make_case
 from framer.trajectory import trajectories_from_dict
@@ -35,6 +36,7 @@ class GateEngine(Engine):
     """A cross-fade that waits for ``GATE`` before each frame, so tests can hold jobs running or queued."""
 
     name = "webui-gate"
+    capabilities = Capabilities(tracks=True)
     device = torch.device("cpu")
 
     def iter_frames(
@@ -287,6 +289,20 @@ def test_generate_streams_progress_and_serves_frames_and_downloads(client, flow_
     assert 'filename="framer-' in downloads["mp4"].headers["content-disposition"]
 
 
+@pytest.mark.parametrize("drag", [False, True])
+def test_flow_frames_do_not_depend_on_the_other_times_of_the_call(flow_engine, drag):
+    """Jobs make all times in one call (they used to make one call per time): for the flow engine, whose frames are
+    each computed on their own, the frames are the same either way."""
+    keyframes = [square(8), square(40)] if drag else [square(8), square(24), square(40)]
+    trajectories = trajectories_from_dict(_file({"points": [[15, 27], [31, 12], [47, 27]]})).trajectories
+    options = {"timing": "ease-in", "engine": flow_engine, "trajectories": trajectories if drag else None}
+    together = framer.interpolate(keyframes, num_frames=3, **options)  # [gap][time]
+    times = framer.timing.uniform_times(3)
+    one_by_one = [framer.interpolate(keyframes, times=[u], **options) for u in times]  # [time][gap]
+    for index, frame in enumerate(together):
+        np.testing.assert_array_equal(frame, one_by_one[index % 3][index // 3])
+
+
 def test_three_keyframes_make_one_sequence(client):
     keyframes = [square(8), square(24), square(40)]
     set_id = upload(client, keyframes).json()["id"]
@@ -397,6 +413,25 @@ def test_changes_need_the_page_header_and_a_local_host(client):
         assert client.get("/api/config", headers={"host": host}).status_code == 200
     page = client.get("/")
     assert "default-src 'self'" in page.headers["content-security-policy"]
+
+
+def test_page_scripts_are_modules_served_as_javascript(client):
+    """The page loads one module script; it and every module it imports come from here as JavaScript."""
+    page = client.get("/").text
+    assert '<script type="module" src="/static/js/main.js"></script>' in page
+    assert page.count("<script") == 1  # no inline script: the CSP allows 'self' only
+    pending, seen = ["/static/js/main.js"], set()
+    while pending:
+        url = pending.pop()
+        seen.add(url)
+        response = client.get(url)
+        assert response.status_code == 200, url
+        assert response.headers["content-type"].startswith("text/javascript"), url
+        assert "script-src 'self'" in response.headers["content-security-policy"]
+        for name in re.findall(r"^import .* from '\./([\w-]+\.js)';$", response.text, flags=re.MULTILINE):
+            if f"/static/js/{name}" not in seen:
+                pending.append(f"/static/js/{name}")
+    assert {"/static/js/state.js", "/static/js/api.js", "/static/js/curves.js"} <= seen
 
 
 def test_client_paths_never_reach_the_file_system(client):

@@ -298,7 +298,7 @@ def test_page_edits_trajectories_queues_jobs_and_shows_server_errors(server_url,
 
 
 def test_page_curves_match_the_python_trajectories(server_url, page):
-    """The path the page draws (static/curves.js) is the one the server follows (framer.trajectory)."""
+    """The path the page draws (static/js/curves.js) is the one the server follows (framer.trajectory)."""
     from framer.trajectory import Trajectory
 
     page.goto(server_url)
@@ -318,8 +318,8 @@ def test_page_curves_match_the_python_trajectories(server_url, page):
             "interpolation": trajectory.interpolation,
         }
         sampled = page.evaluate(
-            "([item, ts]) => { const c = window.framerCurves.curveOf(item);"
-            " return ts.map((t) => window.framerCurves.sampleCurve(c, t)); }",
+            "async ([item, ts]) => { const { curveOf, sampleCurve } = await import('/static/js/curves.js');"
+            " const c = curveOf(item); return ts.map((t) => sampleCurve(c, t)); }",
             [item, ts],
         )
         np.testing.assert_allclose(sampled, trajectory.sample(ts), atol=1e-9)

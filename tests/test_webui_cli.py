@@ -45,7 +45,7 @@ def test_serve_prints_its_address_serves_the_page_and_stops_on_ctrl_c(tmp_path):
             assert json.load(response)["engines"]
         with urllib.request.urlopen(url, timeout=10) as response:
             page = response.read().decode()
-        assert '<script src="/static/app.js" defer></script>' in page
+        assert '<script type="module" src="/static/js/main.js"></script>' in page
         assert "://" not in page  # nothing is fetched from elsewhere
         assert [path.name[:11] for path in temp.iterdir()] == ["framer-web-"]
     finally:

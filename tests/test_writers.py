@@ -11,8 +11,9 @@ import numpy as np
 import pytest
 from PIL import Image, ImageSequence
 
+import framer
 from framer.errors import InputError, OutputExistsError
-from framer.io import writers
+from framer.io import atomic, writers
 from framer.io.images import read_image
 from framer.io.writers import check_output, output_kind, write_frames
 
@@ -158,6 +159,21 @@ class TestVideo:
         assert len(decoded) == 5
         assert _psnr(decoded[2][:HEIGHT, :WIDTH, 0], (grey16[2] // 257).astype(np.uint8)) > 31
 
+    def test_mp4_is_tagged_bt709_limited_range(self, tmp_path):
+        # Frames from images are sRGB: stored as BT.709 limited-range YUV and tagged so, as framer video does.
+        colour = np.zeros((48, 64, 3), np.uint8)
+        colour[:] = (200, 40, 90)
+        path = framer.write_frames([colour] * 3, tmp_path / "x.mp4", fps=24)
+        with av.open(str(path)) as container:
+            cc = container.streams.video[0].codec_context
+            assert (cc.color_primaries, cc.color_trc, cc.colorspace, cc.color_range) == (1, 1, 1, 1)
+            assert cc.pix_fmt == "yuv420p"
+            first = next(container.decode(video=0))
+        assert (int(first.colorspace), int(first.color_range)) == (1, 1)
+        # Converted with the BT.709 matrix it is tagged with: read back with that matrix, the colour is kept.
+        back = first.reformat(format="rgb24", src_colorspace=1, src_color_range=1, dst_color_range=2).to_ndarray()
+        assert np.abs(back.astype(int) - colour).max() <= 3
+
 
 class TestAnimation:
     def test_gif(self, frames, tmp_path):
@@ -221,6 +237,31 @@ class TestNoOverwrite:
         assert sorted(p.name for p in target.iterdir()) == ["frame_00001.png", "frame_00002.png"]
 
 
+class TestMoveIntoPlace:
+    def test_a_failed_rename_puts_the_old_folder_back(self, tmp_path, monkeypatch):
+        (tmp_path / "out").mkdir()
+        (tmp_path / "out" / "keep.txt").write_text("old")
+        (tmp_path / "new").mkdir()
+        real = atomic.os.replace
+
+        def failing(src, dst):
+            if str(src).endswith("new"):
+                raise OSError(5, "Input/output error")
+            real(src, dst)
+
+        monkeypatch.setattr(atomic.os, "replace", failing)
+        with pytest.raises(OSError):
+            atomic.move_into_place(tmp_path / "new", tmp_path / "out")
+        assert (tmp_path / "out" / "keep.txt").read_text() == "old"
+        assert sorted(p.name for p in tmp_path.iterdir()) == ["new", "out"]
+
+    def test_an_empty_folder_is_replaced_by_a_file(self, tmp_path):
+        (tmp_path / "out.mp4").mkdir()
+        (tmp_path / ".part").write_bytes(b"video")
+        atomic.move_into_place(tmp_path / ".part", tmp_path / "out.mp4")
+        assert (tmp_path / "out.mp4").read_bytes() == b"video" and len(list(tmp_path.iterdir())) == 1
+
+
 class TestAtomic:
     """A failure half-way through leaves nothing behind, and a good output already there stays intact."""
 
@@ -237,8 +278,8 @@ class TestAtomic:
 
             return wrapper
 
-        # Folders write each frame with _write_png; videos and animations convert each with _to_uint8_rgb.
-        monkeypatch.setattr(writers, "_write_png", failing(writers._write_png))
+        # Folders write each frame with write_png; videos and animations convert each with _to_uint8_rgb.
+        monkeypatch.setattr(writers, "write_png", failing(writers.write_png))
         monkeypatch.setattr(writers, "_to_uint8_rgb", failing(writers._to_uint8_rgb))
 
     @pytest.mark.parametrize("name", OUTPUTS)

@@ -4,6 +4,10 @@
 >>> frames = framer.interpolate(["a.png", "b.png"], num_frames=7)        # doctest: +SKIP
 >>> engine = framer.create_engine("flow")                                # load once, reuse  # doctest: +SKIP
 >>> framer.write_frames(frames, "out.mp4", fps=24)                       # doctest: +SKIP
+>>> for gap, t, frame in framer.iter_interpolate(["a.png", "b.png"]):   # a stream  # doctest: +SKIP
+...     pass
+
+The layers and where each job lives: ``docs/architecture.md``.
 
 Names are resolved lazily, so ``import framer`` does not import PyTorch until an engine is needed.
 """
@@ -23,6 +27,7 @@ __all__ = [
     "create_engine",
     "interpolate",
     "interpolate_video",
+    "iter_interpolate",
     "list_engines",
     "list_models",
     "load_keyframes",
@@ -40,6 +45,7 @@ _LAZY = {
     "Trajectory": "framer.trajectory",
     "create_engine": "framer.engines",
     "interpolate": "framer.api",
+    "iter_interpolate": "framer.api",
     "interpolate_video": "framer.video",
     "open_video": "framer.video",
     "list_engines": "framer.engines",
@@ -53,7 +59,7 @@ _LAZY = {
 }
 
 if TYPE_CHECKING:
-    from framer.api import interpolate, load_keyframes
+    from framer.api import interpolate, iter_interpolate, load_keyframes
     from framer.engines import Engine, create_engine, list_engines
     from framer.errors import FramerError
     from framer.io.images import read_image

@@ -13,7 +13,7 @@ from collections.abc import Callable, Sequence
 from framer.checks import check_num_frames, check_times
 from framer.errors import UnknownNameError
 
-__all__ = ["TIMING_CURVES", "apply_timing", "uniform_times"]
+__all__ = ["TIMING_CURVES", "apply_timing", "sequence_times", "uniform_times"]
 
 TIMING_CURVES: dict[str, Callable[[float], float]] = {
     "linear": lambda u: u,
@@ -37,3 +37,20 @@ def apply_timing(times: Sequence[float], timing: str = "linear") -> list[float]:
         raise UnknownNameError(f"Unknown timing curve {timing!r}.{hint}")
     curve = TIMING_CURVES[timing]
     return [curve(u) for u in check_times(times)]
+
+
+def sequence_times(num_keyframes: int, times: Sequence[float], include_keyframes: bool) -> list[float]:
+    """Where each output frame lies on the whole sequence, 0 (first keyframe) to 1 (last keyframe).
+
+    Drag trajectories are parametrised by this time, so with more than two keyframes a trajectory runs through all
+    gaps, gap ``g`` of ``G`` covering ``[g / G, (g + 1) / G]``.
+    """
+    gaps = num_keyframes - 1
+    result: list[float] = []
+    for gap in range(gaps):
+        if include_keyframes:
+            result.append(gap / gaps)
+        result.extend((gap + t) / gaps for t in times)
+    if include_keyframes:
+        result.append(1.0)
+    return result

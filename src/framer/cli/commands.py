@@ -16,6 +16,7 @@ from framer.cli.options import (
     engine_options,
     flow_scale,
 )
+from framer.parsing import ParseError, parse_fps
 
 __all__ = ["cli"]
 
@@ -35,14 +36,9 @@ def _parse_times(value: str | None) -> list[float] | None:
 
 def _parse_fps(value: str) -> Fraction:
     try:
-        fps = Fraction(value)
-    except (ValueError, ZeroDivisionError):
-        raise click.BadParameter(
-            f"expected a number or a ratio such as 30000/1001, got {value!r}.", param_hint="'--fps'"
-        ) from None
-    if fps <= 0:
-        raise click.BadParameter(f"must be positive, got {value!r}.", param_hint="'--fps'")
-    return fps
+        return parse_fps(value)
+    except ParseError as ex:
+        raise click.BadParameter(ex.detail, param_hint="'--fps'") from None
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -168,7 +164,9 @@ def models(debug) -> None:
     for entry in list_models():
         marker = " (default)" if entry.default else ""
         source = entry.weights.requirement if entry.weights else "local files only"
-        cached = "cached" if entry.weights and cached_weights_path(entry).is_file() else "not cached"
+        cached = (
+            "cached" if entry.weights and cached_weights_path(entry.weights, entry.name).is_file() else "not cached"
+        )
         click.echo(f"{entry.name:<14} {entry.engine:<6} {entry.license:<6} weights: {source} ({cached}){marker}")
         click.echo(f"{'':<14} {entry.description}")
 
@@ -189,7 +187,7 @@ def weights_fetch(names, force, debug) -> None:
 
     entries = [get_model_entry(name) for name in names] if names else [m for m in list_models() if m.weights]
     for entry in entries:
-        path = fetch_weights(entry, force=force)
+        path = fetch_weights(entry.weights, entry.name, force=force)
         click.echo(f"{entry.name}: {path}")
 
 
@@ -202,4 +200,4 @@ def weights_path(name, debug) -> None:
     from framer.weights import cached_weights_path
 
     entry = get_model_entry(name) if name else default_model("flow")
-    click.echo(str(cached_weights_path(entry)))
+    click.echo(str(cached_weights_path(entry.weights, entry.name)))

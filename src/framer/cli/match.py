@@ -69,7 +69,8 @@ def match(keyframe0, keyframe1, output, count, ratio, refine, preview, resize, m
     """
     from framer.api import create_engine, load_keyframes
     from framer.errors import OutputExistsError
-    from framer.matching import AutopilotConfig, autopilot_alignment, plan_autopilot
+    from framer.guidance import autopilot_alignment
+    from framer.matching import AutopilotConfig, plan_autopilot
     from framer.trajectory import save_trajectories
 
     targets = [Path(output)] + ([Path(preview)] if preview else [])

@@ -132,7 +132,7 @@ def diffusion_engine_options(engine: str, given: dict) -> dict:
         flags = ", ".join(sorted(_DIFFUSION_FLAGS.get(key, "--" + key.replace("_", "-")) for key in given))
         raise click.UsageError(f"{flags} apply only with --engine diffusion.")
     if "work_size" in given:
-        from framer.api import parse_size
+        from framer.parsing import parse_size
 
         given["size"] = parse_size(given.pop("work_size"))
     return given

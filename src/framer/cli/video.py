@@ -9,6 +9,7 @@ import click
 
 from framer.cli.commands import cli
 from framer.cli.options import debug_option, drag_options, drag_trajectories, engine_options, flow_scale
+from framer.parsing import ParseError, parse_rational, parse_span
 
 __all__ = ["video"]
 
@@ -43,28 +44,18 @@ def _guidance_notes(guidance: dict[str, int]) -> list[str]:
 
 def _parse_span(value: str) -> tuple[int, int]:
     """``"12:36"`` -> ``(12, 36)``: source frame indices."""
-    parts = value.split(":")
     try:
-        first, last = (int(part) for part in parts)
-    except ValueError:
-        raise click.BadParameter(
-            f"expected two source frame indices FIRST:LAST such as 12:36, got {value!r}.", param_hint="'--drag-frames'"
-        ) from None
-    return first, last
+        return parse_span(value, "drag_frames")
+    except ParseError as ex:
+        raise click.BadParameter(ex.detail, param_hint="'--drag-frames'") from None
 
 
 def _parse_rational(value: str, option: str, minimum: int = 0) -> Fraction:
     """A positive number or ratio (``60``, ``59.94``, ``60000/1001``) above ``minimum``."""
     try:
-        number = Fraction(value)
-    except (ValueError, ZeroDivisionError):
-        raise click.BadParameter(
-            f"expected a number or a ratio such as 60000/1001, got {value!r}.", param_hint=f"'{option}'"
-        ) from None
-    if number <= minimum:
-        rule = "positive" if minimum == 0 else f"above {minimum}"
-        raise click.BadParameter(f"must be {rule}, got {value!r}.", param_hint=f"'{option}'")
-    return number
+        return parse_rational(value, option, minimum)
+    except ParseError as ex:
+        raise click.BadParameter(ex.detail, param_hint=f"'{option}'") from None
 
 
 @cli.command()

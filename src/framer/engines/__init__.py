@@ -1,7 +1,12 @@
 """Engine registry: one factory, ``create_engine(name, **options)``, for every interpolation engine.
 
 Engines register themselves with :func:`register_engine`; built-in engines are imported only when first asked
-for, so ``import framer`` stays cheap and optional engines need their extras only when used.
+for, so ``import framer`` stays cheap and optional engines need their extras only when used. Each declares what it
+can do (:class:`Capabilities`) and what makes its frames differ (``identity()``).
+
+Neighbours: the guidance an engine receives (drag tracks, pre-alignments) is decided above, in
+:mod:`framer.guidance`; the motion model an aligning engine composes with lives below, in :mod:`framer.motion`.
+Engines never import the matcher, guidance, video or the API.
 """
 
 from __future__ import annotations
@@ -11,10 +16,10 @@ import importlib
 from collections.abc import Callable
 from typing import TypeVar
 
-from framer.engines.base import Engine, resolve_device
+from framer.engines.base import Capabilities, Engine
 from framer.errors import UnknownNameError
 
-__all__ = ["Engine", "create_engine", "list_engines", "register_engine", "resolve_device"]
+__all__ = ["Capabilities", "Engine", "create_engine", "list_engines", "register_engine"]
 
 _BUILTIN_ENGINES = {"diffusion": "framer.engines.diffusion", "flow": "framer.engines.flow"}
 _ENGINES: dict[str, Callable[..., Engine]] = {}

@@ -1,41 +1,53 @@
-"""The engine interface every interpolation engine implements."""
+"""The engine interface every interpolation engine implements, and what an engine declares it can do.
+
+Callers never inspect an engine's signature or attributes: they read :attr:`Engine.capabilities` (what guidance
+it takes) and :meth:`Engine.identity` (what makes its output differ, for resume and caching).
+"""
 
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
-import torch
 
 from framer.errors import InputError
 
-__all__ = ["Engine", "resolve_device"]
+if TYPE_CHECKING:
+    import torch
+
+    from framer.motion import Alignment
+
+__all__ = ["Capabilities", "Engine"]
 
 
-def resolve_device(device: str | torch.device | None) -> torch.device:
-    """``"cpu"``, ``"cuda[:N]"``, ``"mps"`` or ``"auto"`` -> a device that exists on this machine."""
-    if device is None or str(device) == "auto":
-        if torch.cuda.is_available():
-            return torch.device("cuda")
-        if getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available():
-            return torch.device("mps")
-        return torch.device("cpu")
-    try:
-        resolved = torch.device(device)
-    except (RuntimeError, TypeError):
-        raise InputError(f"Unknown device {device!r}; use cpu, cuda, cuda:N, mps or auto.") from None
-    if resolved.type == "cuda" and not torch.cuda.is_available():
-        raise InputError(
-            f"Device {device!r} was asked for, but this PyTorch build sees no CUDA GPU; use --device cpu."
-        )
-    if resolved.type == "mps" and not (
-        getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available()
-    ):
-        raise InputError(f"Device {device!r} was asked for, but Apple's MPS is not available here; use --device cpu.")
-    if resolved.type not in ("cpu", "cuda", "mps"):
-        raise InputError(f"Device type {resolved.type!r} is not supported; use cpu, cuda or mps.")
-    return resolved
+@dataclass(frozen=True)
+class Capabilities:
+    """What an engine can do beyond plain in-betweens of a keyframe pair.
+
+    Attributes:
+        tracks: follows drag tracks ``(N, len(times) + 2, 2)`` given to :meth:`Engine.iter_frames`.
+        alignment: interpolates a keyframe pair pre-aligned by a :class:`framer.motion.Alignment`.
+        correspondences: has ``correspondence_maps(frame0, frame1, alignment, t)``: dense, forward-backward checked
+            correspondences the autopilot refines its matches with.
+        refines_tracks: improves tracks that are estimates (the autopilot's matches) while generating; guidance
+            then passes ``refine_tracks=True`` for them.
+        track_limit: how many tracks it steers with at most (None: any number); the autopilot keeps that many of
+            its most confident, spread matches.
+        whole_gap: makes all of a gap's in-betweens in one generation (a clip): ask for all of a gap's times in
+            one :meth:`Engine.iter_frames` call, not one call per time.
+        tiles: can interpolate a frame tile by tile (its output at a pixel depends on a bounded neighbourhood).
+    """
+
+    tracks: bool = False
+    alignment: bool = False
+    correspondences: bool = False
+    refines_tracks: bool = False
+    track_limit: int | None = None
+    whole_gap: bool = False
+    tiles: bool = False
 
 
 class Engine(ABC):
@@ -47,23 +59,43 @@ class Engine(ABC):
 
     name: str = ""
     device: torch.device
+    capabilities: Capabilities = Capabilities()
 
     @abstractmethod
     def iter_frames(
-        self, frame0: torch.Tensor, frame1: torch.Tensor, times: Sequence[float], tracks: np.ndarray | None = None
+        self,
+        frame0: torch.Tensor,
+        frame1: torch.Tensor,
+        times: Sequence[float],
+        tracks: np.ndarray | None = None,
+        alignment: Alignment | None = None,
     ) -> Iterator[torch.Tensor]:
         """Yield the frame ``(B, C, H, W)`` for each time in ``times``, in order.
 
-        ``tracks``, when given, are drag trajectories ``(N, len(times) + 2, 2)`` (xy pixels at t = 0, each time, 1):
-        the content under each start point follows its track.
+        ``tracks`` (engines with ``capabilities.tracks``) are drag trajectories ``(N, len(times) + 2, 2)`` (xy
+        pixels at t = 0, each time, 1): the content under each start point follows its track. ``alignment``
+        (engines with ``capabilities.alignment``) pre-aligns the pair to each time before interpolating.
         """
 
     def interpolate(
         self, frame0: torch.Tensor, frame1: torch.Tensor, times: Sequence[float], tracks: np.ndarray | None = None
     ) -> torch.Tensor:
         """All in-betweens at once: ``(B, T, C, H, W)`` for ``T = len(times)``."""
+        import torch
+
         return torch.stack(list(self.iter_frames(frame0, frame1, times, tracks)), dim=1)
 
     def memory_needed(self, height: int, width: int) -> int:
         """Estimated peak bytes of host memory to interpolate one ``height x width`` pair (0: unknown)."""
         return 0
+
+    def identity(self) -> dict:
+        """What makes this engine's frames differ from another's (a resume or cache key): JSON-able values."""
+        return {"engine": self.name, "device": str(getattr(self, "device", "cpu"))}
+
+    def require(self, tracks: bool = False, alignment: bool = False) -> None:
+        """Refuse guidance this engine cannot take, in one sentence (the one rule for every caller)."""
+        if tracks and not self.capabilities.tracks:
+            raise InputError(f"Drag trajectories need an engine that follows them (flow), not {self.name!r}.")
+        if alignment and not self.capabilities.alignment:
+            raise InputError(f"Pre-alignment needs an engine that pre-aligns keyframes (flow), not {self.name!r}.")

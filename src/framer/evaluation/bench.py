@@ -152,8 +152,8 @@ def run_bench(
         device, threads, weights: passed to :func:`framer.create_engine`.
         autopilot: also measure each engine with ``autopilot=True`` (an error where the API has none).
     """
-    from framer.api import parse_size
     from framer.evaluation.methods import autopilot_available, parse_engine_spec
+    from framer.parsing import parse_size
 
     _check_count(frames, "frames")
     _check_count(repeats, "repeats")

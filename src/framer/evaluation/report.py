@@ -9,7 +9,6 @@ from __future__ import annotations
 import dataclasses
 import os
 import shutil
-import tempfile
 import uuid
 from collections.abc import Sequence
 from pathlib import Path
@@ -18,6 +17,7 @@ from framer.errors import InputError, OutputExistsError
 from framer.evaluation.plots import plot_distributions, plot_per_t, plot_worst_cases
 from framer.evaluation.results import EvaluationResult
 from framer.evaluation.scoring import METRICS
+from framer.io.atomic import move_into_place
 
 __all__ = ["PLOTS", "check_report_output", "render_markdown", "write_report"]
 
@@ -243,13 +243,7 @@ def write_report(
     temp.mkdir()
     try:
         _write_files(result, temp)
-        if path.is_dir():
-            old = Path(tempfile.mkdtemp(prefix=f".{path.name}.old-", dir=path.parent))
-            os.replace(path, old / path.name)
-            os.replace(temp, path)
-            shutil.rmtree(old, ignore_errors=True)
-        else:
-            os.replace(temp, path)
+        move_into_place(temp, path)
     finally:
         if temp.exists():
             shutil.rmtree(temp, ignore_errors=True)

@@ -12,7 +12,7 @@ import numpy as np
 import torch
 from tqdm.auto import tqdm
 
-from framer.engines.base import resolve_device
+from framer.device import resolve_device
 from framer.errors import InputError
 from framer.evaluation.methods import Method, build_methods
 from framer.evaluation.protocols import Sample, find_samples, load_sample
@@ -21,7 +21,7 @@ from framer.evaluation.scoring import (
     DEFAULT_METRICS,
     METRICS,
     FeatureSet,
-    frames_to_tensor,
+    frames_to_batch,
     parse_metrics,
     score_frames,
 )
@@ -95,11 +95,11 @@ def _evaluate_sample(
 
     # 2. Score: per-frame metrics now, set metrics' features accumulated (FID: the in-betweens; FVD: one clip,
     # the keyframes around the in-betweens).
-    target = frames_to_tensor(targets, device)
+    target = frames_to_batch(targets, device)
     scores = {i: {m.id: {} for m in methods} for i in range(len(targets))}
     outputs = {GROUND_TRUTH: targets, **predictions}
     for key in [m.id for m in methods] + [GROUND_TRUTH]:
-        frames = target if key == GROUND_TRUTH else frames_to_tensor(predictions[key], device)
+        frames = target if key == GROUND_TRUTH else frames_to_batch(predictions[key], device)
         for metric in metrics:
             if METRICS[metric].per_frame and key != GROUND_TRUTH:
                 for i, value in enumerate(score_frames(metric, frames, target)):
@@ -107,7 +107,7 @@ def _evaluate_sample(
         if "fid" in feature_sets:
             feature_sets["fid"][key].add(frames)
         if "fvd" in feature_sets:
-            feature_sets["fvd"][key].add(frames_to_tensor([frame0, *outputs[key], frame1], device))
+            feature_sets["fvd"][key].add(frames_to_batch([frame0, *outputs[key], frame1], device))
 
     # 3. Collect, and keep the frame for the montage if it is among the worst.
     frames = []

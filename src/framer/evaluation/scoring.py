@@ -19,13 +19,14 @@ import numpy as np
 import torch
 
 from framer.errors import InputError
+from framer.io.tensors import images_to_batch
 
 __all__ = [
     "DEFAULT_METRICS",
     "METRICS",
     "FeatureSet",
     "MetricInfo",
-    "frames_to_tensor",
+    "frames_to_batch",
     "parse_metrics",
     "score_frames",
 ]
@@ -84,16 +85,14 @@ def parse_metrics(metrics: str | Sequence[str]) -> list[str]:
     return result
 
 
-def frames_to_tensor(frames: Sequence[np.ndarray], device: torch.device | str = "cpu") -> torch.Tensor:
+def frames_to_batch(frames: Sequence[np.ndarray], device: torch.device | str = "cpu") -> torch.Tensor:
     """``T`` frames ``(H, W, 3)`` uint8 -> ``(T, 3, H, W)`` in [0, 1] on ``device``.
 
     Float64 (float32 on MPS, which has no float64), so PSNR and SSIM values are exact to the last digit reported;
     the learned metrics compute in float32 whatever they are given.
     """
     dtype = torch.float32 if torch.device(device).type == "mps" else torch.float64
-    # [T, H, W, 3] -> [T, 3, H, W]
-    stacked = torch.from_numpy(np.stack(frames)).permute(0, 3, 1, 2)
-    return stacked.to(device=device, dtype=dtype).div_(255.0)
+    return images_to_batch(frames, device, dtype)
 
 
 def _per_frame_function(name: str) -> Callable[[torch.Tensor, torch.Tensor], torch.Tensor]:

@@ -1,5 +1,8 @@
 """Writing frame sequences: a folder of PNGs, an MP4 (H.264 via PyAV), an animated GIF or WebP.
 
+Videos go through the one encoder of :mod:`framer.io.encode` (the one ``framer video`` uses): frames from images
+are sRGB, stored as BT.709 limited-range YUV and tagged so.
+
 Outputs are written atomically: into a temporary sibling first, then renamed into place, so a failed or
 interrupted run never leaves a half-written output where a good one was. An existing non-empty output is only
 replaced when ``overwrite=True``.
@@ -9,18 +12,18 @@ from __future__ import annotations
 
 import os
 import shutil
-import tempfile
 import uuid
 from collections.abc import Sequence
 from fractions import Fraction
 from pathlib import Path
 
-import av
-import cv2
 import numpy as np
 from PIL import Image
 
 from framer.errors import InputError, OutputExistsError
+from framer.io.atomic import move_into_place, write_png
+from framer.io.encode import IMAGE_COLOR, EncoderSettings, VideoEncoder
+from framer.parsing import parse_fps
 
 __all__ = ["ANIMATION_SUFFIXES", "VIDEO_SUFFIXES", "check_output", "output_kind", "write_frames"]
 
@@ -89,38 +92,18 @@ def _to_uint8_rgb(frame: np.ndarray, keep_alpha: bool = False) -> np.ndarray:
     return np.ascontiguousarray(frame)
 
 
-def _write_png(frame: np.ndarray, path: Path) -> None:
-    if frame.ndim == 3:
-        code = cv2.COLOR_RGBA2BGRA if frame.shape[2] == 4 else cv2.COLOR_RGB2BGR
-        frame = cv2.cvtColor(frame, code)
-    if not cv2.imwrite(str(path), frame):
-        raise OSError(f"could not write {path}")
-
-
 def _write_folder(frames: Sequence[np.ndarray], folder: Path, start_number: int) -> None:
     folder.mkdir()
     digits = max(5, len(str(start_number + len(frames))))
     for index, frame in enumerate(frames, start=start_number):
-        _write_png(frame, folder / f"frame_{index:0{digits}d}.png")
+        write_png(frame, folder / f"frame_{index:0{digits}d}.png")
 
 
-def _write_video(frames: Sequence[np.ndarray], path: Path, fps: Fraction, codec: str, crf: int) -> None:
+def _write_video(frames: Sequence[np.ndarray], path: Path, fps: Fraction, settings: EncoderSettings) -> None:
     height, width = frames[0].shape[:2]
-    # yuv420p needs even sides: pad by repeating the last row/column.
-    pad_h, pad_w = height % 2, width % 2
-    with av.open(str(path), mode="w") as container:
-        stream = container.add_stream(codec, rate=fps)
-        stream.width, stream.height = width + pad_w, height + pad_h
-        stream.pix_fmt = "yuv420p"
-        stream.options = {"crf": str(crf)} if codec in ("libx264", "h264", "libx265") else {}
+    with VideoEncoder(path, width, height, fps, settings, color=IMAGE_COLOR) as encoder:
         for frame in frames:
-            rgb = _to_uint8_rgb(frame)
-            if pad_h or pad_w:
-                rgb = np.pad(rgb, ((0, pad_h), (0, pad_w), (0, 0)), mode="edge")
-            for packet in stream.encode(av.VideoFrame.from_ndarray(rgb, format="rgb24")):
-                container.mux(packet)
-        for packet in stream.encode():
-            container.mux(packet)
+            encoder.write(_to_uint8_rgb(frame))
 
 
 def _write_animation(frames: Sequence[np.ndarray], path: Path, fps: Fraction, loop: int) -> None:
@@ -139,7 +122,7 @@ def _write_animation(frames: Sequence[np.ndarray], path: Path, fps: Fraction, lo
 def write_frames(
     frames: Sequence[np.ndarray],
     output: str | os.PathLike,
-    fps: float | Fraction = 24,
+    fps: float | Fraction | str = 24,
     overwrite: bool = False,
     codec: str = "libx264",
     crf: int = 18,
@@ -149,45 +132,28 @@ def write_frames(
     """Write frames (arrays as :func:`framer.io.read_image` returns them) to ``output``, atomically.
 
     The kind of output follows the suffix: none -> folder of ``frame_00001.png``... (keeps bit depth and alpha);
-    ``.mp4``/``.mkv``/``.mov`` -> H.264 yuv420p video; ``.gif``/``.webp`` -> looping animation.
+    ``.mp4``/``.mkv``/``.mov`` -> H.264 yuv420p video tagged BT.709 (see :mod:`framer.io.encode`); ``.gif``/``.webp``
+    -> looping animation. ``fps`` is a number or a ratio such as ``"30000/1001"``.
     """
     if len(frames) == 0:
         raise InputError("There are no frames to write.")
-    try:
-        fps = Fraction(fps).limit_denominator(1_000_000)
-    except (TypeError, ValueError, OverflowError, ZeroDivisionError):
-        raise InputError(f"`fps` must be a positive finite number but is {fps!r}.") from None
-    if fps <= 0:
-        raise InputError(f"`fps` must be positive but is {float(fps)}.")
+    fps = parse_fps(fps)
     path = check_output(output, overwrite=overwrite)
     kind = output_kind(path)
+    settings = EncoderSettings(codec, crf).check(path.suffix) if kind == "video" else None
     path.parent.mkdir(parents=True, exist_ok=True)
     temp = path.parent / f".{path.name}.partial-{uuid.uuid4().hex[:8]}{path.suffix}"
     try:
         if kind == "folder":
             _write_folder(frames, temp, start_number)
         elif kind == "video":
-            _write_video(frames, temp, fps, codec, crf)
+            _write_video(frames, temp, fps, settings)
         else:
             _write_animation(frames, temp, fps, loop)
-        _move_into_place(temp, path)
+        move_into_place(temp, path)
     finally:
         if temp.is_dir():
             shutil.rmtree(temp, ignore_errors=True)
         elif temp.exists():
             temp.unlink()
     return path
-
-
-def _move_into_place(temp: Path, path: Path) -> None:
-    """Rename ``temp`` onto ``path``; a folder being replaced is moved aside first and removed after."""
-    if temp.is_dir() and path.is_dir() and any(path.iterdir()):
-        old = Path(tempfile.mkdtemp(prefix=f".{path.name}.old-", dir=path.parent))
-        os.replace(path, old / path.name)
-        os.replace(temp, path)
-        shutil.rmtree(old, ignore_errors=True)
-    elif temp.is_dir() and path.is_dir():
-        path.rmdir()
-        os.replace(temp, path)
-    else:
-        os.replace(temp, path)

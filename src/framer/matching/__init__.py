@@ -1,5 +1,8 @@
 """Correspondences between keyframes for the autopilot: SIFT matching, geometric verification, selection.
 
+Knows no engine: the matches become alignments or tracks in :mod:`framer.guidance`, the motion model is
+:mod:`framer.motion`.
+
 >>> from framer.matching import AutopilotConfig, plan_autopilot
 >>> plan = plan_autopilot(image0, image1, AutopilotConfig(count=32))  # doctest: +SKIP
 >>> plan.align, plan.reason, len(plan.correspondences)                # doctest: +SKIP
@@ -10,7 +13,6 @@ from framer.matching.autopilot import (
     AutopilotConfig,
     AutopilotPlan,
     Correspondences,
-    autopilot_alignment,
     consistent_flow_samples,
     find_correspondences,
     plan_autopilot,
@@ -26,7 +28,6 @@ __all__ = [
     "Correspondences",
     "Matches",
     "Verification",
-    "autopilot_alignment",
     "consistent_flow_samples",
     "default_threshold",
     "find_correspondences",

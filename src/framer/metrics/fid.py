@@ -25,7 +25,7 @@ import math
 import torch
 import torch.nn.functional as F
 
-from framer.engines.base import resolve_device
+from framer.device import resolve_device
 from framer.errors import InputError, ShapeError
 from framer.metrics._checks import check_images
 from framer.metrics._inception import FIDInceptionV3

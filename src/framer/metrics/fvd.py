@@ -24,7 +24,7 @@ import math
 
 import torch
 
-from framer.engines.base import resolve_device
+from framer.device import resolve_device
 from framer.errors import InputError, ShapeError, WeightsError
 from framer.metrics._checks import check_images
 from framer.metrics._i3d import MIN_FRAMES, SIZE, InceptionI3D, state_dict_from_flax

@@ -13,7 +13,7 @@ import functools
 import torch
 from torch import nn
 
-from framer.engines.base import resolve_device
+from framer.device import resolve_device
 from framer.errors import InputError, WeightsError
 from framer.metrics._backbones import AlexNetFeatures, VGG16Features, load_flax_convs
 from framer.metrics._checks import check_image_pair

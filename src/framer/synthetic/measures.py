@@ -246,18 +246,14 @@ def _frame_psnr(a: np.ndarray, b: np.ndarray, mask: np.ndarray | None = None) ->
 def psnr(frames: Sequence[np.ndarray] | np.ndarray, reference: Sequence[np.ndarray] | np.ndarray) -> float:
     """Mean over frames of each frame's PSNR in dB (:func:`framer.metrics.psnr`) against ``reference``; inf when
     equal. Frames are ``(H, W, 3)`` uint8."""
-    import torch
-
+    from framer.io.tensors import images_to_batch
     from framer.metrics import psnr as tensor_psnr
 
     a, b = _as_frames(frames, "frames"), _as_frames(reference, "reference")
     if a.shape != b.shape:
         raise ShapeError(f"`frames` and `reference` must have the same shape but have {a.shape} and {b.shape}.")
 
-    def as_tensor(x: np.ndarray) -> torch.Tensor:  # (N, H, W, 3) uint8 -> (N, 3, H, W) float64 in [0, 1]
-        return torch.from_numpy(np.ascontiguousarray(x)).permute(0, 3, 1, 2).double() / 255.0
-
-    return float(tensor_psnr(as_tensor(a), as_tensor(b)).mean())
+    return float(tensor_psnr(images_to_batch(list(a)), images_to_batch(list(b))).mean())
 
 
 def background_mask(case: DragCase, margin: float = 16.0) -> np.ndarray:

@@ -7,6 +7,11 @@
 ((1, 3, 2), (1, 3))
 
 The drawing helpers (``draw_trajectories``, ``overlay_frames``) import OpenCV and are loaded on first use.
+
+This package is the path model only. Where the paths act: :mod:`framer.guidance` cuts each gap's piece of them
+(drag tracks, or the correspondences of a pre-alignment); the pixels move in :mod:`framer.engines.flow.drag` (drag
+steering: support masks, background rebuild) or, with the autopilot, through :mod:`framer.motion` (pre-alignment);
+the diffusion engine draws them as heatmaps (:mod:`framer.engines.diffusion.heatmaps`).
 """
 
 from __future__ import annotations

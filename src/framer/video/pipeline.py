@@ -12,8 +12,6 @@ import hashlib
 import logging
 import math
 import os
-import shutil
-import tempfile
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from fractions import Fraction
@@ -25,23 +23,19 @@ import torch
 from tqdm.auto import tqdm
 
 from framer._version import __version__
-from framer.api import frames_to_tensor, tensor_to_frame
 from framer.engines import Engine, create_engine
+from framer.engines.tiling import DEFAULT_OVERLAP, choose_tile
 from framer.errors import InputError, ResourceError
+from framer.io.atomic import move_into_place
 from framer.io.images import ImageFormat
+from framer.io.tensors import image_to_tensor, tensor_to_image
 from framer.io.writers import check_output, output_kind
-from framer.video.guidance import (
-    PairGuide,
-    check_engine,
-    count_frames,
-    job_identity,
-    prepare_drags,
-)
+from framer.parsing import parse_rational
+from framer.video.guidance import VideoGuide, count_frames, job_identity, prepare_drags
 from framer.video.reader import FolderReader, SourceFrame, VideoInfo, VideoReader, open_video
 from framer.video.retime import OutputFrame, Rates, Retimer, count_output_frames, plan_rates
 from framer.video.scenes import SSIM_THRESHOLD, Thumbnail, is_cut, is_duplicate, make_thumbnail
 from framer.video.state import JobState
-from framer.video.tiling import DEFAULT_OVERLAP, choose_tile
 from framer.video.writer import IMAGE_COLOR, EncoderSettings, VideoWriter, join_segments, write_png
 
 __all__ = ["VideoResult", "interpolate_video"]
@@ -99,7 +93,7 @@ class _Keyframe:
     def tensor(self) -> torch.Tensor:
         """``(1, 3, H, W)`` float32 in [0, 1]."""
         if self._tensor is None:
-            self._tensor = frames_to_tensor(self.frame.image, self.fmt)
+            self._tensor = image_to_tensor(self.frame.image, self.fmt)
         return self._tensor
 
 
@@ -165,14 +159,6 @@ def _source_identity(source: Path, info: VideoInfo) -> dict:
     return {"path": str(source.resolve()), "size": stat.st_size, "mtime_ns": stat.st_mtime_ns}
 
 
-def _engine_identity(engine: Engine) -> dict:
-    entry = getattr(engine, "entry", None)
-    identity = {"engine": engine.name, "model": getattr(entry, "name", None), "device": str(engine.device)}
-    if getattr(engine, "scale", 1.0) != 1.0:  # the flow network's pyramid scale changes every in-between
-        identity["scale"] = engine.scale
-    return identity
-
-
 def _resolve_tile(
     engine: Engine, info: VideoInfo, tile: int | str | None, overlap: int, budget: int | None
 ) -> int | None:
@@ -194,16 +180,6 @@ def _resolve_tile(
     if tile <= overlap:
         raise InputError(f"`tile` must be larger than `overlap` ({overlap}) but is {tile}.")
     return tile if tile < max(info.height, info.width) else None
-
-
-def _as_fraction(value: Fraction | float | str | None, name: str) -> Fraction | None:
-    """``60``, ``59.94``, ``"60000/1001"`` or a Fraction -> an exact Fraction (floats by their decimal form)."""
-    if value is None:
-        return None
-    try:
-        return Fraction(str(value))
-    except (ValueError, ZeroDivisionError):
-        raise InputError(f"`{name}` must be a number or a ratio such as 60000/1001 but is {value!r}.") from None
 
 
 def _end_time(last: SourceFrame, previous: SourceFrame | None, rate: Fraction) -> Fraction:
@@ -231,21 +207,9 @@ def _render(
         if frame.is_copy:
             image = a.frame.image if frame.a == a.index else b.frame.image
         else:
-            image = tensor_to_frame(next(generated)[0], a.fmt)
+            image = tensor_to_image(next(generated)[0], a.fmt)
         write(frame.index, image)
     return len(times)
-
-
-def _move_folder_into_place(folder: Path, output: Path) -> None:
-    if output.is_dir() and any(output.iterdir()):
-        old = Path(tempfile.mkdtemp(prefix=f".{output.name}.old-", dir=output.parent))
-        os.replace(output, old / output.name)
-        os.replace(folder, output)
-        shutil.rmtree(old, ignore_errors=True)
-    else:
-        if output.is_dir():
-            output.rmdir()
-        os.replace(folder, output)
 
 
 def interpolate_video(
@@ -326,9 +290,8 @@ def interpolate_video(
 
     # 2. Open the source (fails here on unreadable, empty or stream-less input) and plan the rates.
     fps, slowmo, input_fps = (
-        _as_fraction(fps, "fps"),
-        _as_fraction(slowmo, "slowmo"),
-        _as_fraction(input_fps, "input_fps"),
+        None if value is None else parse_rational(value, name)
+        for value, name in ((fps, "fps"), (slowmo, "slowmo"), (input_fps, "input_fps"))
     )
     reader = open_video(source, input_fps)
     try:
@@ -343,7 +306,6 @@ def interpolate_video(
             raise InputError("`trajectory_frames` sets the span of drag trajectories; give `trajectories` too.")
         # 3. The engine, and tiles if whole frames would not fit in memory.
         engine = create_engine(engine, **engine_options) if create else engine
-        check_engine(engine, pilot, drags)
         job = {
             "framer": __version__,
             "source": _source_identity(source, info),
@@ -353,16 +315,16 @@ def interpolate_video(
             "scene_threshold": scene_threshold,
             "dedupe": dedupe,
             "tile": [tile, overlap],
-            **_engine_identity(engine),
+            **engine.identity(),
             **job_identity(drags, pilot),
         }
-        segment_frames = max(1, math.ceil(_as_fraction(segment_seconds, "segment_seconds") * rates.output))
+        segment_frames = max(1, math.ceil(parse_rational(segment_seconds, "segment_seconds") * rates.output))
         resolved = {"tile": _resolve_tile(engine, info, tile, overlap, memory_budget)}
-        PairGuide(engine, resolved["tile"], overlap, drags, pilot)  # refuses what it cannot do before any state exists
+        VideoGuide(engine, resolved["tile"], overlap, drags, pilot)  # refuses what it cannot do before any state
         # 4. Resume the partial output of the same job, or start one.
         output_path.parent.mkdir(parents=True, exist_ok=True)
         state = JobState.open(output_path, job, segment_frames, resume, resolved)
-        guide = PairGuide(engine, state.resolved["tile"], overlap, drags, pilot)
+        guide = VideoGuide(engine, state.resolved["tile"], overlap, drags, pilot)
         return _run(reader, info, rates, guide, state, output_path, kind, settings, scene_threshold, dedupe,
                     state.resolved["tile"], progress)  # fmt: skip
     finally:
@@ -373,7 +335,7 @@ def _run(
     reader: VideoReader | FolderReader,
     info: VideoInfo,
     rates: Rates,
-    guide: PairGuide,
+    guide: VideoGuide,
     state: JobState,
     output: Path,
     kind: str,
@@ -479,7 +441,7 @@ def _run(
         if info.audio is not None:
             logger.warning("The audio is not written: the output is a folder of frames.")
             audio = "dropped"
-        _move_folder_into_place(state.frames_folder, output)
+        move_into_place(state.frames_folder, output)
     state.discard()
     return VideoResult(
         output=output,
@@ -495,7 +457,7 @@ def _run(
     )
 
 
-def _check_span(guide: PairGuide, cuts: Sequence[int], last_index: int) -> None:
+def _check_span(guide: VideoGuide, cuts: Sequence[int], last_index: int) -> None:
     """Warn when the trajectories' span holds a scene cut (never blended across) or ends after the last frame."""
     drags = guide.drags
     if drags is None:

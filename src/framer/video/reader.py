@@ -2,7 +2,7 @@
 
 Frames come out as ``(H, W, 3)`` RGB arrays, uint8 (uint16 for sources with more than 8 bits per sample), with
 their time in seconds after the first frame as an exact :class:`Fraction` (``pts * time_base``). YUV is converted
-with the matrix and range the stream declares (BT.601 when it declares none), and :mod:`framer.video.writer` uses
+with the matrix and range the stream declares (BT.601 when it declares none), and :mod:`framer.io.encode` uses
 the same ones on the way back, so colours survive the round trip. Decoding streams: memory does not grow with the
 length of the video. PyAV errors become :class:`VideoOpenError` with one sentence naming the file.
 """
@@ -21,6 +21,7 @@ import av
 import numpy as np
 
 from framer.errors import ImageReadError, ShapeError, VideoOpenError
+from framer.io.encode import RANGE_FULL, RANGE_LIMITED, ColorInfo
 
 __all__ = [
     "AudioInfo",
@@ -36,30 +37,6 @@ logger = logging.getLogger(__name__)
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp", ".webp")
 DEFAULT_FOLDER_RATE = Fraction(24)
-
-# AVColorSpace (stream metadata) -> swscale colour matrix (SWS_CS_*): the matrix used for YUV <-> RGB.
-_SWS_ITU709, _SWS_FCC, _SWS_ITU601, _SWS_SMPTE240M, _SWS_BT2020 = 1, 4, 5, 7, 9
-_SWS_MATRIX = {1: _SWS_ITU709, 4: _SWS_FCC, 5: _SWS_ITU601, 6: _SWS_ITU601, 7: _SWS_SMPTE240M, 9: _SWS_BT2020}
-_RANGE_LIMITED, _RANGE_FULL = 1, 2
-
-
-@dataclass(frozen=True)
-class ColorInfo:
-    """Colour metadata of a stream (FFmpeg's AVColorPrimaries/Trc/Space/Range codes; 2 and 0 mean unspecified)."""
-
-    primaries: int = 2
-    transfer: int = 2
-    space: int = 2
-    range: int = 0
-
-    @property
-    def matrix(self) -> int:
-        """The swscale matrix for YUV <-> RGB (BT.601 when the stream declares none)."""
-        return _SWS_MATRIX.get(self.space, _SWS_ITU601)
-
-    @property
-    def full_range(self) -> bool:
-        return self.range == _RANGE_FULL
 
 
 @dataclass(frozen=True)
@@ -194,8 +171,8 @@ class VideoReader:
             format=fmt,
             src_colorspace=color.matrix,
             dst_colorspace=color.matrix,
-            src_color_range=_RANGE_FULL if color.full_range else _RANGE_LIMITED,
-            dst_color_range=_RANGE_FULL,
+            src_color_range=RANGE_FULL if color.full_range else RANGE_LIMITED,
+            dst_color_range=RANGE_FULL,
         )
         return rgb.to_ndarray()
 

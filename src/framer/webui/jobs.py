@@ -1,9 +1,10 @@
 """Generation jobs: one at a time per engine, the rest queued in order, with progress and cancelling.
 
 Each engine has a lane: a FIFO queue and one worker thread that loads the engine on first use and runs the jobs
-through :func:`framer.interpolate` (the public API), one output time per call, so progress can be reported and a
-cancel takes effect between frames. Frames and downloads live in the job's folder inside the server's private
-root; the oldest finished jobs are removed past a limit.
+through :func:`framer.api.iter_interpolate` (the public API), one stream per job: the engine runs once per gap on all
+of the gap's times (one clip per gap for the diffusion engine), each frame is written as it arrives, progress is
+reported per frame and a cancel takes effect between frames. Frames and downloads live in the job's folder inside
+the server's private root; the oldest finished jobs are removed past a limit.
 """
 
 from __future__ import annotations
@@ -16,11 +17,10 @@ import time
 import zipfile
 from collections import deque
 from collections.abc import Mapping
+from contextlib import closing
 from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
-
-import numpy as np
 
 from framer.errors import FramerError, InputError
 from framer.trajectory import Trajectory, trajectories_to_dict
@@ -347,36 +347,40 @@ class JobManager:
             raise InputError(f"The {name} engine is not available: {ex}.") from ex
 
     def _run(self, job: Job) -> None:
-        """Make the frames: one :func:`framer.interpolate` call per output time, all gaps at once."""
-        from framer import interpolate, read_image, write_frames
-        from framer.api import sequence_times
-        from framer.timing import apply_timing, uniform_times
+        """Make the frames: one :func:`framer.api.iter_interpolate` stream for the whole job, each frame written as it
+        arrives; a cancel closes the stream between frames."""
+        from framer import read_image
+        from framer.api import iter_interpolate
+        from framer.io.atomic import write_png
+        from framer.timing import apply_timing, sequence_times, uniform_times
 
         request = job.request
         engine = self._engine(job)
         keyframes = [read_image(path) for path in sorted((job.folder / "keyframes").glob("k*.png"), key=_index)]
-        gaps = len(keyframes) - 1
         clock = uniform_times(request.num_frames)
         self._progress(job, 0, "Interpolating…")
-        by_time: list[list[np.ndarray]] = []  # [time][gap]
-        for step, u in enumerate(clock):
-            frames = interpolate(
-                keyframes, times=[u], timing=request.timing, engine=engine, trajectories=request.trajectories
-            )
-            by_time.append(frames)
-            self._progress(job, (step + 1) * gaps, "Interpolating…")
-        sequence: list[np.ndarray] = []
-        for gap in range(gaps):
-            if request.include_keyframes:
-                sequence.append(keyframes[gap])
-            sequence.extend(frames[gap] for frames in by_time)
-        if request.include_keyframes:
-            sequence.append(keyframes[-1])
-        self._progress(job, job.total, "Saving frames…")
-        write_frames(sequence, job.frames_folder)
+        stream = iter_interpolate(
+            keyframes,
+            times=clock,
+            timing=request.timing,
+            engine=engine,
+            include_keyframes=request.include_keyframes,
+            trajectories=request.trajectories,
+        )
+        job.frames_folder.mkdir()
+        written = done = 0
+        with closing(stream):
+            for item in stream:
+                written += 1
+                write_png(item.frame, job.frames_folder / f"frame_{written:05d}.png")
+                if 0.0 < item.t < 1.0:  # an in-between (keyframes are at 0 and 1)
+                    done += 1
+                    self._progress(job, done, "Interpolating…")
+                elif job.cancel_requested.is_set():
+                    raise _Cancelled
         times = sequence_times(len(keyframes), apply_timing(clock, request.timing), request.include_keyframes)
         with self._changed:
-            job.num_frames_out, job.frame_times = len(sequence), [round(t, 6) for t in times]
+            job.num_frames_out, job.frame_times = written, [round(t, 6) for t in times]
 
     def _prune(self) -> None:
         """Remove the oldest finished jobs beyond ``max_jobs_kept``."""

@@ -23,8 +23,9 @@ import torch
 import torch.nn.functional as F
 
 from framer.checks import check_frame_pair, check_times
+from framer.device import resolve_device
 from framer.engines import register_engine
-from framer.engines.base import Engine, resolve_device
+from framer.engines.base import Capabilities, Engine
 from framer.engines.diffusion.loading import load_pipeline
 from framer.engines.diffusion.pipeline import MULTIPLE, FramerPipeline, SamplingOptions
 from framer.errors import InputError, ShapeError
@@ -77,10 +78,10 @@ class DiffusionEngine(Engine):
         size: working ``(width, height)``, multiples of 64; None: see the module docstring.
         clip_frames: frames per generated clip, keyframes included; None: chosen from the requested times.
         seed: the run's random seed; the same seed gives the same frames bit for bit (on one machine).
-        autopilot: with no tracks, steer with the autopilot's matches (SIFT, ratio test, geometric verification,
-            spread over the frame; see :mod:`framer.matching`), at most ``autopilot_points`` of them, updating the
-            in-between points during denoising.
-        update_points: update points during denoising; None: only for the autopilot's tracks.
+        autopilot_points: how many of the autopilot's matches it steers with (its declared ``track_limit``; the
+            autopilot itself runs above the engine, in :mod:`framer.guidance`).
+        update_points: update points during denoising; None: only for tracks that are estimates (the autopilot's,
+            passed with ``refine_tracks=True``).
         threads: CPU threads for PyTorch (process-wide).
         **sampling: any :class:`~framer.engines.diffusion.pipeline.SamplingOptions` field except ``num_frames``
             and ``update_points`` (``num_inference_steps``, ``motion_bucket_id``, ``conditioning_scale``,
@@ -100,7 +101,6 @@ class DiffusionEngine(Engine):
         size: tuple[int, int] | None = None,
         clip_frames: int | None = None,
         seed: int = 0,
-        autopilot: bool = False,
         autopilot_points: int = 5,
         update_points: bool | None = None,
         threads: int | None = None,
@@ -125,23 +125,22 @@ class DiffusionEngine(Engine):
         self.size = None if size is None else (int(size[0]), int(size[1]))
         self.clip_frames = clip_frames
         self.seed = seed
-        self.autopilot = autopilot
-        self.autopilot_points = autopilot_points
+        if isinstance(autopilot_points, bool) or not isinstance(autopilot_points, int) or autopilot_points < 1:
+            raise InputError(f"`autopilot_points` must be an integer >= 1 but is {autopilot_points!r}.")
+        self.capabilities = Capabilities(
+            tracks=True, refines_tracks=True, track_limit=autopilot_points, whole_gap=True
+        )
         self.update = update_points
         self.pipeline: FramerPipeline = load_pipeline(model_dir, svd_dir, self.device, dtype, offload, attention)
         self.last_tracks: torch.Tensor | None = None
 
-    def _autopilot_tracks(self, frame0: torch.Tensor, frame1: torch.Tensor) -> np.ndarray | None:
-        """Straight tracks ``(N, 2, 2)`` between the autopilot's verified, spread matches (at most
-        ``autopilot_points``, the most confident spread over the frame), or None when there are none."""
-        from framer.matching import AutopilotConfig, find_correspondences
-
-        images = [(f[0, :3].permute(1, 2, 0).clamp(0, 1) * 255).round().byte().cpu().numpy() for f in (frame0, frame1)]
-        found = find_correspondences(images[0], images[1], AutopilotConfig(count=self.autopilot_points, refine=False))
-        if found.shown == 0:
-            logger.info("autopilot found no verified matches between the keyframes; generating without tracks")
-            return None
-        return np.stack([found.starts[: found.shown], found.ends[: found.shown]], axis=1)
+    def identity(self) -> dict:
+        """Engine, device, seed, working size and sampling options (each changes the frames)."""
+        options = {key: value for key, value in vars(self.options).items() if key != "num_frames"}
+        return {
+            "engine": self.name, "device": str(self.device), "seed": self.seed, "size": self.size,
+            "clip_frames": self.clip_frames, "update_points": self.update, "options": options,
+        }  # fmt: skip
 
     def _clip_tracks(self, tracks: np.ndarray, knots: list[float], frames: int, scale: np.ndarray) -> torch.Tensor:
         """Tracks ``(N, K, 2)`` sampled at ``knots`` -> ``(N, frames, 2)`` at the clip's times, working-size pixels."""
@@ -157,23 +156,20 @@ class DiffusionEngine(Engine):
 
     def generate(
         self, frame0: torch.Tensor, frame1: torch.Tensor, num_frames: int, tracks: np.ndarray | None = None,
-        knots: list[float] | None = None, autopilot: bool | None = None,
+        knots: list[float] | None = None, refine_tracks: bool = False,
     ) -> torch.Tensor:  # fmt: skip
         """The whole clip ``(B, F, C, H, W)`` in [0, 1] at the keyframes' size (keyframes at both ends).
 
         ``tracks (N, K, 2)`` are xy pixels of the keyframes at times ``knots`` (K values from 0 to 1; None: evenly
-        spaced).
+        spaced); ``refine_tracks``: they are estimates, updated during denoising unless ``update_points`` says
+        otherwise.
         """
         height, width = frame0.shape[-2:]
         work_w, work_h = self.size or working_size(width, height)
         x0 = _resize(frame0[:, :3].float(), work_h, work_w).to(self.device)
         x1 = _resize(frame1[:, :3].float(), work_h, work_w).to(self.device)
         scale = np.array([work_w / width, work_h / height])
-        update = self.update
-        if tracks is None and (self.autopilot if autopilot is None else autopilot):
-            tracks = self._autopilot_tracks(frame0, frame1)  # matched at the keyframes' size
-            knots = [0.0, 1.0]
-            update = tracks is not None if update is None else update
+        update = self.update if self.update is not None else (tracks is not None and refine_tracks)
         if tracks is not None and knots is None:
             knots = np.linspace(0.0, 1.0, np.shape(tracks)[1]).tolist()
         clip_tracks = None if tracks is None else self._clip_tracks(tracks, knots, num_frames, scale)
@@ -196,15 +192,18 @@ class DiffusionEngine(Engine):
         frame1: torch.Tensor,
         times: Sequence[float],
         tracks: np.ndarray | None = None,
-        autopilot: bool | None = None,
+        alignment: None = None,
+        refine_tracks: bool = False,
     ) -> Iterator[torch.Tensor]:
         """Yield ``(B, C, H, W)`` frames in [0, 1] at each time (one generated clip; see the module docstring).
 
         Args:
             tracks: optional drag trajectories ``(N, len(times) + 2, 2)``, xy pixels of the keyframes at times
                 ``0, *times, 1``; resampled (monotone cubic in time) at the clip's frame times.
-            autopilot: steer with SIFT matches when no tracks are given; None: the engine's ``autopilot`` setting.
+            alignment: not supported (``capabilities.alignment`` is False); must be None.
+            refine_tracks: the tracks are estimates (the autopilot's matches): update them during denoising.
         """
+        self.require(alignment=alignment is not None)
         check_frame_pair(frame0, frame1)
         times = check_times(times)
         if tracks is not None:
@@ -218,7 +217,7 @@ class DiffusionEngine(Engine):
         if not exact:
             logger.info("times %s fall between the %d generated frames; blending neighbours", times, frames)
         knots = [0.0, *times, 1.0]
-        clip = self.generate(frame0, frame1, frames, tracks, knots, autopilot)
+        clip = self.generate(frame0, frame1, frames, tracks, knots, refine_tracks)
         for t in times:
             position = t * (frames - 1)
             low = min(math.floor(position + _EXACT), frames - 2)

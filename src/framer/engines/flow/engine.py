@@ -10,12 +10,14 @@ import numpy as np
 import torch
 
 from framer.checks import check_frame_pair, check_times
+from framer.device import resolve_device
 from framer.engines import register_engine
-from framer.engines.base import Engine, resolve_device
-from framer.engines.flow.align import Alignment, compose_flow, compose_frame, warp_pair
+from framer.engines.base import Capabilities, Engine
 from framer.engines.flow.drag import plan_drag, steer_frame
 from framer.engines.flow.model import PYRAMID_SCALES, IFNet, IFNetConfig
 from framer.errors import InputError
+from framer.io.tensors import tensor_to_float_image
+from framer.motion import Alignment, compose_flow, compose_frame, warp_pair
 from framer.ops.pad import pad_to_multiple, unpad
 from framer.registry import ModelEntry, default_model, get_model_entry
 from framer.weights import check_state_dict, load_state_dict, resolve_weights
@@ -53,6 +55,7 @@ class FlowEngine(Engine):
     """
 
     name = "flow"
+    capabilities = Capabilities(tracks=True, alignment=True, correspondences=True, tiles=True)
 
     def __init__(
         self,
@@ -74,10 +77,17 @@ class FlowEngine(Engine):
                 raise InputError(f"`threads` must be an integer >= 1 but is {threads!r}.")
             torch.set_num_threads(threads)
         self.net, self.channel_order = _build_network(self.entry)
-        path = resolve_weights(self.entry, weights, download=download)
+        path = resolve_weights(self.entry.weights, self.entry.name, weights, download=download)
         drop = self.entry.weights.drop_prefixes if self.entry.weights else ()
         self._load(path, drop)
         self.net.eval().requires_grad_(False).to(self.device)
+
+    def identity(self) -> dict:
+        """Engine, model and device; the pyramid scale when not 1 (it changes every in-between)."""
+        identity = {"engine": self.name, "model": self.entry.name, "device": str(self.device)}
+        if self.scale != 1.0:
+            identity["scale"] = self.scale
+        return identity
 
     def _load(self, path: os.PathLike, drop_prefixes: tuple[str, ...]) -> None:
         state = load_state_dict(path, drop_prefixes)
@@ -124,7 +134,7 @@ class FlowEngine(Engine):
         Args:
             tracks: optional drag trajectories ``(N, len(times) + 2, 2)``, xy pixels, sampled at times
                 ``0, *times, 1``: the content under each start point is moved along its track (B must be 1).
-            alignment: optional motion model for large motion (:func:`framer.engines.flow.align.fit_alignment`):
+            alignment: optional motion model for large motion (:func:`framer.motion.fit_alignment`):
                 at each time both keyframes are pre-aligned to that time and the network finds only the residual
                 motion (B must be 1; not together with ``tracks``).
         """
@@ -141,16 +151,15 @@ class FlowEngine(Engine):
         if tracks is not None:
             tracks = check_tracks(tracks, len(times), frame0)
             forward = self._net(x0, x1, 0.0, features0=features0, features1=features1).flow[:, 2:4]
-            image0, image1 = _to_image(frame0), _to_image(frame1)
-            plan = plan_drag(image0, image1, _to_image(unpad(forward, height, width)), tracks)
+            image0, image1 = tensor_to_float_image(frame0), tensor_to_float_image(frame1)
+            plan = plan_drag(image0, image1, tensor_to_float_image(unpad(forward, height, width)), tracks)
         for index, t in enumerate(times):
             out = self._net(x0, x1, t, features0=features0, features1=features1)
             frame = self._from_network(out.frame, height, width)
             if plan is not None:
-                flow = _to_image(unpad(out.flow, height, width))
-                steered = steer_frame(
-                    plan, image0, image1, _to_image(frame), flow[..., :2], flow[..., 2:], t, tracks[:, index + 1]
-                )
+                flow = tensor_to_float_image(unpad(out.flow, height, width))
+                current, at = tensor_to_float_image(frame), tracks[:, index + 1]
+                steered = steer_frame(plan, image0, image1, current, flow[..., :2], flow[..., 2:], t, at)
                 frame = torch.from_numpy(steered).permute(2, 0, 1).unsqueeze(0)
             yield frame.to(frame0.device)
 
@@ -162,7 +171,7 @@ class FlowEngine(Engine):
         alignment: Alignment,
         tracks: np.ndarray | None,
     ) -> Iterator[torch.Tensor]:
-        """The frames at ``times`` with each keyframe pair pre-aligned to the frame's time (see ``align.py``)."""
+        """The frames at ``times``, the keyframe pair pre-aligned to each frame's time (see :mod:`framer.motion`)."""
         check_alignment(alignment, frame0, tracks)
         height, width = frame0.shape[-2:]
         source0, source1 = frame0.to(self.device, torch.float32), frame1.to(self.device, torch.float32)
@@ -195,18 +204,13 @@ class FlowEngine(Engine):
         map0, map1 = alignment.maps(t)
         warped0, warped1 = warp_pair(source0, source1, map0, map1)
         x0, x1 = self._to_network(warped0), self._to_network(warped1)
-        forward = _to_image(unpad(self._net(x0, x1, t).flow, height, width))
-        backward = _to_image(unpad(self._net(x1, x0, 1.0 - t).flow, height, width))
+        forward = tensor_to_float_image(unpad(self._net(x0, x1, t).flow, height, width))
+        backward = tensor_to_float_image(unpad(self._net(x1, x0, 1.0 - t).flow, height, width))
         grid = np.stack(np.meshgrid(np.arange(width), np.arange(height)), axis=-1).astype(np.float32)
         to0 = [compose_flow(map0, flow) + grid for flow in (forward[..., :2], backward[..., 2:])]
         to1 = [compose_flow(map1, flow) + grid for flow in (forward[..., 2:], backward[..., :2])]
         disagreement = np.maximum(np.linalg.norm(to0[0] - to0[1], axis=-1), np.linalg.norm(to1[0] - to1[1], axis=-1))
         return 0.5 * (to0[0] + to0[1]), 0.5 * (to1[0] + to1[1]), disagreement
-
-
-def _to_image(x: torch.Tensor) -> np.ndarray:
-    """``(1, C, H, W)`` tensor -> ``(H, W, C)`` float32 numpy array."""
-    return np.ascontiguousarray(x[0].permute(1, 2, 0).float().cpu().numpy())
 
 
 def check_alignment(alignment: Alignment, frame0: torch.Tensor, tracks: np.ndarray | None) -> None:

@@ -1,0 +1,59 @@
+"""Putting outputs in place atomically: a file or folder made under a temporary name is renamed onto its target, and
+a PNG is written the same way, so nothing is ever seen half-written where a good output was (or is expected).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+__all__ = ["move_into_place", "write_png"]
+
+
+def move_into_place(temp: str | os.PathLike, path: str | os.PathLike) -> None:
+    """Rename ``temp`` (a file or a folder, beside ``path``) onto ``path``.
+
+    An empty folder at ``path`` is removed first; a non-empty one is moved aside into a hidden ``.NAME.old-*``
+    folder, replaced, then deleted (put back if the rename fails). Callers check beforehand whether ``path`` may be
+    replaced.
+    """
+    temp, path = Path(temp), Path(path)
+    if path.is_dir() and any(path.iterdir()):
+        old = Path(tempfile.mkdtemp(prefix=f".{path.name}.old-", dir=path.parent))
+        os.replace(path, old / path.name)
+        try:
+            os.replace(temp, path)
+        except BaseException:
+            os.replace(old / path.name, path)
+            old.rmdir()
+            raise
+        shutil.rmtree(old, ignore_errors=True)
+        return
+    if path.is_dir():
+        path.rmdir()
+    os.replace(temp, path)
+
+
+def write_png(image: np.ndarray, path: str | os.PathLike) -> None:
+    """Write a frame as a PNG, atomically (under a hidden temporary name, then renamed onto ``path``).
+
+    ``image`` is ``(H, W)`` grey, ``(H, W, 3)`` RGB or ``(H, W, 4)`` RGBA, uint8 or uint16 (kept as 16-bit).
+    """
+    path = Path(path)
+    if image.ndim == 3:
+        image = cv2.cvtColor(image, cv2.COLOR_RGBA2BGRA if image.shape[2] == 4 else cv2.COLOR_RGB2BGR)
+    ok, data = cv2.imencode(".png", image)
+    if not ok:
+        raise OSError(f"could not encode frame {path.name} as PNG")
+    temp = path.with_name(f".{path.name}.tmp")
+    try:
+        temp.write_bytes(data.tobytes())
+        os.replace(temp, path)
+    except BaseException:
+        temp.unlink(missing_ok=True)
+        raise

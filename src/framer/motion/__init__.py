@@ -1,0 +1,66 @@
+"""The motion model shared by every engine and by video: how content moves between two keyframes.
+
+- :mod:`framer.motion.homography`: global motion (homographies, their interpolation in time as a motion, a robust
+  similarity from correspondences);
+- :mod:`framer.motion.field`: smooth correction fields through scattered offsets;
+- :mod:`framer.motion.alignment`: :class:`Alignment`, a motion model fitted to correspondences (global + local),
+  and the sampling maps that pre-align both keyframes to any time t;
+- :mod:`framer.motion.warp`: the pre-aligned pair (:func:`warp_pair`) and the composition of a network's residual
+  motion back onto the keyframes (:func:`compose_frame`, :func:`compose_flow`).
+
+Where its neighbours work: correspondences come from :mod:`framer.matching` (the autopilot) or from user
+trajectories (:mod:`framer.trajectory`); :mod:`framer.guidance` decides per gap which alignment to use; engines
+that declare ``capabilities.alignment`` (the flow engine, :mod:`framer.engines.flow.engine`) interpolate the
+pre-aligned pair and compose back. Drag steering that moves pixels along user trajectories without a global model
+lives in :mod:`framer.engines.flow.drag`.
+
+Nothing here imports an engine, the matcher or video.
+"""
+
+import importlib
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from framer.motion.alignment import Alignment, fit_alignment, fit_alignment_along
+    from framer.motion.field import evaluate_field, fit_smooth_field
+    from framer.motion.homography import apply_homography, interpolate_homography, motion_centre, similarity_motion
+    from framer.motion.warp import compose_flow, compose_frame, warp_pair
+
+_HOMES = {
+    "Alignment": "alignment",
+    "fit_alignment": "alignment",
+    "fit_alignment_along": "alignment",
+    "evaluate_field": "field",
+    "fit_smooth_field": "field",
+    "apply_homography": "homography",
+    "interpolate_homography": "homography",
+    "motion_centre": "homography",
+    "similarity_motion": "homography",
+    "compose_flow": "warp",
+    "compose_frame": "warp",
+    "warp_pair": "warp",
+}
+
+__all__ = [
+    "Alignment",
+    "apply_homography",
+    "compose_flow",
+    "compose_frame",
+    "evaluate_field",
+    "fit_alignment",
+    "fit_alignment_along",
+    "fit_smooth_field",
+    "interpolate_homography",
+    "motion_centre",
+    "similarity_motion",
+    "warp_pair",
+]
+
+
+def __getattr__(name: str):
+    """Import each part when first used, so the numpy-only parts do not load PyTorch (:mod:`.warp` does)."""
+    if name in _HOMES:
+        value = getattr(importlib.import_module(f"framer.motion.{_HOMES[name]}"), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'framer.motion' has no attribute {name!r}")
