@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import os
 from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
 from typing import NamedTuple
 
 import cv2
@@ -183,54 +184,50 @@ def iter_interpolate(
     Arguments as :func:`interpolate`. They are checked, the keyframes read and the engine made before this returns;
     the engine then runs once per gap, on all of the gap's times, while the stream is consumed.
     """
-    job = _Job.prepare(
-        keyframes, num_frames, times, timing, engine, include_keyframes, resize, trajectories, overlay, autopilot,
-        **engine_options,
-    )  # fmt: skip
+    # 1. The cheap arguments, before any file is read or model loaded.
+    if num_frames is not None and times is not None:
+        raise InputError("Give either `num_frames` or `times`, not both.")
+    clock = list(times) if times is not None else uniform_times(7 if num_frames is None else num_frames)
+    content = apply_timing(clock, timing)
+    first_size, size = _plan_sizes(keyframes, resize)
+    drags = None if trajectories is None else Drags(tuple(load_drags(trajectories, size, first_size)))
+    pilot = AutopilotConfig.from_option(autopilot)
+    if overlay and drags is None and pilot is None:
+        raise InputError("`overlay` draws trajectories, but no trajectories were given and autopilot is off.")
+    # 2. The engine, what it can take, and whether the job fits in memory.
+    if isinstance(engine, str):
+        engine = create_engine(engine, **engine_options)
+    elif engine_options:
+        raise InputError(f"Engine options {sorted(engine_options)} apply only when `engine` is a name.")
+    guide = Guide(engine, drags, pilot)
+    if pilot is not None and not guide.aligns and overlay and drags is None:
+        raise InputError(f"`overlay` cannot show the {engine.name} engine's own autopilot tracks; use `framer match`.")
+    _check_memory(engine, size)
+    # 3. The keyframes, decoded into one format; the frames are made as the stream is read.
+    images = _decode(keyframes, size)
+    fmt = ImageFormat.of(images[0])
+    for image in images[1:]:
+        fmt = fmt.widen(ImageFormat.of(image))
+    job = _Job(clock, content, drags, overlay, guide, images, fmt, include_keyframes)
     return job.run(progress)
 
 
+@dataclass
 class _Job:
     """One checked :func:`iter_interpolate` call: keyframes decoded, engine and guidance ready."""
 
-    def __init__(self, **fields) -> None:
-        self.__dict__.update(fields)
+    clock: list[float]
+    content: list[float]
+    drags: Drags | None
+    overlay: bool
+    guide: Guide
+    images: list[np.ndarray]
+    fmt: ImageFormat
+    include_keyframes: bool
+    tensors: list = field(init=False)
 
-    @classmethod
-    def prepare(
-        cls, keyframes, num_frames, times, timing, engine, include_keyframes, resize, trajectories, overlay, autopilot,
-        **engine_options,
-    ) -> _Job:  # fmt: skip
-        # 1. The cheap arguments, before any file is read or model loaded.
-        if num_frames is not None and times is not None:
-            raise InputError("Give either `num_frames` or `times`, not both.")
-        clock = list(times) if times is not None else uniform_times(7 if num_frames is None else num_frames)
-        content = apply_timing(clock, timing)
-        first_size, size = _plan_sizes(keyframes, resize)
-        drags = None if trajectories is None else Drags(tuple(load_drags(trajectories, size, first_size)))
-        pilot = AutopilotConfig.from_option(autopilot)
-        if overlay and drags is None and pilot is None:
-            raise InputError("`overlay` draws trajectories, but no trajectories were given and autopilot is off.")
-        # 2. The engine, what it can take, and whether the job fits in memory.
-        if isinstance(engine, str):
-            engine = create_engine(engine, **engine_options)
-        elif engine_options:
-            raise InputError(f"Engine options {sorted(engine_options)} apply only when `engine` is a name.")
-        guide = Guide(engine, drags, pilot)
-        if pilot is not None and not guide.aligns and overlay and drags is None:
-            raise InputError(
-                f"`overlay` cannot show the {engine.name} engine's own autopilot tracks; use `framer match`."
-            )
-        _check_memory(engine, size)
-        # 3. The keyframes, decoded into one format.
-        images = _decode(keyframes, size)
-        fmt = ImageFormat.of(images[0])
-        for image in images[1:]:
-            fmt = fmt.widen(ImageFormat.of(image))
-        return cls(
-            clock=clock, content=content, drags=drags, overlay=overlay, guide=guide, images=images, fmt=fmt,
-            tensors=[image_to_tensor(image, fmt) for image in images], include_keyframes=include_keyframes,
-        )  # fmt: skip
+    def __post_init__(self) -> None:
+        self.tensors = [image_to_tensor(image, self.fmt) for image in self.images]
 
     def run(self, progress: bool) -> Iterator[InterpolatedFrame]:
         gaps = len(self.images) - 1

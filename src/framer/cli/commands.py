@@ -15,6 +15,7 @@ from framer.cli.options import (
     drag_trajectories,
     engine_options,
     flow_scale,
+    resize_option,
 )
 from framer.parsing import ParseError, parse_fps
 
@@ -79,14 +80,7 @@ def cli() -> None:
     help="Put the keyframes in the output [default: yes for video/animation, no for a folder].",
 )
 @engine_options
-@click.option(
-    "--resize",
-    is_flag=False,
-    flag_value="first",
-    default=None,
-    metavar="[WxH]",
-    help="Scale keyframes to the first one's size, or to WxH.",
-)
+@resize_option()
 @drag_options("Drag mode: trajectories from a file (docs/trajectory-format.md).")
 @click.option(
     "--autopilot",

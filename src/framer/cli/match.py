@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from framer.cli.commands import cli
-from framer.cli.options import compute_options, debug_option, weights_option
+from framer.cli.options import compute_options, debug_option, resize_option, weights_option
 
 __all__ = ["match"]
 
@@ -40,14 +40,7 @@ __all__ = ["match"]
     help="Refine the matches with the flow network (forward-backward consistent flow on the pre-aligned pair).",
 )
 @click.option("--preview", default=None, metavar="FILE.png", help="Also draw the trajectories on A and B.")
-@click.option(
-    "--resize",
-    is_flag=False,
-    flag_value="first",
-    default=None,
-    metavar="[WxH]",
-    help="Scale the keyframes to A's size, or to WxH (points are written in that size).",
-)
+@resize_option("Scale the keyframes to A's size, or to WxH (points are written in that size).")
 @click.option("--model", default=None, metavar="NAME", help="Flow model used to refine (see `framer models`).")
 @weights_option()
 @compute_options

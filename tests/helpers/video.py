@@ -1,4 +1,4 @@
-"""Small synthetic clips for the video tests (made with PyAV), a linear-blend engine, and checks of both.
+"""Small synthetic clips for the video tests (made with PyAV) and a linear-blend engine.
 
 The clips are tiny (64x48 unless a test needs more) and encoded losslessly (x264 ``crf 0``; only the RGB <-> YUV
 rounding of a few levels remains), so frame content can be compared with what was written.
@@ -12,7 +12,6 @@ from pathlib import Path
 
 import av
 import numpy as np
-import pytest
 import torch
 
 from framer.engines import Capabilities
@@ -154,23 +153,3 @@ def stream_duration(path: Path, kind: str) -> Fraction:
             starts.append(packet.pts * tb)
             ends.append((packet.pts + packet.duration) * tb)
     return max(ends) - max(min(starts), Fraction(0))
-
-
-# --- checks of the helpers themselves ---
-
-
-def test_write_clip_keeps_variable_timestamps(tmp_path):
-    time_base = Fraction(1, 1000)
-    pts = [0, 40, 90, 130, 200, 260]
-    frames = ramp_frames([Fraction(p, 1000) for p in pts], Fraction(300, 1000))
-    times, images = decode_video(write_clip(tmp_path / "vfr.mp4", frames, pts=pts, time_base=time_base))
-    assert times == [Fraction(p, 1000) for p in pts]
-    for written, read in zip(frames, images, strict=True):
-        assert np.abs(written.astype(int) - read.astype(int)).max() <= 6
-
-
-def test_blend_engine_is_linear():
-    engine = BlendEngine()
-    a, b = torch.zeros(1, 3, 4, 4), torch.ones(1, 3, 4, 4)
-    out = list(engine.iter_frames(a, b, [0.25, 0.5]))
-    assert [float(x.mean()) for x in out] == pytest.approx([0.25, 0.5])
