@@ -36,6 +36,26 @@ def flow_engine():
     return framer.create_engine("flow", device="cpu")
 
 
+@pytest.fixture(scope="session")
+def tiny_flow_weights(tmp_path_factory) -> Path:
+    """Seeded random weights of the tiny IFNet (helpers/flow_tiny.py), saved once for the session."""
+    from helpers.flow_tiny import save_tiny_ifnet
+
+    return save_tiny_ifnet(tmp_path_factory.mktemp("tiny_ifnet") / "tiny_ifnet.pt")
+
+
+@pytest.fixture(scope="session")
+def tiny_flow_engine(tiny_flow_weights):
+    """The real flow engine on a tiny untrained IFNet: for tests of plumbing (exit codes, files, counts, shapes,
+    resuming, progress), never of picture quality. Its model, ``test.tiny_ifnet``, is registered only while the
+    engine is built, so the model lists other tests see are a user's."""
+    import framer
+    from helpers.flow_tiny import TINY_IFNET_ENTRY, registered
+
+    with registered(TINY_IFNET_ENTRY):
+        return framer.create_engine("flow", model=TINY_IFNET_ENTRY.name, weights=tiny_flow_weights, device="cpu")
+
+
 def write_blank_png(path: Path, width: int, height: int) -> Path:
     """Write a valid all-black 8-bit RGB PNG of any size without allocating it (a 30000x30000 file takes ~0.1 s).
 

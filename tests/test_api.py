@@ -1,4 +1,8 @@
-"""The Python API, framer.interpolate and framer.load_keyframes, on real frames and on synthetic ones."""
+"""The Python API, framer.interpolate and framer.load_keyframes, on real frames and on synthetic ones.
+
+Tests of formats, sequences, times and sizes run on the tiny IFNet (conftest.tiny_flow_engine): they check what
+comes out (shapes, types, counts, which times), not how it looks; the quality and motion tests use the real model.
+"""
 
 from __future__ import annotations
 
@@ -110,10 +114,10 @@ class TestFormats:
             (".webp", "RGB", (HEIGHT, WIDTH, 3), np.uint8),
         ],
     )
-    def test_files_of_each_kind(self, odd_pair, flow_engine, tmp_path, suffix, mode, shape, dtype):
+    def test_files_of_each_kind(self, odd_pair, tiny_flow_engine, tmp_path, suffix, mode, shape, dtype):
         paths = [_save(image, tmp_path / f"k{i}{suffix}", mode, seed=i) for i, image in enumerate(odd_pair)]
         keyframes = [read_image(p) for p in paths]
-        frames = framer.interpolate(paths, num_frames=1, engine=flow_engine)
+        frames = framer.interpolate(paths, num_frames=1, engine=tiny_flow_engine)
         assert len(frames) == 1
         for frame in frames:
             assert frame.shape == shape and frame.dtype == dtype
@@ -132,59 +136,59 @@ class TestFormats:
         assert alpha[:18].max() <= 5 and alpha[46:].max() <= 5
         assert middle[22:42, 34:54, :3].reshape(-1, 3).mean(0) == pytest.approx([220, 40, 40], abs=3)
 
-    def test_mixed_formats_widen(self, odd_pair, flow_engine):
+    def test_mixed_formats_widen(self, odd_pair, tiny_flow_engine):
         grey = cv2.cvtColor(odd_pair[0], cv2.COLOR_RGB2GRAY)
         rgba16 = np.dstack([odd_pair[1], np.full((HEIGHT, WIDTH), 255, np.uint8)]).astype(np.uint16) * 257
-        (frame,) = framer.interpolate([grey, rgba16], num_frames=1, engine=flow_engine)
+        (frame,) = framer.interpolate([grey, rgba16], num_frames=1, engine=tiny_flow_engine)
         assert frame.shape == (HEIGHT, WIDTH, 4) and frame.dtype == np.uint16
         assert np.median(frame[:, :, 3]) == 65535  # grey counts as opaque
 
-    def test_opaque_keyframes_give_opaque_in_betweens(self, odd_pair, flow_engine):
+    def test_opaque_keyframes_give_opaque_in_betweens(self, odd_pair, tiny_flow_engine):
         opaque = [np.dstack([image, np.full((HEIGHT, WIDTH), 255, np.uint8)]) for image in odd_pair]
-        (frame,) = framer.interpolate(opaque, num_frames=1, engine=flow_engine)
+        (frame,) = framer.interpolate(opaque, num_frames=1, engine=tiny_flow_engine)
         assert frame[:, :, 3].min() == 255
 
-    def test_pil_images_and_float_arrays(self, odd_pair, flow_engine):
+    def test_pil_images_and_float_arrays(self, odd_pair, tiny_flow_engine):
         first = Image.fromarray(odd_pair[0])
         second = odd_pair[1].astype(np.float32) / 255
-        (frame,) = framer.interpolate([first, second], num_frames=1, engine=flow_engine)
+        (frame,) = framer.interpolate([first, second], num_frames=1, engine=tiny_flow_engine)
         assert frame.shape == (HEIGHT, WIDTH, 3) and frame.dtype == np.uint16  # float input keeps 16-bit precision
 
-    def test_inputs_are_not_modified(self, odd_pair, flow_engine):
+    def test_inputs_are_not_modified(self, odd_pair, tiny_flow_engine):
         arrays = [image.copy() for image in odd_pair]
-        framer.interpolate(arrays, num_frames=1, include_keyframes=True, engine=flow_engine)
+        framer.interpolate(arrays, num_frames=1, include_keyframes=True, engine=tiny_flow_engine)
         assert all(np.array_equal(x, y) for x, y in zip(arrays, odd_pair, strict=True))
 
 
 class TestSequences:
-    def test_more_than_two_keyframes_make_one_sequence(self, septuplet, flow_engine):
-        frames = framer.interpolate(septuplet, num_frames=2, include_keyframes=True, engine=flow_engine)
+    def test_more_than_two_keyframes_make_one_sequence(self, septuplet, tiny_flow_engine):
+        frames = framer.interpolate(septuplet, num_frames=2, include_keyframes=True, engine=tiny_flow_engine)
         assert len(frames) == 4 + 3 * 2  # keyframes, and 2 in-betweens per gap
         for gap in range(3):
             start = 3 * gap
             assert np.array_equal(frames[start], read_image(septuplet[gap]))
-            pair = framer.interpolate(septuplet[gap : gap + 2], num_frames=2, engine=flow_engine)
+            pair = framer.interpolate(septuplet[gap : gap + 2], num_frames=2, engine=tiny_flow_engine)
             assert all(np.array_equal(x, y) for x, y in zip(frames[start + 1 : start + 3], pair, strict=True))
         assert np.array_equal(frames[-1], read_image(septuplet[-1]))
 
-    def test_without_keyframes(self, septuplet, flow_engine):
-        frames = framer.interpolate(septuplet[:3], times=[0.5], engine=flow_engine)
+    def test_without_keyframes(self, septuplet, tiny_flow_engine):
+        frames = framer.interpolate(septuplet[:3], times=[0.5], engine=tiny_flow_engine)
         assert len(frames) == 2
         assert not any(np.array_equal(frames[i], read_image(septuplet[j])) for i in range(2) for j in range(3))
 
 
 class TestTimes:
-    def test_explicit_times(self, odd_pair, flow_engine):
-        frames = framer.interpolate(list(odd_pair), times=[0.5], engine=flow_engine)
-        assert np.array_equal(frames[0], framer.interpolate(list(odd_pair), num_frames=1, engine=flow_engine)[0])
+    def test_explicit_times(self, odd_pair, tiny_flow_engine):
+        frames = framer.interpolate(list(odd_pair), times=[0.5], engine=tiny_flow_engine)
+        assert np.array_equal(frames[0], framer.interpolate(list(odd_pair), num_frames=1, engine=tiny_flow_engine)[0])
 
     @pytest.mark.parametrize(
         ("timing", "curve"), [("ease-in", lambda u: u * u), ("ease-out", lambda u: 1 - (1 - u) ** 2)]
     )
-    def test_timing_picks_the_content_time_of_its_curve(self, odd_pair, flow_engine, timing, curve):
+    def test_timing_picks_the_content_time_of_its_curve(self, odd_pair, tiny_flow_engine, timing, curve):
         clock = [0.3, 0.6]
-        eased = framer.interpolate(list(odd_pair), times=clock, timing=timing, engine=flow_engine)
-        direct = framer.interpolate(list(odd_pair), times=[curve(u) for u in clock], engine=flow_engine)
+        eased = framer.interpolate(list(odd_pair), times=clock, timing=timing, engine=tiny_flow_engine)
+        direct = framer.interpolate(list(odd_pair), times=[curve(u) for u in clock], engine=tiny_flow_engine)
         assert all(np.array_equal(x, y) for x, y in zip(eased, direct, strict=True))
 
     def test_ease_in_frames_lie_nearer_the_first_keyframe(self, flow_engine):
@@ -206,8 +210,8 @@ class TestResize:
         message = _one_sentence(info.value)
         assert "is 512x512" in message and "is 451x300" in message and "--resize" in message
 
-    def test_resize_to_the_first(self, morph_pair, flow_engine):
-        frames = framer.interpolate(morph_pair, num_frames=1, resize=True, engine=flow_engine)
+    def test_resize_to_the_first(self, morph_pair, tiny_flow_engine):
+        frames = framer.interpolate(morph_pair, num_frames=1, resize=True, engine=tiny_flow_engine)
         assert frames[0].shape == (512, 512, 3)
 
     @pytest.mark.parametrize("resize", ["160x96", (160, 96)])
@@ -297,12 +301,12 @@ class TestMemory:
         message = _one_sentence(info.value)
         assert "12000x9000" in message and "8.0 GiB are available" in message and "--resize WxH" in message
 
-    def test_resize_makes_it_fit(self, blank_png, tmp_path, flow_engine, monkeypatch):
+    def test_resize_makes_it_fit(self, blank_png, tmp_path, tiny_flow_engine, monkeypatch):
         paths = [blank_png(tmp_path / f"{i}.png", 4000, 3000) for i in range(2)]
         monkeypatch.setattr(api.psutil, "virtual_memory", lambda: SimpleNamespace(available=2 * 2**30))
         with pytest.raises(ResourceError):
-            framer.interpolate(paths, num_frames=1, engine=flow_engine)
-        (frame,) = framer.interpolate(paths, num_frames=1, resize="200x150", engine=flow_engine)
+            framer.interpolate(paths, num_frames=1, engine=tiny_flow_engine)
+        (frame,) = framer.interpolate(paths, num_frames=1, resize="200x150", engine=tiny_flow_engine)
         assert frame.shape == (150, 200, 3) and frame.max() == 0
 
 

@@ -2,7 +2,8 @@
 
 Errors must be one line, ``framer: error: <one sentence>``, with exit code 1 (2 for usage errors) and no
 traceback unless ``--debug`` is given. In-process runs go through the same entry point, ``framer.cli.main.main``,
-and reuse the session's engine where the test is not about loading one, to keep the suite fast.
+and reuse the session's tiny flow engine (conftest.tiny_flow_engine) where the test is about the command rather than
+loading a model or the pictures, to keep the suite fast.
 """
 
 from __future__ import annotations
@@ -88,13 +89,14 @@ def cli(capsys):
 
 
 @pytest.fixture
-def reuse_engine(monkeypatch, flow_engine):
-    """Hand the session's engine to the CLI when it asks for the default one (any other request goes through)."""
+def reuse_engine(monkeypatch, tiny_flow_engine):
+    """Hand the session's tiny flow engine to the CLI when it asks for the default one (any other request goes
+    through): the tests that use it check the command (exit codes, messages, files, counts, sizes), not pictures."""
     create = api.create_engine
 
     def create_engine(name="flow", **options):
         if name == "flow" and options == {"device": "cpu"}:
-            return flow_engine
+            return tiny_flow_engine
         return create(name, **options)
 
     monkeypatch.setattr(api, "create_engine", create_engine)
@@ -186,9 +188,9 @@ class TestTweenInProcess:
         assert code == 0, err
         assert read_image(tmp_path / "o" / "frame_00001.png").shape == (96, 160, 3)
 
-    def test_ease_in_times(self, cli, keyframes, tmp_path, flow_engine, reuse_engine):
+    def test_ease_in_times(self, cli, keyframes, tmp_path, tiny_flow_engine, reuse_engine):
         code, _, _ = cli("tween", *keyframes, "--times", "0.5", "--timing", "ease-in", "-o", tmp_path / "o")
-        (expected,) = framer.interpolate(keyframes, times=[0.25], engine=flow_engine)
+        (expected,) = framer.interpolate(keyframes, times=[0.25], engine=tiny_flow_engine)
         assert code == 0 and np.array_equal(read_image(tmp_path / "o" / "frame_00001.png"), expected)
 
 

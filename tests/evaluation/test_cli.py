@@ -8,7 +8,7 @@ import pytest
 
 from framer.cli.main import main
 from framer.evaluation import methods as methods_module
-from test_evaluation_protocols import triplet
+from helpers.evaluation import triplet
 
 ERROR_PREFIX = "framer: error: "
 

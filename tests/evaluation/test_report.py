@@ -13,7 +13,7 @@ import framer
 from framer.errors import InputError, OutputExistsError
 from framer.evaluation import evaluate, write_report
 from framer.evaluation.plots import CELL_LABEL_PX, CELL_PX, HEADER_PX
-from test_evaluation_protocols import triplet
+from helpers.evaluation import triplet
 
 
 def _strict_json(path):

@@ -12,7 +12,7 @@ import framer
 from framer.errors import InputError
 from framer.evaluation import evaluate, linear_blend, nearest_keyframe, parse_metrics
 from framer.evaluation import methods as methods_module
-from test_evaluation_protocols import HEIGHT, WIDTH, triplet, write_frames
+from helpers.evaluation import HEIGHT, WIDTH, triplet, write_frames
 
 
 def psnr_by_hand(pred: np.ndarray, target: np.ndarray) -> float:
@@ -155,9 +155,9 @@ def test_autopilot_is_refused_where_the_api_has_none(tiny_triplets, monkeypatch)
         evaluate(tiny_triplets, protocol="triplet", engines=("flow",), autopilot=True)
 
 
-def test_autopilot_runs_beside_the_plain_engine(tiny_triplets, flow_engine):
+def test_autopilot_runs_beside_the_plain_engine(tiny_triplets, tiny_flow_engine):
     assert methods_module.autopilot_available()  # the autopilot has landed: this must run, never skip
-    result = evaluate(tiny_triplets / "clip0", protocol="triplet", engines=[flow_engine], autopilot=True)
+    result = evaluate(tiny_triplets / "clip0", protocol="triplet", engines=[tiny_flow_engine], autopilot=True)
     assert result.method_ids == ["linear", "nearest", "flow", "flow+autopilot"]
     assert result.methods[3]["autopilot"] is True
 

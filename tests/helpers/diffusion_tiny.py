@@ -14,7 +14,10 @@ from framer.engines.diffusion.configs import SVD_SCHEDULER_CONFIG
 from framer.engines.diffusion.controlnet import ControlNetSVD
 from framer.engines.diffusion.unet import FramerUNet
 
-__all__ = ["TINY_UNET", "build_tiny", "save_tiny"]
+__all__ = ["SMALL", "TINY_UNET", "build_tiny", "save_tiny"]
+
+# Engine options that suit the tiny models: CPU, 64x64, two sampling steps, five-frame clips.
+SMALL = {"device": "cpu", "size": (64, 64), "num_inference_steps": 2, "clip_frames": 5}
 
 TINY_UNET = {
     "in_channels": 9,

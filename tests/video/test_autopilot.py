@@ -23,7 +23,7 @@ from framer.synthetic.measures import psnr
 from framer.synthetic.textures import background_texture
 from framer.video import interpolate_video
 from framer.video.state import state_dir_for
-from test_video_clips import BlendEngine, decode_video, write_clip
+from helpers.video import BlendEngine, decode_video, write_clip
 
 WIDTH, HEIGHT = 256, 160
 

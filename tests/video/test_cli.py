@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from framer.cli.main import main
-from test_video_clips import ramp_frames, write_clip
+from helpers.video import ramp_frames, write_clip
 
 
 @pytest.fixture

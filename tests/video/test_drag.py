@@ -25,7 +25,7 @@ from framer.synthetic import make_case
 from framer.synthetic.measures import trajectory_adherence
 from framer.video import interpolate_video
 from framer.video.state import state_dir_for
-from test_video_clips import BlendEngine, decode_video, ramp_frames, write_clip
+from helpers.video import BlendEngine, decode_video, ramp_frames, write_clip
 
 
 @pytest.fixture(scope="module")

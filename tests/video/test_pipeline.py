@@ -13,7 +13,7 @@ import pytest
 from framer.io.images import read_image
 from framer.video import interpolate_video, retime
 from framer.video.reader import open_video
-from test_video_clips import (
+from helpers.video import (
     BlendEngine,
     decode_audio,
     decode_video,

@@ -18,9 +18,10 @@ from framer.engines import Capabilities
 from framer.errors import InputError
 from framer.video import interpolate_video
 from framer.video.state import state_dir_for
-from test_video_clips import BlendEngine, decode_video, ramp_frames, write_clip
+from helpers import TESTS
+from helpers.flow_tiny import TINY_IFNET_ENTRY, registered
+from helpers.video import BlendEngine, decode_video, ramp_frames, write_clip
 
-TESTS = Path(__file__).resolve().parent
 SEGMENT = 0.25  # seconds of output per segment: 12 frames at 48 fps
 
 
@@ -77,7 +78,7 @@ def test_sigkill_then_rerun_gives_identical_frames(tmp_path, clip):
     script = f"""
 import sys, time
 sys.path.insert(0, {str(TESTS)!r})
-from test_video_clips import BlendEngine
+from helpers.video import BlendEngine
 from framer.video import interpolate_video
 
 class Slow(BlendEngine):
@@ -111,10 +112,10 @@ def test_a_different_command_does_not_resume_unasked(tmp_path, clip):
     assert restarted.resumed_from == 0 and restarted.num_frames == 144
 
 
-def test_cli_rerun_resumes(tmp_path, clip, flow_engine, monkeypatch, capsys):
+def test_cli_rerun_resumes(tmp_path, clip, tiny_flow_engine, tiny_flow_weights, monkeypatch, capsys):
     short = write_clip(tmp_path / "short.mp4", decode_video(clip)[1][:6], rate=Fraction(24))
     out = tmp_path / "out.mp4"
-    original = flow_engine.iter_frames
+    original = tiny_flow_engine.iter_frames
     calls = []
 
     def stop_at_three(frame0, frame1, times):
@@ -123,11 +124,13 @@ def test_cli_rerun_resumes(tmp_path, clip, flow_engine, monkeypatch, capsys):
             raise KeyboardInterrupt
         return original(frame0, frame1, times)
 
-    monkeypatch.setattr(flow_engine, "iter_frames", stop_at_three)
+    monkeypatch.setattr(tiny_flow_engine, "iter_frames", stop_at_three)
     with pytest.raises(KeyboardInterrupt):
-        interpolate_video(short, out, multi=2, engine=flow_engine, segment_seconds=Fraction(1, 12))
+        interpolate_video(short, out, multi=2, engine=tiny_flow_engine, segment_seconds=Fraction(1, 12))
     monkeypatch.undo()
-    assert main(["video", str(short), "--multi", "2", "-o", str(out), "--segment-seconds", "1/12"]) == 0
+    model = ["--model", TINY_IFNET_ENTRY.name, "--weights", str(tiny_flow_weights)]  # the same engine, loaded anew
+    with registered(TINY_IFNET_ENTRY):
+        assert main(["video", str(short), "--multi", "2", "-o", str(out), "--segment-seconds", "1/12", *model]) == 0
     message = capsys.readouterr().err
     assert "Wrote 12 frames at 48 fps" in message and "4 kept from the earlier run" in message
     assert not state_dir_for(out).exists()

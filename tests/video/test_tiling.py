@@ -19,7 +19,7 @@ from framer.engines.tiling import (
 )
 from framer.io.images import ImageFormat, read_image
 from framer.io.tensors import image_to_tensor as frames_to_tensor
-from test_video_clips import BlendEngine
+from helpers.video import BlendEngine
 
 
 @pytest.mark.parametrize(

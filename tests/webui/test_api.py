@@ -9,7 +9,6 @@ import json
 import re
 import sys
 import threading
-import time
 import warnings
 import zipfile
 from collections.abc import Iterator, Sequence
@@ -27,8 +26,8 @@ from framer.errors import MissingExtraError
 from framer.synthetic import make_case
 from framer.trajectory import trajectories_from_dict
 from framer.webui import WebSettings, create_app
+from helpers.webui import HEADERS, png_bytes, square, upload, wait_for
 
-HEADERS = {"X-Framer-Request": "1"}
 GATE = threading.Event()  # the "webui-gate" engine waits on it before each frame
 
 
@@ -61,23 +60,9 @@ def _test_engines():
         yield
 
 
-def png_bytes(image: np.ndarray) -> bytes:
-    buffer = io.BytesIO()
-    Image.fromarray(image).save(buffer, format="PNG")
-    return buffer.getvalue()
-
-
-def square(x: int, size: int = 64) -> np.ndarray:
-    """``(size, size, 3)`` uint8: a textured background with a bright square whose left edge is at ``x``."""
-    rng = np.random.default_rng(0)
-    image = (rng.random((size, size, 3)) * 80 + 40).astype(np.uint8)
-    image[20:36, x : x + 16] = (240, 200, 40)
-    return image
-
-
 @pytest.fixture
-def client(flow_engine):
-    """A TestClient on an app with small limits, the session's flow engine and the test engines."""
+def client(tiny_flow_engine):
+    """A TestClient on an app with small limits, the session's tiny flow engine and the test engines."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # Starlette's note about httpx's successor
         from fastapi.testclient import TestClient
@@ -90,26 +75,10 @@ def client(flow_engine):
         engines=("flow", "webui-gate", "webui-broken"),
     )
     GATE.set()
-    app = create_app(settings, engines={"flow": flow_engine})
+    app = create_app(settings, engines={"flow": tiny_flow_engine})
     with TestClient(app, base_url="http://127.0.0.1", headers=HEADERS) as test_client:
         yield test_client
     GATE.set()
-
-
-def upload(client, images: list[np.ndarray], names: list[str] | None = None):
-    names = names or [f"k{index}.png" for index in range(len(images))]
-    files = [("files", (name, png_bytes(image), "image/png")) for name, image in zip(names, images, strict=True)]
-    return client.post("/api/keyframes", files=files)
-
-
-def wait_for(client, job_id: str, states: tuple[str, ...], timeout: float = 60.0) -> dict:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        status = client.get(f"/api/jobs/{job_id}").json()
-        if status["state"] in states:
-            return status
-        time.sleep(0.02)
-    raise AssertionError(f"job {job_id} did not reach {states} within {timeout} s: {status}")
 
 
 # -- uploads and limits -------------------------------------------------------------------------------------------
@@ -246,7 +215,7 @@ def test_bad_generate_fields_are_named(client):
 # -- jobs -----------------------------------------------------------------------------------------------------------
 
 
-def test_generate_streams_progress_and_serves_frames_and_downloads(client, flow_engine):
+def test_generate_streams_progress_and_serves_frames_and_downloads(client, tiny_flow_engine):
     keyframes = [square(8), square(40)]
     set_id = upload(client, keyframes).json()["id"]
     drag = _file({"name": "square", "points": [[15, 27], [31, 12], [47, 27]]})
@@ -269,7 +238,7 @@ def test_generate_streams_progress_and_serves_frames_and_downloads(client, flow_
     assert len(status["frames"]) == 5
     assert status["frame_times"] == pytest.approx([0, 0.0625, 0.25, 0.5625, 1])
     expected = framer.interpolate(
-        keyframes, num_frames=3, timing="ease-in", engine=flow_engine, include_keyframes=True,
+        keyframes, num_frames=3, timing="ease-in", engine=tiny_flow_engine, include_keyframes=True,
         trajectories=trajectories_from_dict(drag).trajectories,
     )  # fmt: skip
     for url, frame in zip(status["frames"], expected, strict=True):
@@ -290,12 +259,12 @@ def test_generate_streams_progress_and_serves_frames_and_downloads(client, flow_
 
 
 @pytest.mark.parametrize("drag", [False, True])
-def test_flow_frames_do_not_depend_on_the_other_times_of_the_call(flow_engine, drag):
+def test_flow_frames_do_not_depend_on_the_other_times_of_the_call(tiny_flow_engine, drag):
     """Jobs make all times in one call (they used to make one call per time): for the flow engine, whose frames are
     each computed on their own, the frames are the same either way."""
     keyframes = [square(8), square(40)] if drag else [square(8), square(24), square(40)]
     trajectories = trajectories_from_dict(_file({"points": [[15, 27], [31, 12], [47, 27]]})).trajectories
-    options = {"timing": "ease-in", "engine": flow_engine, "trajectories": trajectories if drag else None}
+    options = {"timing": "ease-in", "engine": tiny_flow_engine, "trajectories": trajectories if drag else None}
     together = framer.interpolate(keyframes, num_frames=3, **options)  # [gap][time]
     times = framer.timing.uniform_times(3)
     one_by_one = [framer.interpolate(keyframes, times=[u], **options) for u in times]  # [time][gap]

@@ -10,11 +10,10 @@ import pytest
 from PIL import Image
 
 import framer
-from diffusion_tiny import save_tiny
 from framer.engines.diffusion.pipeline import FramerPipeline
 from framer.webui import WebSettings, create_app
-from test_diffusion_engine import SMALL
-from test_webui_api import HEADERS, square, upload, wait_for
+from helpers.diffusion_tiny import SMALL, save_tiny
+from helpers.webui import HEADERS, square, upload, wait_for
 
 
 @pytest.fixture(scope="module", autouse=True)

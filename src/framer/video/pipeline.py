@@ -325,44 +325,54 @@ def interpolate_video(
         output_path.parent.mkdir(parents=True, exist_ok=True)
         state = JobState.open(output_path, job, segment_frames, resume, resolved)
         guide = VideoGuide(engine, state.resolved["tile"], overlap, drags, pilot)
-        return _run(reader, info, rates, guide, state, output_path, kind, settings, scene_threshold, dedupe,
-                    state.resolved["tile"], progress)  # fmt: skip
+        plan = _Plan(info, rates, output_path, kind, settings, scene_threshold, dedupe, state.resolved["tile"])
+        return _run(reader, plan, guide, state, progress)
     finally:
         reader.close()
 
 
-def _run(
-    reader: VideoReader | FolderReader,
-    info: VideoInfo,
-    rates: Rates,
-    guide: VideoGuide,
-    state: JobState,
-    output: Path,
-    kind: str,
-    settings: EncoderSettings | None,
-    scene_threshold: float,
-    dedupe: bool,
-    tile: int | None,
-    progress: bool,
-) -> VideoResult:
-    # 5. Where to write, and how far an earlier run got.
-    estimate = count_output_frames(info.duration, rates.content) if info.duration else None
-    digits = max(5, len(str(estimate or 0)))
+@dataclass(frozen=True)
+class _Plan:
+    """What a video job was decided to be, before its frames are made."""
+
+    info: VideoInfo
+    rates: Rates
+    output: Path
+    kind: str  # "video" or "folder"
+    settings: EncoderSettings | None
+    scene_threshold: float
+    dedupe: bool
+    tile: int | None
+
+    def estimate(self) -> int | None:
+        """How many output frames the source's duration gives (None: unknown)."""
+        return count_output_frames(self.info.duration, self.rates.content) if self.info.duration else None
+
+
+def _open_sink(plan: _Plan, state: JobState) -> tuple[_SegmentSink | _FolderSink, int]:
+    """Where the output frames go, and how many an earlier run already made."""
+    info, rates = plan.info, plan.rates
+    if plan.kind == "video":
+        color = IMAGE_COLOR if info.is_folder else info.color
+
+        def make_writer(path: Path) -> VideoWriter:
+            return VideoWriter(path, info.width, info.height, rates.output, plan.settings, color=color)
+
+        return _SegmentSink(state, make_writer), state.finished_segments() * state.segment_frames
+    digits = max(5, len(str(plan.estimate() or 0)))
 
     def frame_name(index: int) -> str:
         return f"frame_{index + 1:0{digits}d}.png"
 
-    if kind == "video":
-        color = IMAGE_COLOR if info.is_folder else info.color
+    return _FolderSink(state, frame_name), state.finished_frames(frame_name)
 
-        def make_writer(path: Path) -> VideoWriter:
-            return VideoWriter(path, info.width, info.height, rates.output, settings, color=color)
 
-        sink: _SegmentSink | _FolderSink = _SegmentSink(state, make_writer)
-        resume_from = state.finished_segments() * state.segment_frames
-    else:
-        sink = _FolderSink(state, frame_name)
-        resume_from = state.finished_frames(frame_name)
+def _run(reader: VideoReader | FolderReader, plan: _Plan, guide: VideoGuide, state: JobState, progress: bool
+         ) -> VideoResult:  # fmt: skip
+    # 5. Where to write, and how far an earlier run got.
+    info, rates = plan.info, plan.rates
+    estimate = plan.estimate()
+    sink, resume_from = _open_sink(plan, state)
     if state.resumed:
         logger.info("Resuming: %d output frames were made by an earlier run.", resume_from)
 
@@ -370,7 +380,7 @@ def _run(
         return guide.frames(a.index, b.index, a.frame.image, b.frame.image, a.tensor, b.tensor, times)
 
     # 6. The streaming loop: each source frame closes a gap; render the output frames that fall in it.
-    retimer = Retimer(rates.content, rates.output, dedupe=dedupe)
+    retimer = Retimer(rates.content, rates.output, dedupe=plan.dedupe)
     fmt = ImageFormat(channels=3, bit_depth=info.bit_depth)
     cuts: list[int] = []
     duplicates: list[int] = []
@@ -391,7 +401,7 @@ def _run(
             duplicate = cut = False
             if anchor is not None:
                 duplicate = is_duplicate(anchor.thumbnail, current.thumbnail)
-                cut = not duplicate and is_cut(anchor.thumbnail, current.thumbnail, scene_threshold)
+                cut = not duplicate and is_cut(anchor.thumbnail, current.thumbnail, plan.scene_threshold)
                 if cut and guide.same_scene(anchor.index, frame.index, anchor.frame.image, frame.image):
                     cut = False
             if duplicate:
@@ -422,8 +432,28 @@ def _run(
     _check_span(guide, cuts, last.index)
 
     # 7. Put the output in place (video: join the segments, adding the audio).
+    audio = _put_in_place(plan, state, num_frames)
+    state.discard()
+    return VideoResult(
+        output=plan.output,
+        num_frames=num_frames,
+        frame_rate=rates.output,
+        interpolated=made,
+        resumed_from=min(resume_from, num_frames),
+        cuts=tuple(cuts),
+        duplicates=tuple(duplicates),
+        tile=plan.tile,
+        audio=audio,
+        guidance=guide.counts(),
+    )
+
+
+def _put_in_place(plan: _Plan, state: JobState, num_frames: int) -> str:
+    """Move the finished output into place (a video: its segments joined, the audio added); what became of the
+    audio: ``none``, ``copied``, ``re-encoded`` or ``dropped``."""
+    info, rates, output = plan.info, plan.rates, plan.output
     audio = "none"
-    if kind == "video":
+    if plan.kind == "video":
         audio_stream = None
         if info.audio is not None and rates.slowdown != 1:
             logger.warning("The audio is dropped: --slowmo changes the speed of the video.")
@@ -442,19 +472,7 @@ def _run(
             logger.warning("The audio is not written: the output is a folder of frames.")
             audio = "dropped"
         move_into_place(state.frames_folder, output)
-    state.discard()
-    return VideoResult(
-        output=output,
-        num_frames=num_frames,
-        frame_rate=rates.output,
-        interpolated=made,
-        resumed_from=min(resume_from, num_frames),
-        cuts=tuple(cuts),
-        duplicates=tuple(duplicates),
-        tile=tile,
-        audio=audio,
-        guidance=guide.counts(),
-    )
+    return audio
 
 
 def _check_span(guide: VideoGuide, cuts: Sequence[int], last_index: int) -> None:

@@ -12,7 +12,6 @@ from PIL import Image
 from safetensors.torch import load_file, save_file
 
 import framer
-from diffusion_tiny import build_tiny, save_tiny
 from framer.cli.main import main
 from framer.engines.diffusion import gaussian_heatmaps, load_pipeline
 from framer.engines.diffusion import pipeline as pipeline_module
@@ -20,8 +19,8 @@ from framer.engines.diffusion.heatmaps import RELEASE_SCALE
 from framer.engines.diffusion.pipeline import SamplingOptions, guidance_scales
 from framer.engines.diffusion.train import TrainConfig, select_trainable, train_step
 from framer.errors import WeightsError
+from helpers.diffusion_tiny import SMALL, build_tiny, save_tiny
 
-SMALL = {"device": "cpu", "size": (64, 64), "num_inference_steps": 2, "clip_frames": 5}
 TRACKS = torch.tensor([[[8.0, 8.0], [20.0, 16.0], [32.0, 24.0], [44.0, 32.0], [56.0, 40.0]]])  # (1, 5, 2)
 
 

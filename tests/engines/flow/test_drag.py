@@ -69,6 +69,23 @@ def test_drag_with_more_keyframes_spans_the_whole_sequence(flow_engine):
     assert trajectory_adherence(np.stack(frames[1:4]), quarters).median <= 2.0
 
 
+def test_drag_on_small_frames_whose_support_covers_the_frame_does_not_blow_up(flow_engine):
+    """A 12 px square dragged over three 64x48 keyframes: the support covers the whole frame, so there is nothing
+    around it to rebuild the background from (this once asked OpenCV for 8 GiB)."""
+
+    def square(x: int) -> np.ndarray:
+        image = np.full((48, 64, 3), 40, np.uint8)
+        image[20:32, x : x + 12] = 220
+        return image
+
+    keyframes = [square(8), square(24), square(40)]
+    frames = framer.interpolate(
+        keyframes, times=[0.5], engine=flow_engine, trajectories=[[[15, 27], [31, 12], [47, 27]]]
+    )
+    assert len(frames) == 2 and all(frame.shape == (48, 64, 3) and frame.dtype == np.uint8 for frame in frames)
+    assert all(frame.max() > 150 for frame in frames)  # the square is still there
+
+
 def test_overlay_draws_on_output(flow_engine):
     case = make_case("arc-s80", 256, num_frames=1)
     plain = framer.interpolate(list(case.keyframes), times=[0.5], engine=flow_engine, trajectories=case.trajectories)

@@ -8,14 +8,14 @@ from __future__ import annotations
 
 import json
 import math
-from pathlib import Path
 
 import numpy as np
 import pytest
 
 import framer
+from helpers import REPO
 
-REFERENCE = Path(__file__).resolve().parents[1] / "benchmarks" / "reference" / "upstream_rife_v4_25.json"
+REFERENCE = REPO / "benchmarks" / "reference" / "upstream_rife_v4_25.json"
 SAMPLES = json.loads(REFERENCE.read_text())["samples"]
 TOLERANCE_DB = 0.05
 

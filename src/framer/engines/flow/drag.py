@@ -322,9 +322,9 @@ def plan_drag(image0: np.ndarray, image1: np.ndarray, forward_flow: np.ndarray, 
 
 def _fill_from_surroundings(values: np.ndarray, hole: np.ndarray) -> np.ndarray:
     """Replace ``values`` ``(H, W, C)`` inside ``hole`` by a smooth fill from around it (normalised convolution)."""
-    if not hole.any():
+    if not hole.any() or hole.all():  # nothing to fill, or nothing around to fill from: keep the values
         return values
-    radius = float(cv2.distanceTransform(hole.astype(np.uint8), cv2.DIST_L2, 5).max())
+    radius = min(float(cv2.distanceTransform(hole.astype(np.uint8), cv2.DIST_L2, 5).max()), float(max(hole.shape)))
     scale = 4
     known = (~hole).astype(np.float32)
     small_w = cv2.resize(known, None, fx=1 / scale, fy=1 / scale, interpolation=cv2.INTER_AREA)
