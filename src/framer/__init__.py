@@ -14,9 +14,9 @@ Names are resolved lazily, so ``import framer`` does not import PyTorch until an
 
 from __future__ import annotations
 
-import importlib
 from typing import TYPE_CHECKING
 
+from framer._lazy import lazy_attributes
 from framer._version import __version__
 
 __all__ = [
@@ -69,13 +69,4 @@ if TYPE_CHECKING:
     from framer.video import interpolate_video, open_video
 
 
-def __getattr__(name: str):
-    if name in _LAZY:
-        value = getattr(importlib.import_module(_LAZY[name]), name)
-        globals()[name] = value
-        return value
-    raise AttributeError(f"module 'framer' has no attribute {name!r}")
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(__all__))
+__getattr__, __dir__ = lazy_attributes(__name__, _LAZY)

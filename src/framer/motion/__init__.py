@@ -17,8 +17,9 @@ lives in :mod:`framer.engines.flow.drag`.
 Nothing here imports an engine, the matcher or video.
 """
 
-import importlib
 from typing import TYPE_CHECKING
+
+from framer._lazy import lazy_attributes
 
 if TYPE_CHECKING:
     from framer.motion.alignment import Alignment, fit_alignment, fit_alignment_along
@@ -27,18 +28,18 @@ if TYPE_CHECKING:
     from framer.motion.warp import compose_flow, compose_frame, warp_pair
 
 _HOMES = {
-    "Alignment": "alignment",
-    "fit_alignment": "alignment",
-    "fit_alignment_along": "alignment",
-    "evaluate_field": "field",
-    "fit_smooth_field": "field",
-    "apply_homography": "homography",
-    "interpolate_homography": "homography",
-    "motion_centre": "homography",
-    "similarity_motion": "homography",
-    "compose_flow": "warp",
-    "compose_frame": "warp",
-    "warp_pair": "warp",
+    "Alignment": "framer.motion.alignment",
+    "fit_alignment": "framer.motion.alignment",
+    "fit_alignment_along": "framer.motion.alignment",
+    "evaluate_field": "framer.motion.field",
+    "fit_smooth_field": "framer.motion.field",
+    "apply_homography": "framer.motion.homography",
+    "interpolate_homography": "framer.motion.homography",
+    "motion_centre": "framer.motion.homography",
+    "similarity_motion": "framer.motion.homography",
+    "compose_flow": "framer.motion.warp",
+    "compose_frame": "framer.motion.warp",
+    "warp_pair": "framer.motion.warp",
 }
 
 __all__ = [
@@ -57,10 +58,4 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str):
-    """Import each part when first used, so the numpy-only parts do not load PyTorch (:mod:`.warp` does)."""
-    if name in _HOMES:
-        value = getattr(importlib.import_module(f"framer.motion.{_HOMES[name]}"), name)
-        globals()[name] = value
-        return value
-    raise AttributeError(f"module 'framer.motion' has no attribute {name!r}")
+__getattr__, __dir__ = lazy_attributes(__name__, _HOMES)

@@ -16,9 +16,9 @@ the diffusion engine draws them as heatmaps (:mod:`framer.engines.diffusion.heat
 
 from __future__ import annotations
 
-import importlib
 from typing import TYPE_CHECKING
 
+from framer._lazy import lazy_attributes
 from framer.trajectory.io import (
     FORMAT_NAME,
     FORMAT_VERSION,
@@ -66,13 +66,4 @@ if TYPE_CHECKING:
     from framer.trajectory.render import PALETTE, draw_trajectories, overlay_frames, trajectory_color
 
 
-def __getattr__(name: str):
-    if name in _LAZY:
-        value = getattr(importlib.import_module(_LAZY[name]), name)
-        globals()[name] = value
-        return value
-    raise AttributeError(f"module 'framer.trajectory' has no attribute {name!r}")
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(__all__))
+__getattr__, __dir__ = lazy_attributes(__name__, _LAZY)
