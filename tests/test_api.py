@@ -276,6 +276,36 @@ class TestBadInput:
         assert str(tmp_path / name) in _one_sentence(info.value)
 
 
+class TestTrajectoryLimits:
+    """``trajectories=`` goes through framer.trajectory's limits: one sentence naming the parameter and the limit."""
+
+    def test_more_than_100_trajectories_are_refused(self, tiny_flow_engine, tmp_path):
+        keyframes = [_square(10), _square(60)]
+        file = tmp_path / "many.json"
+        framer.save_trajectories(file, [framer.Trajectory([(10, 30), (60, 30)])] * 101, 96, 64)
+        for given, named in (
+            (["10,30:60,30"] * 101, "`trajectories` (--trajectories or --drag on the command line) holds 101"),
+            ([framer.Trajectory([(10, 30), (60, 30)])] * 101, "`trajectories` (--trajectories or --drag"),
+            (file, f"{file}: Trajectory file: 'trajectories' holds 101"),
+        ):
+            with pytest.raises(InputError, match=re.escape(named)) as info:
+                framer.interpolate(keyframes, num_frames=1, engine=tiny_flow_engine, trajectories=given)
+            assert "more than the limit of 100" in _one_sentence(info.value)
+
+    def test_absurd_sizes_and_deep_nesting_in_a_file_are_one_sentence(self, tiny_flow_engine, tmp_path):
+        keyframes = [_square(10), _square(60)]
+        absurd = tmp_path / "absurd.json"
+        absurd.write_text(
+            '{"version": 1, "width": 1' + "0" * 30 + ', "height": 64, "trajectories": [{"points": [[0, 0], [1, 1]]}]}'
+        )
+        nested = tmp_path / "nested.json"
+        nested.write_text("[" * 100_000)
+        for file, rule in ((absurd, "'width' must be a positive integer"), (nested, "nested too deeply")):
+            with pytest.raises(InputError, match=rule) as info:
+                framer.interpolate(keyframes, num_frames=1, engine=tiny_flow_engine, trajectories=file)
+            assert str(file) in _one_sentence(info.value)
+
+
 class TestMemory:
     def test_huge_image_is_refused_from_its_header(self, huge_png, monkeypatch):
         def no_decoding(*args, **kwargs):

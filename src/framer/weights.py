@@ -27,6 +27,7 @@ from framer.registry import WeightSource
 __all__ = [
     "cache_dir",
     "cached_weights_path",
+    "check_local_weights",
     "copy_verified",
     "fetch_weights",
     "load_state_dict",
@@ -180,6 +181,65 @@ def resolve_weights(
     return fetch_weights(source, name)
 
 
+def check_local_weights(path: str | os.PathLike, source: WeightSource | None, name: str, strict: bool = False) -> bool:
+    """Compare a weight file the user passed with the registered weights of model ``name``; True when identical.
+
+    The file's bytes are hashed as given (a ``.pkl`` with training-only keys hashes as shipped). A file that differs
+    is logged as a warning (a fine-tuned file is fine, a damaged one gives wrong frames without any error), or with
+    ``strict`` refused with :class:`WeightsError`. A model without a registered weight source has nothing to
+    compare with: True.
+    """
+    if source is None:
+        return True
+    path = Path(path)
+    if path.suffix != ".safetensors":
+        _check_pytorch_file(path)  # not weights at all: that, not a checksum warning
+    try:
+        digest = sha256_file(path)
+    except OSError as ex:
+        raise WeightsError(f"Weights file {path} cannot be read ({ex.strerror or ex}).") from ex
+    if digest == source.sha256:
+        return True
+    if strict:
+        raise WeightsError(
+            f"Weights file {path} differs from the registered {name} weights (SHA-256 {digest[:16]}..., expected "
+            f"{source.sha256[:16]}...), and strict weight checking (--strict-weights) refuses any other file."
+        )
+    logger.warning(
+        "Weights file %s differs from the registered %s weights (SHA-256 %s..., expected %s...): a fine-tuned file "
+        "is fine, but a damaged one gives wrong frames without any error (--strict-weights refuses it).",
+        path, name, digest[:16], source.sha256[:16],
+    )  # fmt: skip
+    return False
+
+
+def _check_pytorch_file(path: Path) -> None:
+    """Refuse, in one sentence, a file that is neither a ``torch.save`` archive nor a pickle (an image, text).
+
+    ``torch.save`` writes a zip archive holding ``<name>/data.pkl`` (or, before PyTorch 1.6, a pickle: protocol 2
+    and above start with byte 0x80); anything else would fail inside the unpickler with a bare opcode such as
+    "(101)".
+    """
+    try:
+        with path.open("rb") as handle:
+            head = handle.read(4)
+        if head == b"PK\x03\x04":
+            with zipfile.ZipFile(path) as archive:
+                names = archive.namelist()
+    except zipfile.BadZipFile:
+        names = []
+    except OSError:
+        return  # unreadable: torch.load says why
+    if not head:
+        raise WeightsError(f"Weights file {path} is empty (0 bytes), so it cannot be loaded as a state dict.")
+    if head[:1] == b"\x80" or (head == b"PK\x03\x04" and any(name.endswith("data.pkl") for name in names)):
+        return
+    raise WeightsError(
+        f"Weights file {path} is not a PyTorch weights file (it is not a PyTorch state dict of tensors written by "
+        "torch.save, nor .safetensors)."
+    )
+
+
 def load_state_dict(path: str | os.PathLike, drop_prefixes: tuple[str, ...] = ()) -> dict:
     """Load a state dict safely (no pickled code), without ``module.`` prefixes and training-only keys."""
     import torch
@@ -191,10 +251,13 @@ def load_state_dict(path: str | os.PathLike, drop_prefixes: tuple[str, ...] = ()
 
             state = load_file(str(path))
         else:
+            _check_pytorch_file(path)
             with warnings.catch_warnings():
                 # torch warns about pickle protocols before refusing a file; the refusal below says it all.
                 warnings.simplefilter("ignore", UserWarning)
                 state = torch.load(path, map_location="cpu", weights_only=True)
+    except WeightsError:
+        raise
     except pickle.UnpicklingError as ex:
         raise WeightsError(
             f"Weights file {path} is not a PyTorch state dict of tensors (it cannot be unpickled with "

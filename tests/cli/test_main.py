@@ -354,6 +354,41 @@ class TestErrorsInProcess:
         assert code == 1
         assert f"keys 1 missing (first: {missing})" in _assert_one_error_line(err)
 
+    def test_strict_weights_refuses_a_damaged_copy(self, cli, keyframes, tmp_path):
+        from framer.weights import cached_weights_path, fetch_weights
+
+        entry = default_model("flow")
+        real = cached_weights_path(entry.weights, entry.name)
+        if not real.is_file():
+            fetch_weights(entry.weights, entry.name)
+        data = bytearray(real.read_bytes())
+        data[len(data) // 2 : len(data) // 2 + 4096] = bytes(4096)  # 4 KiB zeroed: still loads, wrong frames
+        (tmp_path / "damaged.pkl").write_bytes(bytes(data))
+        code, out, err = cli("tween", *keyframes, "--weights", tmp_path / "damaged.pkl", "--strict-weights",
+                             "-o", tmp_path / "out")  # fmt: skip
+        assert code == 1 and out == ""
+        sentence = _assert_one_error_line(err)
+        assert sentence.startswith(f"Weights file {tmp_path / 'damaged.pkl'} differs from the registered rife.v4_25")
+        assert not (tmp_path / "out").exists()
+
+    def test_strict_weights_is_a_flow_engine_option(self, cli, keyframes, tmp_path):
+        code, _, err = cli("tween", *keyframes, "--engine", "diffusion", "--strict-weights", "-o", tmp_path / "out")
+        assert code == 2 and "Error: --strict-weights applies only with --engine flow." in err
+
+    @pytest.mark.parametrize("command", ["tween", "video", "match"])
+    def test_every_command_with_weights_has_strict_weights(self, cli, command):
+        code, out, _ = cli(command, "--help")
+        assert code == 0 and "--weights" in out and "--strict-weights" in out
+
+    def test_weights_that_are_not_pytorch_weights(self, cli, keyframes, tmp_path):
+        (tmp_path / "text.png").write_text("some text\n")  # used to end in "(101)"
+        code, _, err = cli("tween", *keyframes, "--weights", tmp_path / "text.png", "-o", tmp_path / "out")
+        assert code == 1
+        assert _assert_one_error_line(err) == (
+            f"Weights file {tmp_path / 'text.png'} is not a PyTorch weights file (it is not a PyTorch state dict of "
+            "tensors written by torch.save, nor .safetensors)."
+        )
+
     def test_failure_while_writing_leaves_nothing(self, cli, keyframes, tmp_path, monkeypatch, reuse_engine):
         def disk_full(frame, path):
             raise OSError(28, "No space left on device", str(path))
@@ -372,6 +407,50 @@ class TestErrorsInProcess:
         code, _, err = cli("tween", *keyframes, "-o", tmp_path / "out")
         assert code == 130 and err.strip() == "framer: stopped."
         assert not (tmp_path / "out").exists()
+
+
+class TestTrajectoryLimits:
+    """--drag and --trajectories in ``framer tween`` and ``framer video``: one sentence, exit code 1."""
+
+    @staticmethod
+    def _many(tmp_path, count=101):
+        path = tmp_path / "many.json"
+        framer.save_trajectories(path, [framer.Trajectory([(10, 10), (40, 20)])] * count, 64, 48)
+        return path
+
+    def test_tween_refuses_more_than_100_trajectories(self, cli, keyframes, tmp_path, reuse_engine):
+        many = self._many(tmp_path)
+        for options, named in (
+            (["--drag", "10,10:40,20"] * 101, "(--trajectories or --drag on the command line) holds 101 trajectories"),
+            (["--trajectories", many], f"{many}: Trajectory file: 'trajectories' holds 101 trajectories"),
+        ):
+            code, _, err = cli("tween", *keyframes, "-n", "1", "-o", tmp_path / "out", *options)
+            assert code == 1
+            sentence = _assert_one_error_line(err)
+            assert named in sentence and "more than the limit of 100" in sentence
+            assert not (tmp_path / "out").exists()
+
+    def test_tween_refuses_absurd_and_deeply_nested_files(self, cli, keyframes, tmp_path, reuse_engine):
+        nested = tmp_path / "nested.json"
+        nested.write_text("[" * 100_000)
+        absurd = tmp_path / "absurd.json"
+        absurd.write_text(
+            '{"version": 1, "width": 1' + "0" * 30 + ', "height": 64, "trajectories": [{"points": [[0, 0], [1, 1]]}]}'
+        )
+        for file, rule in ((nested, "nested too deeply"), (absurd, "'width' must be a positive integer")):
+            code, _, err = cli("tween", *keyframes, "-n", "1", "-o", tmp_path / "out", "--trajectories", file)
+            assert code == 1
+            assert rule in _assert_one_error_line(err)
+
+    def test_video_refuses_more_than_100_trajectories(self, cli, tmp_path, reuse_engine):
+        frames = [np.full((48, 64, 3), 20 * i, np.uint8) for i in range(4)]
+        clip = framer.write_frames(frames, tmp_path / "in.mp4")
+        many = self._many(tmp_path)
+        for options in (["--drag", "10,10:40,20"] * 101, ["--trajectories", many]):
+            code, _, err = cli("video", clip, "--multi", "2", "-o", tmp_path / "out.mp4", *options)
+            assert code == 1
+            assert "holds 101 trajectories, more than the limit of 100" in _assert_one_error_line(err)
+            assert not (tmp_path / "out.mp4").exists()
 
 
 class TestModelsAndWeights:

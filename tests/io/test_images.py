@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import hashlib
+import os
+import pathlib
+import threading
 import time
 import warnings
 
@@ -206,6 +209,59 @@ class TestBadFiles:
 
     def test_probe_reads_only_the_header_so_truncation_shows_on_decode(self, files):
         assert probe_image(files / "truncated.png") == (320, 180)
+
+
+class TestNotRegularFiles:
+    """Devices and pipes are refused before they are opened: /dev/zero used to be read until memory ran out (then
+    "ran out of memory; downscale the keyframes"), and reading a FIFO blocks until someone writes to it."""
+
+    @pytest.mark.skipif(not os.path.exists("/dev/zero"), reason="needs /dev/zero")
+    @pytest.mark.parametrize("read", [read_image, probe_image])
+    def test_character_device_is_not_an_image_file(self, read):
+        with pytest.raises(ImageReadError) as info:
+            read("/dev/zero")
+        message = _one_sentence(info.value)
+        assert message == "Image /dev/zero is not an image file (it is a character device)."
+        assert not isinstance(info.value, MemoryError)
+
+    @pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="needs named pipes")
+    @pytest.mark.parametrize("read", [read_image, probe_image])
+    def test_named_pipe_is_refused_without_opening_it(self, read, tmp_path):
+        fifo = tmp_path / "pipe.png"
+        os.mkfifo(fifo)
+        done = threading.Event()
+
+        def unblock_a_reader() -> None:  # should a reader open the pipe, give it end-of-file so the test ends
+            while not done.wait(0.05):
+                try:
+                    os.close(os.open(fifo, os.O_WRONLY | os.O_NONBLOCK))
+                    return
+                except OSError:
+                    continue  # ENXIO: nobody has the pipe open for reading
+
+        writer = threading.Thread(target=unblock_a_reader, daemon=True)
+        writer.start()
+        try:
+            with pytest.raises(ImageReadError) as info:
+                read(fifo)
+        finally:
+            done.set()
+            writer.join(5)
+        message = _one_sentence(info.value)
+        assert message == f"Image {fifo} is not an image file (it is a named pipe (FIFO))."
+
+    def test_large_non_image_file_is_refused_from_its_header(self, tmp_path, monkeypatch):
+        path = tmp_path / "video.png"
+        path.write_bytes(b"\x00\x00\x00\x18ftypisom" + bytes(1 << 20))
+
+        def no_full_read(self):
+            raise AssertionError(f"{self} was read whole")
+
+        monkeypatch.setattr(pathlib.Path, "read_bytes", no_full_read)
+        for read in (read_image, probe_image):
+            with pytest.raises(ImageReadError) as info:
+                read(path)
+            assert "is not an image file framer can read" in _one_sentence(info.value)
 
 
 class TestHugeImages:

@@ -8,9 +8,14 @@ import re
 import numpy as np
 import pytest
 
+import framer.trajectory.io as io_module
 from framer.errors import InputError
 from framer.trajectory import (
     FORMAT_VERSION,
+    MAX_FILE_BYTES,
+    MAX_POINTS,
+    MAX_SIZE,
+    MAX_TRAJECTORIES,
     Trajectory,
     TrajectoryError,
     TrajectoryFileError,
@@ -268,3 +273,102 @@ def test_coerce_trajectories_takes_every_documented_form(tmp_path):
         coerce_trajectories(["1,2:3,4", [(0, 0), (float("nan"), 0)]])
     with pytest.raises(TrajectoryError, match="`trajectories` must be a list"):
         coerce_trajectories("1,2:3,4")
+
+
+# -- limits on what framer reads ----------------------------------------------------------------------------------
+
+
+def test_more_than_max_trajectories_are_refused_in_every_form_naming_the_limit():
+    assert MAX_TRAJECTORIES == 100
+    items = [{"points": [[1, 1], [2, 2]]}] * (MAX_TRAJECTORIES + 1)
+    with pytest.raises(
+        TrajectoryError, match=r"Trajectory file: 'trajectories' holds 101 trajectories, more than the limit of 100"
+    ):
+        trajectories_from_dict(_file(*items))
+    for given in (["1,1:2,2"] * 101, [[(1, 1), (2, 2)]] * 101, [Trajectory([(1, 1), (2, 2)])] * 101):
+        with pytest.raises(
+            TrajectoryError, match=r"^`trajectories` \(--trajectories or --drag .*more than the limit of 100"
+        ):
+            coerce_trajectories(given)
+    with pytest.raises(InputError, match="holds 101 trajectories, more than the limit of 100"):
+        check_trajectories([Trajectory([(1, 1), (2, 2)])] * 101, 100, 50)
+    assert len(trajectories_from_dict(_file(*items[:100])).trajectories) == 100
+    assert len(coerce_trajectories(["1,1:2,2"] * 100)) == 100
+
+
+def test_many_trajectories_are_refused_before_they_are_parsed(monkeypatch):
+    """20,000 trajectories once ran for minutes: the count is checked before any of them is parsed."""
+
+    def parse(*_args):
+        raise AssertionError("parsed a trajectory past the limit")
+
+    monkeypatch.setattr(io_module, "parse_drag", parse)
+    monkeypatch.setattr(io_module, "_trajectory_from_item", parse)
+    with pytest.raises(TrajectoryError, match="holds 20000 trajectories"):
+        coerce_trajectories(["1,1:2,2"] * 20000)
+    with pytest.raises(TrajectoryError, match="holds 20000 trajectories"):
+        trajectories_from_dict(_file(*[{"points": [[1, 1], [2, 2]]}] * 20000))
+
+
+def test_more_than_max_points_in_a_trajectory_are_refused():
+    assert MAX_POINTS == 1000
+    points = [[float(i % 90), float(i % 7)] for i in range(MAX_POINTS + 1)]
+    with pytest.raises(TrajectoryError, match=r"Trajectory 0 \('long'\) has 1001 points, more than the limit of 1000"):
+        trajectories_from_dict(_file({"name": "long", "points": points}))
+    with pytest.raises(TrajectoryError, match=r"Trajectory 2 \(--drag\) has 1001 points, more than the limit of 1000"):
+        parse_drag(":".join(f"{x},{y}" for x, y in points), 2)
+    with pytest.raises(TrajectoryError, match="Trajectory 0 has 1001 points"):
+        coerce_trajectories([points])
+    with pytest.raises(TrajectoryError, match="Trajectory 0 has 1001 points"):
+        check_trajectories([Trajectory(points, np.linspace(0, 1, len(points)))], 100, 50)
+    assert len(trajectories_from_dict(_file({"points": points[:1000]})).trajectories[0].points) == 1000
+
+
+def test_writers_are_not_held_to_the_limits():
+    """The autopilot (``framer match --count``) keeps its own count; only what framer reads is limited."""
+    many = [Trajectory([(1, 1), (2, 2)], name=f"match {i:03d}") for i in range(MAX_TRAJECTORIES + 1)]
+    assert len(trajectories_to_dict(many, 100, 50)["trajectories"]) == 101
+
+
+@pytest.mark.parametrize("size", [10**30, 0, -3, MAX_SIZE + 1, 2.5, "64", True])
+def test_absurd_file_sizes_are_refused(size):
+    with pytest.raises(
+        TrajectoryError, match=r"Trajectory file: 'width' must be a positive integer \(pixels\) of at most 65536"
+    ):
+        trajectories_from_dict(_file({"points": [[0, 0], [1, 1]]}, width=size))
+    with pytest.raises(TrajectoryError, match=r"'height' must be a positive integer \(pixels\) of at most 65536"):
+        trajectories_to_dict([], 10, size)
+    assert trajectories_from_dict(_file({"points": [[0, 0], [9, 9]]}, width=MAX_SIZE, height=MAX_SIZE)).width == 65536
+
+
+def test_points_that_fall_together_on_the_keyframes_are_refused():
+    """Drawn on a huge frame, read for small keyframes: two points would become one, which the docs call an error."""
+    drawn = trajectories_from_dict(
+        _file(
+            {"points": [[1000, 1000], [60000, 1000]]},
+            {"name": "tiny", "points": [[0, 0], [5, 0]]},
+            width=65536,
+            height=65536,
+        )
+    )
+    with pytest.raises(TrajectoryError, match=r"Trajectory 1 \('tiny'\), point 1: scaled from the 65536x65536 frame"):
+        drawn.for_size(64, 64)
+
+
+def test_deeply_nested_json_is_one_sentence(tmp_path):
+    path = tmp_path / "nested.json"
+    path.write_text("[" * 100_000)
+    for read in (load_trajectories, coerce_trajectories):
+        with pytest.raises(
+            TrajectoryError, match="is not a trajectory file: its JSON lists or objects are nested too"
+        ) as info:
+            read(path)
+        assert str(path) in str(info.value) and "\n" not in str(info.value)
+
+
+def test_a_file_larger_than_the_limit_is_refused_unread(tmp_path):
+    path = tmp_path / "huge.json"
+    with open(path, "wb") as file:
+        file.truncate(MAX_FILE_BYTES + 1)  # sparse: nothing to write
+    with pytest.raises(TrajectoryError, match=r"huge.json' is larger than 16 MiB, the most framer reads"):
+        load_trajectories(path)

@@ -133,3 +133,15 @@ def test_a_still_point_and_a_waiting_point_are_allowed():
     np.testing.assert_allclose(still.sample([0.0, 0.5, 1.0]), [[5, 5]] * 3)
     waiting = Trajectory([(0, 0), (10, 0), (10, 0), (20, 0)], [0, 0.25, 0.75, 1], interpolation="monotone")
     np.testing.assert_allclose(waiting.sample(0.5), [10.0, 0.0])
+
+
+def test_points_that_fall_together_when_rescaled_are_refused_naming_the_sizes():
+    """A moving drag must not turn into a still point (or lose a point's time) by rescaling."""
+    drawn = Trajectory([(0, 0), (5, 0), (900, 700)], name="hand")
+    with pytest.raises(TrajectoryError, match=re.escape("Trajectory 3 ('hand'), point 1: scaled from the 1000x1000")):
+        drawn.resized((1000, 1000), (10, 10), index=3)
+    with pytest.raises(TrajectoryError, match="falls on point 0"):
+        Trajectory([(0, 0), (5, 0)], [0, 1]).resized((65536, 65536), (64, 64))
+    still = Trajectory([(5.0, 5.0), (5.0, 5.0)]).resized((100, 100), (10, 10))  # still before: still allowed
+    np.testing.assert_allclose(still.points, [[0.05, 0.05], [0.05, 0.05]])
+    assert drawn.resized((1000, 1000), (500, 500)).points.tolist() == [[0.0, 0.0], [2.25, 0.0], [449.75, 349.75]]

@@ -193,6 +193,44 @@ def test_trajectory_check_scales_a_file_to_the_keyframes(client):
     assert "confidence" not in checked["trajectories"][0] and checked["trajectories"][1]["confidence"] == 0.75
 
 
+def test_more_trajectories_than_the_limit_are_refused_naming_the_field(client):
+    set_id = upload(client, [square(8), square(40)]).json()["id"]
+    many = _file(*[{"points": [[10, 10], [40, 20]]}] * 101)
+    for url, body in (
+        ("/api/jobs", {"keyframes": set_id, "num_frames": 1, "trajectories": many}),
+        ("/api/trajectories/check", {"keyframes": set_id, "trajectories": many}),
+    ):
+        response = client.post(url, json=body)
+        assert response.status_code == 400, response.text
+        assert "'trajectories' holds 101 trajectories, more than the limit of 100" in response.json()["error"]
+    long = _file({"points": [[float(i % 60), 5.0] for i in range(1001)]})
+    response = client.post("/api/trajectories/check", json={"keyframes": set_id, "trajectories": long})
+    assert response.status_code == 400 and "has 1001 points, more than the limit of 1000" in response.json()["error"]
+
+
+def test_absurd_file_sizes_and_points_merged_by_scaling_are_refused(client):
+    """A file "drawn" on 10^30 pixels used to come back as [[0, 0], [0, 0]], two equal points."""
+    set_id = upload(client, [square(8), square(40)]).json()["id"]
+    absurd = _file({"points": [[0, 0], [10**29, 0]]}, width=10**30, height=10**30)
+    response = client.post("/api/trajectories/check", json={"keyframes": set_id, "trajectories": absurd})
+    assert response.status_code == 400, response.text
+    assert "'width' must be a positive integer (pixels) of at most 65536" in response.json()["error"]
+    largest = _file({"name": "tiny", "points": [[0, 0], [500, 0]]}, width=65536, height=65536)
+    response = client.post("/api/trajectories/check", json={"keyframes": set_id, "trajectories": largest})
+    assert response.status_code == 400, response.text
+    assert "Trajectory 0 ('tiny'), point 1: scaled from the 65536x65536 frame" in response.json()["error"]
+
+
+def test_deeply_nested_json_is_refused_with_one_sentence(client):
+    set_id = upload(client, [square(8), square(40)]).json()["id"]
+    for depth in (100_000, 500):
+        body = f'{{"keyframes": "{set_id}", "trajectories": ' + "[" * depth + "]" * depth + "}"
+        response = client.post("/api/trajectories/check", content=body, headers={"content-type": "application/json"})
+        assert response.status_code == 400, response.text
+        message = response.json()["error"]
+        assert "\n" not in message and message.endswith(".") and len(message) < 300, message
+
+
 def test_bad_generate_fields_are_named(client):
     set_id = upload(client, [square(8), square(40)]).json()["id"]
     cases = [
@@ -210,6 +248,17 @@ def test_bad_generate_fields_are_named(client):
     response = client.post("/api/jobs", content=b"{oops", headers={"content-type": "application/json"})
     assert response.status_code == 400
     assert response.json()["error"].startswith("The request body is not valid JSON")
+
+
+@pytest.mark.parametrize("value", ["NaN", "Infinity", "-Infinity"])
+def test_generate_refuses_non_finite_fps_by_name(client, value):
+    """Python's JSON parser takes NaN and Infinity: the answer names fps and says it must be finite, not "<= 240"."""
+    set_id = upload(client, [square(8), square(40)]).json()["id"]
+    body = f'{{"keyframes": "{set_id}", "num_frames": 1, "fps": {value}}}'.encode()
+    response = client.post("/api/jobs", content=body, headers={"content-type": "application/json"})
+    assert response.status_code == 400, response.text
+    message = response.json()["error"]
+    assert "Field 'fps'" in message and "finite" in message and "240" not in message
 
 
 # -- jobs -----------------------------------------------------------------------------------------------------------

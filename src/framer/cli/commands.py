@@ -16,6 +16,7 @@ from framer.cli.options import (
     engine_options,
     flow_scale,
     resize_option,
+    strict_weights_options,
 )
 from framer.parsing import ParseError, parse_fps
 
@@ -96,7 +97,7 @@ def cli() -> None:
 @debug_option
 def tween(keyframes, output, num_frames, times, timing, fps, include_keyframes, engine, model, weights, device,
           threads, flow_scale_value, resize, trajectory_file, drag, autopilot, overlay, overwrite, quiet, debug,
-          **diffusion) -> None:  # fmt: skip
+          strict_weights, **diffusion) -> None:  # fmt: skip
     """Make the frames between KEYFRAMEs (two or more images, one sequence through all of them).
 
     \b
@@ -120,6 +121,7 @@ def tween(keyframes, output, num_frames, times, timing, fps, include_keyframes, 
     if overlay and trajectories is None and not autopilot:
         raise click.UsageError("--overlay draws trajectories: give --trajectories, --drag or --autopilot too.")
     diffusion_options = diffusion_engine_options(engine, diffusion) | flow_scale(engine, flow_scale_value)
+    diffusion_options |= strict_weights_options(engine, strict_weights)
     from framer.api import interpolate
     from framer.io.writers import check_output, output_kind, write_frames
 

@@ -7,9 +7,29 @@ from pathlib import Path
 import click
 
 from framer.cli.commands import cli
-from framer.cli.options import compute_options, debug_option, resize_option, weights_option
+from framer.cli.options import (
+    compute_options,
+    debug_option,
+    resize_option,
+    strict_weights_option,
+    strict_weights_options,
+    weights_option,
+)
+from framer.trajectory.io import MAX_TRAJECTORIES
 
 __all__ = ["match"]
+
+_PREVIEW_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp", ".tif", ".tiff")
+
+
+def _check_suffixes(output: str, preview: str | None) -> None:
+    """``-o`` is a JSON trajectory file and ``--preview`` an image: refuse other suffixes before any work."""
+    if Path(output).suffix.lower() != ".json":
+        raise click.UsageError(f"Output {output} must end in .json: framer match writes a JSON trajectory file.")
+    if preview is not None and Path(preview).suffix.lower() not in _PREVIEW_SUFFIXES:
+        raise click.UsageError(
+            f"Preview {preview} must end in {', '.join(_PREVIEW_SUFFIXES)}: the preview is an image."
+        )
 
 
 @cli.command()
@@ -23,7 +43,12 @@ __all__ = ["match"]
     help="Trajectory file to write (docs/trajectory-format.md); edit it and pass it back with --trajectories.",
 )
 @click.option(
-    "--count", type=click.IntRange(min=1), default=32, show_default=True, metavar="N", help="Trajectories to write."
+    "--count",
+    type=click.IntRange(1, MAX_TRAJECTORIES),
+    default=32,
+    show_default=True,
+    metavar="N",
+    help=f"Trajectories to write (at most {MAX_TRAJECTORIES}, what tween and video accept).",
 )
 @click.option(
     "--ratio",
@@ -43,12 +68,13 @@ __all__ = ["match"]
 @resize_option("Scale the keyframes to A's size, or to WxH (points are written in that size).")
 @click.option("--model", default=None, metavar="NAME", help="Flow model used to refine (see `framer models`).")
 @weights_option()
+@strict_weights_option
 @compute_options
 @click.option("--overwrite", is_flag=True, help="Replace existing output files.")
 @click.option("-q", "--quiet", is_flag=True, help="No messages.")
 @debug_option
 def match(keyframe0, keyframe1, output, count, ratio, refine, preview, resize, model, weights, device, threads,
-          overwrite, quiet, debug) -> None:  # fmt: skip
+          overwrite, quiet, debug, strict_weights) -> None:  # fmt: skip
     """Find correspondences between keyframes A and B the way --autopilot does, and write them as trajectories.
 
     Each trajectory is named after its match ("match 03") and carries the match's confidence, from 0 to 1, in
@@ -60,6 +86,7 @@ def match(keyframe0, keyframe1, output, count, ratio, refine, preview, resize, m
       framer match a.png b.png -o matches.json --preview matches.png
       framer tween a.png b.png -n 7 --autopilot --trajectories matches.json -o out.mp4
     """
+    _check_suffixes(output, preview)  # usage errors first: they need no PyTorch
     from framer.api import create_engine, load_keyframes
     from framer.errors import OutputExistsError
     from framer.guidance import autopilot_alignment
@@ -80,6 +107,7 @@ def match(keyframe0, keyframe1, output, count, ratio, refine, preview, resize, m
         engine = None
         if refine:
             options = {"model": model, "weights": weights, "device": device, "threads": threads}
+            options.update(strict_weights_options("flow", strict_weights))
             engine = create_engine("flow", **{key: value for key, value in options.items() if value is not None})
         plan, alignment = autopilot_alignment(engine, image0, image1, config, plan=plan)
     found = plan.correspondences
@@ -107,4 +135,6 @@ def _write_preview(path: Path, image0, image1, trajectories) -> None:
     strip = np.concatenate(panels, axis=1)
     if strip.dtype == np.uint16:
         strip = ((strip.astype(np.uint32) + 128) // 257).astype(np.uint8)
+    if path.suffix.lower() in (".jpg", ".jpeg") and strip.ndim == 3 and strip.shape[2] == 4:
+        strip = strip[:, :, :3]  # JPEG has no alpha
     Image.fromarray(strip).save(path)

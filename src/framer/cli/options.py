@@ -16,6 +16,8 @@ __all__ = [
     "drag_trajectories",
     "engine_options",
     "flow_scale",
+    "strict_weights_option",
+    "strict_weights_options",
     "weights_option",
 ]
 
@@ -24,6 +26,14 @@ debug_option = click.option("--debug", is_flag=True, help="Show the full traceba
 
 def weights_option(help: str = "Local weight file (no download needed).") -> Callable:
     return click.option("--weights", default=None, metavar="PATH", help=help)
+
+
+strict_weights_option = click.option(
+    "--strict-weights",
+    is_flag=True,
+    help="Refuse a --weights file whose SHA-256 differs from the registered model's weights (by default a "
+    "fine-tuned or damaged file is used with a warning).",
+)
 
 
 def resize_option(help: str = "Scale keyframes to the first one's size, or to WxH.") -> Callable:
@@ -42,7 +52,8 @@ def compute_options(command: Callable) -> Callable:
 
 
 def engine_options(command: Callable) -> Callable:
-    """``--engine``, ``--model``, ``--weights``, ``--device``, ``--threads`` and ``--flow-scale``."""
+    """``--engine``, ``--model``, ``--weights``, ``--strict-weights``, ``--device``, ``--threads`` and
+    ``--flow-scale``."""
     command = click.option(
         "--flow-scale",
         "flow_scale_value",
@@ -52,6 +63,7 @@ def engine_options(command: Callable) -> Callable:
         "motion at 720p and above but loses detail on small frames.",
     )(command)
     command = compute_options(command)
+    command = strict_weights_option(command)
     command = weights_option()(command)
     command = click.option("--model", default=None, metavar="NAME", help="Model of the engine (see `framer models`).")(
         command
@@ -68,6 +80,15 @@ def flow_scale(engine: str, value: str | None) -> dict:
     if engine != "flow":
         raise click.UsageError("--flow-scale applies only with --engine flow.")
     return {"scale": float(value)}
+
+
+def strict_weights_options(engine: str, value: bool) -> dict:
+    """``{"strict_weights": True}`` for create_engine when ``--strict-weights`` was given (flow engine only)."""
+    if not value:
+        return {}
+    if engine != "flow":
+        raise click.UsageError("--strict-weights applies only with --engine flow.")
+    return {"strict_weights": True}
 
 
 def drag_options(file_help: str) -> Callable:

@@ -8,7 +8,14 @@ from fractions import Fraction
 import click
 
 from framer.cli.commands import cli
-from framer.cli.options import debug_option, drag_options, drag_trajectories, engine_options, flow_scale
+from framer.cli.options import (
+    debug_option,
+    drag_options,
+    drag_trajectories,
+    engine_options,
+    flow_scale,
+    strict_weights_options,
+)
 from framer.parsing import ParseError, parse_rational, parse_span
 
 __all__ = ["video"]
@@ -141,7 +148,7 @@ def _parse_rational(value: str, option: str, minimum: int = 0) -> Fraction:
 @debug_option
 def video(source, output, multi, fps, slowmo, input_fps, codec, crf, pix_fmt, scene_threshold, dedupe, tile,
           overlap, resume, trajectory_file, drag, drag_frames, autopilot, segment_seconds, engine, model, weights,
-          device, threads, flow_scale_value, overwrite, quiet, debug) -> None:  # fmt: skip
+          device, threads, flow_scale_value, overwrite, quiet, debug, strict_weights) -> None:  # fmt: skip
     """Raise the frame rate of video IN (or slow it down) with in-betweens at the exact target timestamps.
 
     IN is a video file, or a folder of frames. Give exactly one of --multi, --fps or --slowmo. Audio is kept
@@ -173,6 +180,7 @@ def video(source, output, multi, fps, slowmo, input_fps, codec, crf, pix_fmt, sc
         raise click.UsageError("--drag-frames sets where trajectories run: give --trajectories or --drag too.")
     options = {"model": model, "weights": weights, "device": device, "threads": threads}
     options.update(flow_scale(engine, flow_scale_value))
+    options.update(strict_weights_options(engine, strict_weights))
     result = interpolate_video(
         source,
         output,

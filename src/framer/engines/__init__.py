@@ -47,7 +47,8 @@ def list_engines() -> list[str]:
 def create_engine(name: str = "flow", **options) -> Engine:
     """Build the engine registered as ``name`` (loading its model once), e.g. ``create_engine("flow")``.
 
-    Options are passed to the engine: for ``flow``, ``model``, ``weights``, ``device``, ``threads``, ``download``.
+    Options are passed to the engine: for ``flow``, ``model``, ``weights``, ``strict_weights``, ``device``,
+    ``threads``, ``download``, ``scale``.
     """
     if name not in _ENGINES and name in _BUILTIN_ENGINES:
         importlib.import_module(_BUILTIN_ENGINES[name])

@@ -5,14 +5,66 @@ a PNG is written the same way, so nothing is ever seen half-written where a good
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import tempfile
+import uuid
 from pathlib import Path
 
 import cv2
 import numpy as np
 
-__all__ = ["move_into_place", "write_png"]
+__all__ = ["move_into_place", "partial_path", "remove_stale_partials", "write_png"]
+
+
+def partial_path(path: str | os.PathLike) -> Path:
+    """A hidden temporary sibling of ``path`` to write it under: ``.NAME.partial-PID-RANDOM.SUFFIX``.
+
+    The process id in the name lets a later run tell a partial output left by a killed process (see
+    :func:`remove_stale_partials`) from one a running process is still writing.
+    """
+    path = Path(path)
+    return path.parent / f".{path.name}.partial-{os.getpid()}-{uuid.uuid4().hex[:8]}{path.suffix}"
+
+
+def _pid_alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OverflowError, ValueError):
+        return True  # another user's process (or an impossible number: leave the file alone)
+    return True
+
+
+def remove_stale_partials(path: str | os.PathLike) -> list[Path]:
+    """Delete the partial outputs of ``path`` (named by :func:`partial_path`) left by processes no longer running.
+
+    Only siblings matching ``path``'s own partial pattern are touched; those of a live process are kept. Returns
+    what was removed.
+    """
+    path = Path(path)
+    pattern = re.compile(rf"\.{re.escape(path.name)}\.partial-(\d+)-[0-9a-f]{{8}}{re.escape(path.suffix)}")
+    removed = []
+    try:
+        siblings = list(path.parent.iterdir())
+    except OSError:
+        return removed
+    for sibling in siblings:
+        match = pattern.fullmatch(sibling.name)
+        if match is None or _pid_alive(int(match.group(1))):
+            continue
+        try:
+            if sibling.is_dir() and not sibling.is_symlink():
+                shutil.rmtree(sibling)
+            else:
+                sibling.unlink()
+        except OSError:
+            continue
+        removed.append(sibling)
+    return removed
 
 
 def move_into_place(temp: str | os.PathLike, path: str | os.PathLike) -> None:

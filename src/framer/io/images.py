@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import io
 import os
+import stat
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
@@ -50,11 +51,43 @@ def _describe(source: ImageSource) -> str:
     return str(source) if isinstance(source, (str, os.PathLike)) else type(source).__name__
 
 
+def _file_kind(path: Path) -> str:
+    """What a path that is not a regular file is, for messages ("a character device", "a named pipe (FIFO)")."""
+    try:
+        mode = path.stat().st_mode
+    except OSError:
+        return "it is not a regular file"
+    kinds = ((stat.S_ISCHR, "a character device"), (stat.S_ISBLK, "a block device"),
+             (stat.S_ISFIFO, "a named pipe (FIFO)"), (stat.S_ISSOCK, "a socket"))  # fmt: skip
+    return next((f"it is {kind}" for test, kind in kinds if test(mode)), "it is not a regular file")
+
+
+def _check_header(path: Path) -> None:
+    """Refuse a file whose header no image format recognises before reading all of it (a large non-image file)."""
+    try:
+        with path.open("rb") as handle, warnings.catch_warnings():
+            if not handle.read(1):
+                return  # empty: the read below says so
+            handle.seek(0)
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            Image.open(handle).close()
+    except UnidentifiedImageError:
+        raise ImageReadError(
+            f"Image {path} is not an image file framer can read (PNG, JPEG, WebP, TIFF, BMP)."
+        ) from None
+    except (Image.DecompressionBombError, OSError, SyntaxError, ValueError):
+        pass  # an image, but too large, unreadable or corrupt: the full read below says which
+
+
 def _read_bytes(path: Path) -> bytes:
     if not path.exists():
         raise ImageReadError(f"Image {path} does not exist.")
     if path.is_dir():
         raise ImageReadError(f"Image {path} is a folder, not an image file.")
+    if not path.is_file():
+        # Never read a device or a pipe: /dev/zero has no end, and a FIFO blocks until someone writes to it.
+        raise ImageReadError(f"Image {path} is not an image file ({_file_kind(path)}).")
+    _check_header(path)
     try:
         data = path.read_bytes()
     except OSError as ex:

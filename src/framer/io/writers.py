@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import uuid
 from collections.abc import Sequence
 from fractions import Fraction
 from pathlib import Path
@@ -21,7 +20,7 @@ import numpy as np
 from PIL import Image
 
 from framer.errors import InputError, OutputExistsError
-from framer.io.atomic import move_into_place, write_png
+from framer.io.atomic import move_into_place, partial_path, remove_stale_partials, write_png
 from framer.io.encode import IMAGE_COLOR, EncoderSettings, VideoEncoder
 from framer.parsing import parse_fps
 
@@ -58,20 +57,56 @@ def _is_nonempty(path: Path) -> bool:
     return path.exists()
 
 
+def _check_location(output: str | os.PathLike, resolved: Path, inputs: Sequence[str | os.PathLike]) -> None:
+    """Refuse outputs that can never be replaced by a rename: empty, ``.``, a folder holding the current folder or an
+    input, or the filesystem root."""
+    if not os.fspath(output).strip():
+        raise InputError("Output is empty; give a folder or a file name.")
+    if resolved.parent == resolved:
+        raise InputError(f"Output {output} is the filesystem root; give a new folder or a file name.")
+    cwd = Path.cwd().resolve()
+    if resolved == cwd or resolved in cwd.parents:
+        raise InputError(
+            f"Output {output} is the current folder or holds it; give a new folder or a file name inside it."
+        )
+    for source in inputs:
+        source_path = Path(source).resolve()
+        if source_path == resolved:
+            raise InputError(f"Output {output} would overwrite the input {source}; choose another output.")
+        if resolved in source_path.parents:
+            raise InputError(
+                f"Output {output} holds the input {source}, so replacing it would overwrite the input; "
+                "choose another output."
+            )
+
+
+def _check_writable(path: Path) -> None:
+    """The folder ``path`` goes in exists and is writable, or can be made (its nearest existing ancestor is a
+    writable folder)."""
+    parent = path.parent
+    existing = parent
+    while not existing.exists() and existing.parent != existing:
+        existing = existing.parent
+    if not existing.is_dir():
+        raise InputError(f"Output folder {parent} cannot be made: {existing} is a file, not a folder.")
+    if not os.access(existing, os.W_OK | os.X_OK):
+        why = "" if existing == parent else f" cannot be made: {existing}"
+        raise InputError(f"Output folder {parent}{why} is not writable (read-only, or no permission to write).")
+
+
 def check_output(output: str | os.PathLike, overwrite: bool = False, inputs: Sequence[str | os.PathLike] = ()) -> Path:
     """Check ``output`` may be written before any work is done; returns it as a Path.
 
     Raises:
         OutputExistsError: it exists, is not empty, and ``overwrite`` is False.
-        InputError: it is one of ``inputs`` (inputs are never modified), or its kind clashes with what exists.
+        InputError: it is one of ``inputs`` or a folder holding one (inputs are never modified); it is empty, the
+            current folder or one holding it, or the filesystem root; its folder is not writable or cannot be made;
+            or its kind clashes with what exists.
     """
     path = Path(output)
-    kind = output_kind(path)
     resolved = path.resolve()
-    for source in inputs:
-        source_path = Path(source).resolve()
-        if source_path == resolved or resolved in source_path.parents:
-            raise InputError(f"Output {path} would overwrite the input {source}; choose another output.")
+    _check_location(output, resolved, inputs)
+    kind = output_kind(path)
     if _is_nonempty(path):
         if not overwrite:
             raise OutputExistsError(f"Output {path} already exists and is not empty; pass --overwrite to replace it.")
@@ -79,6 +114,7 @@ def check_output(output: str | os.PathLike, overwrite: bool = False, inputs: Seq
             raise InputError(f"Output {path} is a file, but a folder of frames was asked for.")
         if kind != "folder" and path.is_dir():
             raise InputError(f"Output {path} is a folder, but a {kind} file was asked for.")
+    _check_writable(resolved)
     return path
 
 
@@ -142,7 +178,8 @@ def write_frames(
     kind = output_kind(path)
     settings = EncoderSettings(codec, crf).check(path.suffix) if kind == "video" else None
     path.parent.mkdir(parents=True, exist_ok=True)
-    temp = path.parent / f".{path.name}.partial-{uuid.uuid4().hex[:8]}{path.suffix}"
+    remove_stale_partials(path)  # left by a run that was killed (SIGKILL, power loss) while writing
+    temp = partial_path(path)
     try:
         if kind == "folder":
             _write_folder(frames, temp, start_number)

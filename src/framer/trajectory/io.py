@@ -33,6 +33,10 @@ from framer.trajectory.model import (
 __all__ = [
     "FORMAT_NAME",
     "FORMAT_VERSION",
+    "MAX_FILE_BYTES",
+    "MAX_POINTS",
+    "MAX_SIZE",
+    "MAX_TRAJECTORIES",
     "TrajectoryFile",
     "TrajectoryFileError",
     "check_trajectories",
@@ -47,6 +51,13 @@ __all__ = [
 
 FORMAT_NAME = "framer-trajectories"
 FORMAT_VERSION = 1
+
+# Limits on what framer reads (docs/trajectory-format.md, "Limits"): files, ``trajectories=``, ``--drag``, the web UI.
+# Drawn drags never need more; the autopilot keeps its own count of matches and is not held to them.
+MAX_TRAJECTORIES = 100  # trajectories in one file or one ``trajectories=`` list
+MAX_POINTS = 1000  # points (start, waypoints, end) in one trajectory
+MAX_SIZE = 65536  # the largest ``width`` / ``height`` of a trajectory file, in pixels
+MAX_FILE_BYTES = 16 * 2**20  # the largest trajectory file read (16 MiB)
 
 _TOP_KEYS = ("format", "version", "width", "height", "trajectories")
 _ITEM_KEYS = ("name", "points", "times", "interpolation", "confidence")
@@ -65,10 +76,15 @@ class TrajectoryFile:
     height: int
 
     def for_size(self, width: int, height: int) -> list[Trajectory]:
-        """The trajectories on keyframes of ``width x height`` (rescaled when the size differs)."""
+        """The trajectories on keyframes of ``width x height`` (rescaled when the size differs).
+
+        Raises:
+            TrajectoryError: two consecutive points of a trajectory fall on one point once rescaled.
+        """
         if (width, height) == (self.width, self.height):
             return list(self.trajectories)
-        return [t.resized((self.width, self.height), (width, height)) for t in self.trajectories]
+        size = (self.width, self.height)
+        return [t.resized(size, (width, height), index) for index, t in enumerate(self.trajectories)]
 
 
 def _unknown_keys(data: Mapping, allowed: Sequence[str], where: str) -> None:
@@ -80,22 +96,64 @@ def _unknown_keys(data: Mapping, allowed: Sequence[str], where: str) -> None:
 
 
 def _check_size(value: object, key: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise TrajectoryError(f"Trajectory file: {key!r} must be a positive integer (pixels), not {value!r}.")
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_SIZE:
+        shown = f"{value!r}" if not isinstance(value, int) or abs(value) < 10**12 else f"{float(value):.3g}"
+        raise TrajectoryError(
+            f"Trajectory file: {key!r} must be a positive integer (pixels) of at most {MAX_SIZE}, not {shown}."
+        )
     return value
 
 
+def _check_count(count: int, where: str) -> None:
+    """Refuse more than :data:`MAX_TRAJECTORIES` trajectories; ``where`` names the parameter or the key."""
+    if count > MAX_TRAJECTORIES:
+        raise TrajectoryError(
+            f"{where} holds {count} trajectories, more than the limit of {MAX_TRAJECTORIES} "
+            "(framer.trajectory.MAX_TRAJECTORIES); drawn drags never need more, so give at most that many."
+        )
+
+
+def _check_point_count(count: int, label: str) -> None:
+    """Refuse a trajectory of more than :data:`MAX_POINTS` points."""
+    if count > MAX_POINTS:
+        raise TrajectoryError(
+            f"{label} has {count} points, more than the limit of {MAX_POINTS} per trajectory "
+            "(framer.trajectory.MAX_POINTS); give fewer waypoints."
+        )
+
+
+def _sized_count(points: object) -> int | None:
+    """How many points a list (or array) of points holds, or None when it is not one (check_points says why)."""
+    if isinstance(points, (str, bytes)) or not isinstance(points, (Sequence, np.ndarray)):
+        return None
+    return len(points)
+
+
+_PARAMETER = "`trajectories` (--trajectories or --drag on the command line)"
+
+
 def check_trajectories(trajectories: Sequence[Trajectory], width: int, height: int) -> list[Trajectory]:
-    """Check a list of trajectories fits a ``width x height`` frame; returns it as a list.
+    """Check a list of trajectories fits a ``width x height`` frame and the limits; returns it as a list.
+
+    At most :data:`MAX_TRAJECTORIES` trajectories of at most :data:`MAX_POINTS` points each.
 
     Raises:
         TrajectoryError: naming the first trajectory (index and name) and point that breaks a rule.
     """
+    return _check_all(trajectories, width, height, limits=True)
+
+
+def _check_all(trajectories: Sequence[Trajectory], width: int, height: int, *, limits: bool) -> list[Trajectory]:
+    """:func:`check_trajectories`; writers (``limits=False``) are not held to the limits on what framer reads."""
     if isinstance(trajectories, (str, bytes, Trajectory)) or not isinstance(trajectories, Sequence):
         raise TrajectoryError(f"`trajectories` must be a list of trajectories, not {trajectories!r}.")
+    if limits:
+        _check_count(len(trajectories), _PARAMETER)
     for index, trajectory in enumerate(trajectories):
         if not isinstance(trajectory, Trajectory):
             raise TrajectoryError(f"Trajectory {index}: expected a Trajectory, not {type(trajectory).__name__}.")
+        if limits:
+            _check_point_count(len(trajectory.points), _label(index, trajectory.name))
         check_in_frame(trajectory, width, height, index)
     return list(trajectories)
 
@@ -110,6 +168,9 @@ def _trajectory_from_item(item: object, index: int) -> Trajectory:
     _unknown_keys(item, _ITEM_KEYS, label)
     if "points" not in item:
         raise TrajectoryError(f"{label} has no 'points'; give a list of [x, y] pairs, start first.")
+    count = _sized_count(item["points"])
+    if count is not None:
+        _check_point_count(count, label)
     points = check_points(item["points"], label)
     times = item.get("times")
     if times is not None:
@@ -150,6 +211,7 @@ def trajectories_from_dict(data: object) -> TrajectoryFile:
     items = data.get("trajectories")
     if not isinstance(items, list):
         raise TrajectoryError(f"Trajectory file: 'trajectories' must be a list, not {items!r}.")
+    _check_count(len(items), "Trajectory file: 'trajectories'")
     trajectories = [_trajectory_from_item(item, index) for index, item in enumerate(items)]
     return TrajectoryFile(check_trajectories(trajectories, width, height), width, height)
 
@@ -163,7 +225,7 @@ def trajectories_to_dict(trajectories: Sequence[Trajectory], width: int, height:
     """The JSON object of a trajectory file for ``trajectories`` on a ``width x height`` frame (checked first)."""
     width, height = _check_size(width, "width"), _check_size(height, "height")
     items = []
-    for trajectory in check_trajectories(trajectories, width, height):
+    for trajectory in _check_all(trajectories, width, height, limits=False):
         item: dict = {}
         if trajectory.name is not None:
             item["name"] = trajectory.name
@@ -205,19 +267,32 @@ def load_trajectories(path: str | os.PathLike) -> TrajectoryFile:
 
     Raises:
         TrajectoryFileError: the file is missing or unreadable.
-        TrajectoryError: it is not valid JSON or breaks a rule of the format.
+        TrajectoryError: it is larger than :data:`MAX_FILE_BYTES`, not valid JSON (or nested too deeply to parse),
+            or breaks a rule of the format.
     """
     try:
-        text = Path(path).read_text(encoding="utf-8")
+        with open(path, "rb") as file:
+            raw = file.read(MAX_FILE_BYTES + 1)
+        text = raw.decode("utf-8")
     except (OSError, UnicodeDecodeError) as error:
         reason = error.strerror if isinstance(error, OSError) and error.strerror else str(error)
         raise TrajectoryFileError(f"Cannot read the trajectory file {str(path)!r}: {reason}.") from error
+    if len(raw) > MAX_FILE_BYTES:
+        raise TrajectoryError(
+            f"The trajectory file {str(path)!r} is larger than {MAX_FILE_BYTES // 2**20} MiB, the most framer reads "
+            f"(framer.trajectory.MAX_FILE_BYTES); a file of at most {MAX_TRAJECTORIES} trajectories is far smaller."
+        )
     try:
         data = json.loads(text)
     except json.JSONDecodeError as error:
         raise TrajectoryError(
             f"The trajectory file {str(path)!r} is not valid JSON: {error.msg} at line {error.lineno}, column "
             f"{error.colno}."
+        ) from None
+    except RecursionError:
+        raise TrajectoryError(
+            f"The trajectory file {str(path)!r} is not a trajectory file: its JSON lists or objects are nested too "
+            "deeply to read (a trajectory file nests them 4 deep)."
         ) from None
     try:
         return trajectories_from_dict(data)
@@ -241,6 +316,7 @@ def parse_drag(text: str, index: int | None = None) -> Trajectory:
     label = _label(index, None)
     if not isinstance(text, str) or not text.strip():
         raise TrajectoryError(f"{label}: --drag needs points as 'x0,y0:x1,y1[:...]', not {text!r}.")
+    _check_point_count(text.count(":") + 1, f"{label} (--drag)")
     points, times = [], []
     for j, part in enumerate(text.split(":")):
         match = _DRAG_POINT.fullmatch(part)
@@ -267,8 +343,9 @@ def coerce_trajectories(items: object) -> list[Trajectory]:
 
     Each item may be a :class:`Trajectory`, a ``--drag`` string (``"x0,y0:x1,y1"``), a list of ``(x, y)``
     points, or an object of the file format (``{"points": ..., "times": ...}``). A path (``str`` or
-    ``PathLike`` ending in ``.json``) in place of the list reads a trajectory file. Frame bounds are not checked
-    here: call :func:`check_trajectories` once the keyframes' size is known.
+    ``PathLike`` ending in ``.json``) in place of the list reads a trajectory file. The limits
+    (:data:`MAX_TRAJECTORIES`, :data:`MAX_POINTS`) are checked before anything is parsed; frame bounds are not
+    checked here: call :func:`check_trajectories` once the keyframes' size is known.
     """
     if isinstance(items, os.PathLike) or (isinstance(items, str) and items.lower().endswith(".json")):
         return load_trajectories(items).trajectories
@@ -277,6 +354,7 @@ def coerce_trajectories(items: object) -> list[Trajectory]:
             f"`trajectories` must be a list (of Trajectory objects, 'x0,y0:x1,y1' strings, point lists or "
             f"objects with 'points'), or a .json file, not {items!r}."
         )
+    _check_count(len(items), _PARAMETER)
     result = []
     for index, item in enumerate(items):
         if isinstance(item, Trajectory):
@@ -286,6 +364,9 @@ def coerce_trajectories(items: object) -> list[Trajectory]:
         elif isinstance(item, Mapping):
             result.append(_trajectory_from_item(item, index))
         else:
+            count = _sized_count(item)
+            if count is not None:
+                _check_point_count(count, _label(index, None))
             points = check_points(item, _label(index, None))
             chord_times(points, _label(index, None))
             result.append(Trajectory(points))

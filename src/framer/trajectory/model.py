@@ -305,15 +305,29 @@ class Trajectory:
         count = max(2, min(20000, math.ceil(length / max_step) + 1))
         return self.sample(np.union1d(np.linspace(0.0, 1.0, count), self._knots))
 
-    def resized(self, size: tuple[int, int], new_size: tuple[int, int]) -> Trajectory:
+    def resized(self, size: tuple[int, int], new_size: tuple[int, int], index: int | None = None) -> Trajectory:
         """The same trajectory on keyframes resized from ``size`` to ``new_size`` (both ``(width, height)``).
 
         Pixel centres map onto pixel centres (``x' + 0.5 = (x + 0.5) * W' / W``); points are then kept inside the
-        new frame, which they can leave by up to half a pixel when shrinking.
+        new frame, which they can leave by up to half a pixel when shrinking. ``index`` only labels errors.
+
+        Raises:
+            TrajectoryError: two consecutive points that differ fall on one point once rescaled (the drag would be
+                lost or, without times, have no time of its own).
         """
         scale = np.array([new_size[0] / size[0], new_size[1] / size[1]])
         points = (self.points + 0.5) * scale - 0.5
         points = np.clip(points, 0.0, np.array([new_size[0] - 1, new_size[1] - 1], dtype=np.float64))
+        moved = np.any(np.diff(self.points, axis=0) != 0, axis=1)  # (K - 1,) consecutive points that differ
+        merged = np.flatnonzero(moved & np.all(np.diff(points, axis=0) == 0, axis=1))
+        if merged.size:
+            j = int(merged[0]) + 1
+            x, y = points[j]
+            raise TrajectoryError(
+                f"{_label(index, self.name)}, point {j}: scaled from the {size[0]}x{size[1]} frame it was drawn on to "
+                f"{new_size[0]}x{new_size[1]}, it falls on point {j - 1} at ({x:g}, {y:g}); draw the points farther "
+                "apart or on keyframes of this size."
+            )
         return Trajectory(points, self.times, self.name, self.interpolation, self.confidence)
 
     def __repr__(self) -> str:

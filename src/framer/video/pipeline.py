@@ -324,9 +324,16 @@ def interpolate_video(
         # 4. Resume the partial output of the same job, or start one.
         output_path.parent.mkdir(parents=True, exist_ok=True)
         state = JobState.open(output_path, job, segment_frames, resume, resolved)
-        guide = VideoGuide(engine, state.resolved["tile"], overlap, drags, pilot)
-        plan = _Plan(info, rates, output_path, kind, settings, scene_threshold, dedupe, state.resolved["tile"])
-        return _run(reader, plan, guide, state, progress)
+        try:
+            guide = VideoGuide(engine, state.resolved["tile"], overlap, drags, pilot)
+            plan = _Plan(info, rates, output_path, kind, settings, scene_threshold, dedupe, state.resolved["tile"])
+            return _run(reader, plan, guide, state, progress)
+        except InputError:
+            # Bad input (frames of mixed sizes, ...): the same command can never finish, so the state this run
+            # made is of no use; an older resumable state is kept.
+            if not state.resumed:
+                state.discard()
+            raise
     finally:
         reader.close()
 

@@ -20,7 +20,7 @@ from framer.io.tensors import tensor_to_float_image
 from framer.motion import Alignment, compose_flow, compose_frame, warp_pair
 from framer.ops.pad import pad_to_multiple, unpad
 from framer.registry import ModelEntry, default_model, get_model_entry
-from framer.weights import check_state_dict, load_state_dict, resolve_weights
+from framer.weights import check_local_weights, check_state_dict, load_state_dict, resolve_weights
 
 __all__ = ["FlowEngine"]
 
@@ -52,6 +52,8 @@ class FlowEngine(Engine):
         scale: pyramid scale of the network, one of 0.25, 0.5, 1.0 (upstream RIFE's ``scale``): below 1 the
             network estimates the motion at a reduced resolution, which reaches further (for large motion or 4K
             input) but loses detail; 1.0 is the network as trained.
+        strict_weights: refuse a ``weights`` file whose SHA-256 differs from the registered model's weights; by
+            default such a file (fine-tuned, or damaged) is used with a warning.
     """
 
     name = "flow"
@@ -65,19 +67,24 @@ class FlowEngine(Engine):
         threads: int | None = None,
         download: bool = True,
         scale: float = 1.0,
+        strict_weights: bool = False,
     ) -> None:
         if isinstance(scale, bool) or not isinstance(scale, (int, float)) or float(scale) not in PYRAMID_SCALES:
             choices = ", ".join(f"{choice:g}" for choice in PYRAMID_SCALES)
             raise InputError(f"`scale` must be one of {choices} but is {scale!r}.")
         self.scale = float(scale)
+        if not isinstance(strict_weights, bool):
+            raise InputError(f"`strict_weights` must be True or False but is {strict_weights!r}.")
         self.entry = get_model_entry(model, engine="flow") if model else default_model("flow")
         self.device = resolve_device(device)
         if threads is not None:
             if isinstance(threads, bool) or not isinstance(threads, int) or threads < 1:
                 raise InputError(f"`threads` must be an integer >= 1 but is {threads!r}.")
             torch.set_num_threads(threads)
-        self.net, self.channel_order = _build_network(self.entry)
         path = resolve_weights(self.entry.weights, self.entry.name, weights, download=download)
+        if weights is not None:  # the cached file was verified when fetched; a user's file is checked here
+            check_local_weights(path, self.entry.weights, self.entry.name, strict=strict_weights)
+        self.net, self.channel_order = _build_network(self.entry)
         drop = self.entry.weights.drop_prefixes if self.entry.weights else ()
         self._load(path, drop)
         self.net.eval().requires_grad_(False).to(self.device)

@@ -37,7 +37,7 @@ class GenerateBody(BaseModel):
     engine: str = "flow"
     num_frames: int = Field(default=7, ge=1)
     timing: str = "linear"
-    fps: float = Field(default=24.0, gt=0, le=240)
+    fps: float = Field(default=24.0, gt=0, le=240, allow_inf_nan=False)  # Python's JSON parser accepts NaN and inf
     include_keyframes: bool = True
     trajectories: Any = None
 
