@@ -377,12 +377,12 @@ def tiles(args: argparse.Namespace) -> dict:
     import framer
     from framer.engines.tiling import iter_tiled, seam_ratio, tile_boxes, tile_edges
     from framer.io.images import ImageFormat, read_image
-    from framer.io.tensors import image_to_tensor as frames_to_tensor
+    from framer.io.tensors import image_to_tensor
 
     width, height = (int(v) for v in args.size.lower().split("x"))
     images = [cv2.resize(read_image(p), (width, height), interpolation=cv2.INTER_CUBIC) for p in TRIPLET]
     fmt = ImageFormat(channels=3, bit_depth=8)
-    frame0, truth, frame1 = (frames_to_tensor(image, fmt) for image in images)
+    frame0, truth, frame1 = (image_to_tensor(image, fmt) for image in images)
     engine = framer.create_engine("flow", device=args.device, **({"threads": args.threads} if args.threads else {}))
 
     def as_image(x):

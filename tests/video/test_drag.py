@@ -19,8 +19,7 @@ from framer.cli.main import main
 from framer.engines import Capabilities
 from framer.errors import InputError
 from framer.io.images import ImageFormat, read_image
-from framer.io.tensors import image_to_tensor as frames_to_tensor
-from framer.io.tensors import tensor_to_image as tensor_to_frame
+from framer.io.tensors import image_to_tensor, tensor_to_image
 from framer.synthetic import make_case
 from framer.synthetic.measures import trajectory_adherence
 from framer.video import interpolate_video
@@ -44,8 +43,8 @@ def _folder(path: Path, frames: list[np.ndarray]) -> Path:
 def _plain(engine, image0: np.ndarray, image1: np.ndarray) -> np.ndarray:
     """The engine's plain in-between at t = 0.5, made as the video pipeline makes it."""
     fmt = ImageFormat(channels=3, bit_depth=8)
-    frame = next(iter(engine.iter_frames(frames_to_tensor(image0, fmt), frames_to_tensor(image1, fmt), [0.5])))
-    return tensor_to_frame(frame[0], fmt)
+    frame = next(iter(engine.iter_frames(image_to_tensor(image0, fmt), image_to_tensor(image1, fmt), [0.5])))
+    return tensor_to_image(frame[0], fmt)
 
 
 def test_drag_places_the_sprite_on_its_path_inside_the_span_only(tmp_path, arc, flow_engine):

@@ -18,7 +18,7 @@ from framer.engines.tiling import (
     tile_starts,
 )
 from framer.io.images import ImageFormat, read_image
-from framer.io.tensors import image_to_tensor as frames_to_tensor
+from framer.io.tensors import image_to_tensor
 from helpers.video import BlendEngine
 
 
@@ -75,7 +75,7 @@ def test_choose_tile_fits_the_budget():
 def test_flow_engine_tiles_leave_no_seam(flow_engine, shared_data):
     fmt = ImageFormat(channels=3, bit_depth=8)
     pair = [read_image(shared_data / "practical_rife_demo_pair" / name)[:128, 32:288] for name in ("i0.png", "i1.png")]
-    frames = [frames_to_tensor(image, fmt) for image in pair]
+    frames = [image_to_tensor(image, fmt) for image in pair]
     whole = next(flow_engine.iter_frames(*frames, [0.5]))[0].permute(1, 2, 0).numpy() * 255
     tiled = next(iter_tiled(flow_engine, *frames, [0.5], tile=128, overlap=48))[0].permute(1, 2, 0).numpy() * 255
     psnr = 10 * np.log10(255**2 / np.mean((whole - tiled) ** 2))
