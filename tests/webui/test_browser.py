@@ -102,6 +102,14 @@ def _save_screenshot(page, tmp_path: Path, name: str) -> Path:
     return path
 
 
+def _save_keyframes(case, folder: Path) -> list[Path]:
+    """The case's keyframes as PNG files in ``folder``."""
+    paths = [folder / f"keyframe-{index}.png" for index in range(len(case.keyframes))]
+    for path, image in zip(paths, case.keyframes, strict=True):
+        Image.fromarray(image).save(path)
+    return paths
+
+
 def _download(page, selector: str) -> bytes:
     with page.expect_download() as info:
         page.click(selector)
@@ -111,10 +119,7 @@ def _download(page, selector: str) -> bytes:
 def test_draw_a_curved_drag_and_get_frames_that_follow_it(server_url, page, tmp_path):
     started = time.monotonic()
     case = make_case("arc-s80", 256, num_frames=3)
-    keyframes = []
-    for index, image in enumerate(case.keyframes):
-        keyframes.append(tmp_path / f"keyframe-{index}.png")
-        Image.fromarray(image).save(keyframes[-1])
+    keyframes = _save_keyframes(case, tmp_path)
 
     # 1. Load the page and both keyframes.
     page.goto(server_url)
@@ -199,10 +204,7 @@ def _trajectory_file(page) -> dict:
 def test_page_edits_trajectories_queues_jobs_and_shows_server_errors(server_url, page, tmp_path):
     started = time.monotonic()
     case = make_case("arc-s80", 256, num_frames=3)
-    keyframes = []
-    for index, image in enumerate(case.keyframes):
-        keyframes.append(tmp_path / f"keyframe-{index}.png")
-        Image.fromarray(image).save(keyframes[-1])
+    keyframes = _save_keyframes(case, tmp_path)
     (tmp_path / "notes.txt").write_text("not an image")
     bad = {"version": 1, "width": 256, "height": 256, "trajectories": [{"points": [[10, 10], [20, "x"]]}]}
     (tmp_path / "bad.json").write_text(json.dumps(bad))
