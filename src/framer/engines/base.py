@@ -36,8 +36,6 @@ class Capabilities:
             then passes ``refine_tracks=True`` for them.
         track_limit: how many tracks it steers with at most (None: any number); the autopilot keeps that many of
             its most confident, spread matches.
-        whole_gap: makes all of a gap's in-betweens in one generation (a clip): ask for all of a gap's times in
-            one :meth:`Engine.iter_frames` call, not one call per time.
         tiles: can interpolate a frame tile by tile (its output at a pixel depends on a bounded neighbourhood).
     """
 
@@ -46,7 +44,6 @@ class Capabilities:
     correspondences: bool = False
     refines_tracks: bool = False
     track_limit: int | None = None
-    whole_gap: bool = False
     tiles: bool = False
 
 

@@ -193,9 +193,7 @@ class TiledEngine(Engine):
         self.inner, self.tile, self.overlap = engine, tile, overlap
         self.name, self.device = engine.name, engine.device
         inner = engine.capabilities
-        self.capabilities = Capabilities(
-            alignment=inner.alignment, correspondences=inner.correspondences, whole_gap=inner.whole_gap
-        )
+        self.capabilities = Capabilities(alignment=inner.alignment, correspondences=inner.correspondences)
 
     def iter_frames(
         self,

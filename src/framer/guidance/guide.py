@@ -51,11 +51,6 @@ class GapPlan:
     refine_tracks: bool = False
     found: list[Trajectory] = field(default_factory=list)
 
-    @property
-    def guided(self) -> bool:
-        """True when the engine gets tracks or an alignment (otherwise the gap is interpolated plainly)."""
-        return self.tracks is not None or self.alignment is not None
-
     def engine_options(self) -> dict:
         """Keyword arguments for :meth:`Engine.iter_frames`."""
         if self.alignment is not None:
@@ -81,8 +76,8 @@ class Guide:
         can = engine.capabilities
         if autopilot is not None and not (can.alignment or can.tracks):
             raise InputError(f"`autopilot` needs an engine that pre-aligns or follows tracks, not {engine.name!r}.")
-        if drags is not None and not can.tracks and not (autopilot is not None and can.alignment):
-            raise InputError(f"Drag trajectories need an engine that follows them (flow), not {engine.name!r}.")
+        if drags is not None and not (autopilot is not None and can.alignment):
+            engine.require(tracks=True)  # steered by the drags themselves
         self.engine, self.drags, self.autopilot = engine, drags, autopilot
         self.decisions: Counter[str] = Counter()
 

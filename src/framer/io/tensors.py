@@ -13,7 +13,7 @@ import torch
 
 from framer.io.images import ImageFormat
 
-__all__ = ["image_to_tensor", "images_to_batch", "tensor_to_float_image", "tensor_to_image", "tensor_to_uint8"]
+__all__ = ["image_to_tensor", "images_to_batch", "tensor_to_float_image", "tensor_to_image"]
 
 
 def _scale(dtype: np.dtype) -> float:
@@ -41,11 +41,6 @@ def tensor_to_image(x: torch.Tensor, fmt: ImageFormat) -> np.ndarray:
         x = x[:3].mean(0, keepdim=True)
     array = x.clamp(0, 1).mul(scale).round_().permute(1, 2, 0).cpu().numpy().astype(fmt.dtype)
     return array[:, :, 0] if fmt.channels == 1 else array
-
-
-def tensor_to_uint8(x: torch.Tensor) -> np.ndarray:
-    """``(1, C, H, W)`` float in [0, 1] -> ``(H, W, 3)`` uint8 RGB (extra channels dropped), rounded."""
-    return (x[0, :3].permute(1, 2, 0).clamp(0, 1) * 255).round().byte().cpu().numpy()
 
 
 def tensor_to_float_image(x: torch.Tensor) -> np.ndarray:

@@ -132,7 +132,6 @@ class VideoGuide:
                 "pass --tile 0 if they fit in memory, --autopilot to pre-align with them instead, or downscale the "
                 "video."
             )
-        Guide(engine, None if drags is None else drags.drags, pilot)  # the engine's own refusal comes first
         worker = TiledEngine(engine, tile, overlap) if tile else engine
         self.guide = Guide(worker, None if drags is None else drags.drags, pilot)
         self.drags, self.pilot = drags, pilot

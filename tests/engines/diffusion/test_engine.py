@@ -245,7 +245,8 @@ def test_diffusion_cli_tween(tiny_dirs, tmp_path, capsys):
 def test_diffusion_autopilot_steers_with_sift_matches(tiny_dirs, engine, monkeypatch):
     """The autopilot runs above the engine (framer.guidance): its matches reach the engine as tracks it refines."""
     from framer.guidance import Guide
-    from framer.io.tensors import tensor_to_uint8
+    from framer.io.images import ImageFormat
+    from framer.io.tensors import tensor_to_image
     from framer.matching import AutopilotConfig
 
     texture = torch.rand(1, 3, 40, 40, generator=torch.Generator().manual_seed(0))
@@ -260,7 +261,8 @@ def test_diffusion_autopilot_steers_with_sift_matches(tiny_dirs, engine, monkeyp
     assert pilot.capabilities.tracks and pilot.capabilities.track_limit == 3 and not pilot.capabilities.alignment
     guide = Guide(pilot, autopilot=AutopilotConfig())
     times = [0.25, 0.5, 0.75]
-    plan = guide.plan(tensor_to_uint8(frame0), tensor_to_uint8(frame1), frame0, frame1, times)
+    rgb = ImageFormat(channels=3, bit_depth=8)
+    plan = guide.plan(tensor_to_image(frame0[0], rgb), tensor_to_image(frame1[0], rgb), frame0, frame1, times)
     assert plan.decision == "tracks" and plan.refine_tracks and plan.tracks.shape == (3, 5, 2)
     frames = list(guide.frames(frame0, frame1, times, plan))
     tracks = pilot.last_tracks

@@ -127,9 +127,7 @@ class DiffusionEngine(Engine):
         self.seed = seed
         if isinstance(autopilot_points, bool) or not isinstance(autopilot_points, int) or autopilot_points < 1:
             raise InputError(f"`autopilot_points` must be an integer >= 1 but is {autopilot_points!r}.")
-        self.capabilities = Capabilities(
-            tracks=True, refines_tracks=True, track_limit=autopilot_points, whole_gap=True
-        )
+        self.capabilities = Capabilities(tracks=True, refines_tracks=True, track_limit=autopilot_points)
         self.update = update_points
         self.pipeline: FramerPipeline = load_pipeline(model_dir, svd_dir, self.device, dtype, offload, attention)
         self.last_tracks: torch.Tensor | None = None
