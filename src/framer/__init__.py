@@ -4,7 +4,7 @@
 >>> frames = framer.interpolate(["a.png", "b.png"], num_frames=7)        # doctest: +SKIP
 >>> engine = framer.create_engine("flow")                                # load once, reuse  # doctest: +SKIP
 >>> framer.write_frames(frames, "out.mp4", fps=24)                       # doctest: +SKIP
->>> for gap, t, frame in framer.iter_interpolate(["a.png", "b.png"]):   # a stream  # doctest: +SKIP
+>>> for gap, t, frame, confidence in framer.iter_interpolate(["a.png", "b.png"]):  # a stream  # doctest: +SKIP
 ...     pass
 
 The layers and where each job lives: ``docs/architecture.md``.

@@ -1,8 +1,9 @@
 """The Python API: keyframes in, in-between frames out. The CLI, web UI and evaluation call these functions.
 
-:func:`iter_interpolate` streams ``(gap, t, frame)`` as frames are made (one engine call per gap, so an engine that
-makes a gap's in-betweens as one clip makes one clip per gap); :func:`interpolate` is the list of its frames. Per gap
-the guidance (drags, autopilot) is planned by :class:`framer.guidance.Guide`, the frames are made by the engine.
+:func:`iter_interpolate` streams ``(gap, t, frame, confidence)`` as frames are made (one engine call per gap, so an
+engine that makes a gap's in-betweens as one clip makes one clip per gap); :func:`interpolate` is the list of its
+frames. Per gap the guidance (drags, autopilot) is planned by :class:`framer.guidance.Guide`, the frames are made by
+the engine.
 """
 
 from __future__ import annotations
@@ -16,7 +17,6 @@ from typing import NamedTuple
 import cv2
 import numpy as np
 import psutil
-from tqdm.auto import tqdm
 
 from framer.engines import Engine, create_engine
 from framer.errors import InputError, ResourceError, ShapeError
@@ -24,9 +24,10 @@ from framer.guidance import FALLBACKS, Drags, GapPlan, Guide, Span, load_drags
 from framer.io.images import ImageFormat, ImageSource, probe_image, read_image
 from framer.io.tensors import image_to_tensor, tensor_to_image
 from framer.matching import AutopilotConfig
-from framer.parsing import parse_size
+from framer.parsing import FITS, parse_size, parse_times
+from framer.progress import progress_bar
 from framer.timing import apply_timing, sequence_times, uniform_times
-from framer.trajectory import TrajectoryFile, draw_trajectories
+from framer.trajectory import Trajectory, TrajectoryFile, check_trajectories, draw_trajectories
 
 __all__ = ["InterpolatedFrame", "interpolate", "iter_interpolate", "load_keyframes"]
 
@@ -60,6 +61,41 @@ def _target_size(keyframes: Sequence[ImageSource], sizes: list[Size], resize: Re
     raise InputError(f"`resize` must be True, 'WxH' or a (width, height) tuple, not {resize!r}.")
 
 
+class _Placement(NamedTuple):
+    """Where a keyframe lands in the target size: scaled to ``scaled``, its top-left corner at ``offset`` (negative
+    when cropped)."""
+
+    scaled: Size
+    offset: tuple[int, int]
+
+
+def _placement(source: Size, target: Size, fit: str) -> _Placement:
+    """How a ``source``-sized image fits ``target`` with ``fit`` (one of :data:`framer.parsing.FITS`); the aspect
+    is kept except with ``stretch``."""
+    if fit == "stretch" or source == target:
+        return _Placement(target, (0, 0))
+    factors = (target[0] / source[0], target[1] / source[1])
+    factor = min(factors) if fit == "pad" else max(factors)
+    width, height = (max(1, round(side * factor)) for side in source)
+    # Rounding must not leave a 1-pixel gap (crop) or overflow (pad) on the side that fits exactly.
+    bound = min if fit == "pad" else max
+    width, height = bound(width, target[0]), bound(height, target[1])
+    return _Placement((width, height), ((target[0] - width) // 2, (target[1] - height) // 2))
+
+
+def _fit_note(source: Size, target: Size, fit: str) -> str | None:
+    """What fitting a ``source``-sized keyframe into ``target`` does, as an info line; None when nothing is done."""
+    if source == target:
+        return None
+    (width, height), _ = _placement(source, target, fit)
+    scaled = f"scaled {source[0]}x{source[1]} to {width}x{height}"
+    if (width, height) != target:
+        return f"{scaled} and {'padded' if fit == 'pad' else 'cropped'} to {target[0]}x{target[1]}"
+    if fit == "stretch" and source[0] * target[1] != target[0] * source[1]:
+        return f"{scaled}, stretched (the aspect changed)"
+    return scaled
+
+
 def _check_memory(engine: Engine, size: Size) -> None:
     needed = engine.memory_needed(size[1], size[0])
     available = psutil.virtual_memory().available
@@ -70,31 +106,67 @@ def _check_memory(engine: Engine, size: Size) -> None:
         )
 
 
-def _resize(image: np.ndarray, size: Size) -> np.ndarray:
+def _scale(image: np.ndarray, size: Size) -> np.ndarray:
     if (image.shape[1], image.shape[0]) == size:
         return image
     shrinking = size[0] * size[1] < image.shape[0] * image.shape[1]
     return cv2.resize(image, size, interpolation=cv2.INTER_AREA if shrinking else cv2.INTER_CUBIC)
 
 
-def _plan_sizes(keyframes: Sequence[ImageSource], resize: ResizeSpec) -> tuple[Size, Size]:
+def _resize(image: np.ndarray, size: Size, fit: str) -> np.ndarray:
+    """``image`` at ``size`` (width, height), fitted as ``fit`` says (see :data:`framer.parsing.FITS`)."""
+    (width, height), (left, top) = _placement((image.shape[1], image.shape[0]), size, fit)
+    scaled = _scale(image, (width, height))
+    if (width, height) == size:
+        return scaled
+    if fit == "crop":
+        return np.ascontiguousarray(scaled[-top : -top + size[1], -left : -left + size[0]])
+    canvas = np.zeros((size[1], size[0], *image.shape[2:]), dtype=image.dtype)
+    canvas[top : top + height, left : left + width] = scaled
+    return canvas
+
+
+def _check_fit(fit: object) -> str:
+    if fit not in FITS:
+        raise InputError(f"`fit` must be one of {', '.join(FITS)} but is {fit!r}.")
+    return str(fit)
+
+
+def _plan_sizes(keyframes: Sequence[ImageSource], resize: ResizeSpec, fit: str = "pad") -> tuple[Size, Size]:
     """Check there are two or more keyframes; the first keyframe's size and the size all are interpolated at.
 
-    Reads image headers only.
+    Reads image headers only, and logs (info) how keyframes of another size are fitted.
     """
+    _check_fit(fit)
     if isinstance(keyframes, (str, os.PathLike, np.ndarray)) or len(keyframes) < 2:
         raise InputError("At least two keyframes are needed.")
     sizes = [probe_image(k) for k in keyframes]
-    return sizes[0], _target_size(keyframes, sizes, resize)
+    target = _target_size(keyframes, sizes, resize)
+    for size in dict.fromkeys(sizes):  # one line per distinct size, in order
+        note = _fit_note(size, target, fit)
+        if note:
+            logger.info("%s.", note[0].upper() + note[1:])
+    return sizes[0], target
 
 
-def _decode(keyframes: Sequence[ImageSource], size: Size) -> list[np.ndarray]:
-    return [_resize(read_image(k), size) for k in keyframes]
+def _decode(keyframes: Sequence[ImageSource], size: Size, fit: str = "pad") -> list[np.ndarray]:
+    return [_resize(read_image(k), size, fit) for k in keyframes]
 
 
-def load_keyframes(keyframes: Sequence[ImageSource], resize: ResizeSpec = None) -> list[np.ndarray]:
-    """Read two or more keyframes into arrays of one size (see :func:`framer.io.read_image`)."""
-    return _decode(keyframes, _plan_sizes(keyframes, resize)[1])
+def _place_drags(trajectories: list[Trajectory], placement: _Placement, size: Size) -> list[Trajectory]:
+    """Trajectories in the pixels of the first keyframe as scaled (``placement.scaled``), moved to where it lands in
+    the padded or cropped frame of ``size``; checked there (a point cropped away is an error)."""
+    if placement.offset == (0, 0):
+        return trajectories
+    offset = np.asarray(placement.offset, dtype=np.float64)
+    moved = [Trajectory(t.points + offset, t.times, t.name, t.interpolation, t.confidence) for t in trajectories]
+    return check_trajectories(moved, *size)
+
+
+def load_keyframes(keyframes: Sequence[ImageSource], resize: ResizeSpec = None, fit: str = "pad") -> list[np.ndarray]:
+    """Read two or more keyframes into arrays of one size (see :func:`framer.io.read_image`); ``resize`` and ``fit``
+    as in :func:`interpolate`."""
+    return _decode(keyframes, _plan_sizes(keyframes, resize, fit)[1], fit)
 
 
 class InterpolatedFrame(NamedTuple):
@@ -104,11 +176,14 @@ class InterpolatedFrame(NamedTuple):
         gap: the gap it belongs to, 0 for keyframes 0 -> 1 (a keyframe: the gap it starts; the last: the last gap).
         t: its clock time within the gap, in (0, 1); 0 for a keyframe, 1 for the last keyframe.
         frame: the frame in the keyframes' format (see :func:`interpolate`).
+        confidence: how far the engine's own signals trust the frame, in [0, 1] (1 for a keyframe); see
+            :meth:`framer.engines.Engine.iter_scored`.
     """
 
     gap: int
     t: float
     frame: np.ndarray
+    confidence: float = 1.0
 
 
 def interpolate(
@@ -123,6 +198,9 @@ def interpolate(
     overlay: bool = False,
     autopilot: bool | AutopilotConfig = False,
     progress: bool = False,
+    *,
+    fit: str = "pad",
+    rescale_trajectories: bool = False,
     **engine_options,
 ) -> list[np.ndarray]:
     """Frames between consecutive keyframes.
@@ -137,10 +215,18 @@ def interpolate(
             the model once).
         include_keyframes: put the keyframes themselves in the sequence.
         resize: scale keyframes of different sizes: True for the first keyframe's size, or ``"WxH"``/``(W, H)``.
+        fit: how a keyframe of another shape than that size is fitted (logged at info level): ``"pad"`` (default:
+            scaled to fit inside, the aspect kept, the rest black or transparent; nothing of the picture is lost),
+            ``"crop"`` (scaled to cover it, the aspect kept, the overflow cut off at the centre) or ``"stretch"``
+            (scaled to the size, the aspect changed).
         trajectories: drag mode: the content under each trajectory's start (in the first keyframe) follows the
             trajectory and ends at its end (in the last keyframe). :class:`framer.Trajectory` objects,
             ``"x0,y0:x1,y1:..."`` strings, point lists, or a trajectory ``.json`` file (see
             ``docs/trajectory-format.md``). With more than two keyframes a trajectory spans the whole sequence.
+            They are in the first keyframe's pixels (a file: in those of the frame it was drawn on) and follow it
+            when it is scaled, padded or cropped.
+        rescale_trajectories: stretch a trajectory file drawn on a frame of another shape (aspect) than the first
+            keyframe onto it; without it such a file is refused (a file of the same shape is always rescaled).
         overlay: draw the trajectories on the output frames (paths, sampled points, the point for each frame); with
             ``autopilot``, the trajectories it found.
         autopilot: for large motion: find correspondences between each pair of keyframes (SIFT, verified, spread)
@@ -160,7 +246,7 @@ def interpolate(
     """
     stream = iter_interpolate(
         keyframes, num_frames, times, timing, engine, include_keyframes, resize, trajectories, overlay, autopilot,
-        progress, **engine_options,
+        progress, fit=fit, rescale_trajectories=rescale_trajectories, **engine_options,
     )  # fmt: skip
     return [item.frame for item in stream]
 
@@ -177,9 +263,13 @@ def iter_interpolate(
     overlay: bool = False,
     autopilot: bool | AutopilotConfig = False,
     progress: bool = False,
+    *,
+    fit: str = "pad",
+    rescale_trajectories: bool = False,
     **engine_options,
 ) -> Iterator[InterpolatedFrame]:
-    """:func:`interpolate` as a stream: yields :class:`InterpolatedFrame` ``(gap, t, frame)`` as frames are made.
+    """:func:`interpolate` as a stream: yields :class:`InterpolatedFrame` ``(gap, t, frame, confidence)`` as frames
+    are made.
 
     Arguments as :func:`interpolate`. They are checked, the keyframes read and the engine made before this returns;
     the engine then runs once per gap, on all of the gap's times, while the stream is consumed.
@@ -187,15 +277,20 @@ def iter_interpolate(
     # 1. The cheap arguments, before any file is read or model loaded.
     if num_frames is not None and times is not None:
         raise InputError("Give either `num_frames` or `times`, not both.")
-    clock = list(times) if times is not None else uniform_times(7 if num_frames is None else num_frames)
+    clock = parse_times(times) if times is not None else uniform_times(7 if num_frames is None else num_frames)
     content = apply_timing(clock, timing)
-    first_size, size = _plan_sizes(keyframes, resize)
-    drags = None if trajectories is None else Drags(tuple(load_drags(trajectories, size, first_size)))
+    first_size, size = _plan_sizes(keyframes, resize, fit)
+    drags = None
+    if trajectories is not None:
+        placement = _placement(first_size, size, fit)
+        loaded = load_drags(trajectories, placement.scaled, first_size, rescale=rescale_trajectories)
+        drags = Drags(tuple(_place_drags(loaded, placement, size)))
     pilot = AutopilotConfig.from_option(autopilot)
     if overlay and drags is None and pilot is None:
         raise InputError("`overlay` draws trajectories, but no trajectories were given and autopilot is off.")
     # 2. The engine, what it can take, and whether the job fits in memory.
     if isinstance(engine, str):
+        logger.info("Loading model...")  # a few seconds: say so at once
         engine = create_engine(engine, **engine_options)
     elif engine_options:
         raise InputError(f"Engine options {sorted(engine_options)} apply only when `engine` is a name.")
@@ -204,7 +299,7 @@ def iter_interpolate(
         raise InputError(f"`overlay` cannot show the {engine.name} engine's own autopilot tracks; use `framer match`.")
     _check_memory(engine, size)
     # 3. The keyframes, decoded into one format; the frames are made as the stream is read.
-    images = _decode(keyframes, size)
+    images = _decode(keyframes, size, fit)
     fmt = ImageFormat.of(images[0])
     for image in images[1:]:
         fmt = fmt.widen(ImageFormat.of(image))
@@ -233,19 +328,20 @@ class _Job:
         gaps = len(self.images) - 1
         dots = sequence_times(len(self.images), self.content, self.include_keyframes) if self.drags else None
         place = iter(dots or [])
-        with tqdm(total=gaps * len(self.content), disable=not progress, unit="frame", desc="Interpolating") as bar:
+        with progress_bar(gaps * len(self.content), desc="Interpolating", unit="frame", enabled=progress) as bar:
             for gap in range(gaps):
                 plan = self._plan(gap)
                 if self.include_keyframes:
-                    yield InterpolatedFrame(gap, 0.0, self._draw(self._keyframe(gap), plan, 0.0, place, dots))
+                    yield InterpolatedFrame(gap, 0.0, self._draw(self._keyframe(gap), plan, 0.0, place, dots), 1.0)
                 pair = self.tensors[gap], self.tensors[gap + 1]
                 frames = self.guide.frames(*pair, self.content, plan)
-                for t_clock, t_content, frame in zip(self.clock, self.content, frames, strict=True):
-                    image = tensor_to_image(frame[0], self.fmt)
-                    yield InterpolatedFrame(gap, t_clock, self._draw(image, plan, t_content, place, dots))
+                for t_clock, t_content, scored in zip(self.clock, self.content, frames, strict=True):
+                    image = self._draw(tensor_to_image(scored.frame[0], self.fmt), plan, t_content, place, dots)
+                    yield InterpolatedFrame(gap, t_clock, image, scored.confidence)
                     bar.update(1)
             if self.include_keyframes:
-                yield InterpolatedFrame(gaps - 1, 1.0, self._draw(self._keyframe(gaps), plan, 1.0, place, dots))
+                last = self._draw(self._keyframe(gaps), plan, 1.0, place, dots)
+                yield InterpolatedFrame(gaps - 1, 1.0, last, 1.0)
 
     def _plan(self, gap: int) -> GapPlan:
         gaps = len(self.images) - 1

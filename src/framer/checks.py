@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-
-import torch
+from typing import TYPE_CHECKING
 
 from framer.errors import InputError, ShapeError
+
+if TYPE_CHECKING:  # PyTorch is imported only for annotations: the CLI checks its arguments before it loads
+    import torch
 
 __all__ = ["check_frame_pair", "check_num_frames", "check_shape", "check_times"]
 

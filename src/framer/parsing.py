@@ -7,6 +7,7 @@ got '0'."``), for callers that name the option themselves, such as the CLI.
 
 from __future__ import annotations
 
+import itertools
 import numbers
 import re
 from collections.abc import Sequence
@@ -14,7 +15,20 @@ from fractions import Fraction
 
 from framer.errors import InputError
 
-__all__ = ["MAX_DENOMINATOR", "ParseError", "parse_fps", "parse_rational", "parse_size", "parse_span"]
+__all__ = [
+    "FITS",
+    "MAX_DENOMINATOR",
+    "ParseError",
+    "parse_fps",
+    "parse_rational",
+    "parse_size",
+    "parse_span",
+    "parse_times",
+]
+
+# How a keyframe of another shape is fitted into the size it is interpolated at (``fit=``, ``--fit``; see
+# framer.api): scaled to fit inside and padded, scaled to cover and cropped at the centre, or stretched.
+FITS = ("pad", "crop", "stretch")
 
 # Rates with a larger denominator are rounded to the nearest one with at most this (``30000/1001`` is kept exactly;
 # the float 29.97002997... becomes 30000/1001).
@@ -87,3 +101,46 @@ def parse_span(value: object, name: str = "trajectory_frames") -> tuple[int, int
             f"expected two source frame indices FIRST:LAST such as 12:36, got {value!r}.",
         )
     return values[0], values[1]
+
+
+def _number(value: object) -> float | None:
+    """``value`` as a float, or None when it is not a number (bools and non-numeric strings are not)."""
+    if isinstance(value, bool):
+        return None
+    try:
+        return float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return None
+
+
+def parse_times(value: object, name: str = "times") -> list[float]:
+    """In-between times: ``"0.25,0.5"`` or a sequence of numbers, each strictly inside (0, 1), increasing.
+
+    Frames are made and written in the order given, so times out of order or repeated are refused rather than
+    sorted. Every value that is not a number or lies outside (0, 1) is named, not only the first.
+    """
+    if isinstance(value, str):
+        parts: list = [part.strip() for part in value.split(",") if part.strip()]
+    elif isinstance(value, Sequence) or (hasattr(value, "__len__") and hasattr(value, "__iter__")):
+        parts = list(value)  # type: ignore[call-overload]
+    else:
+        parts = []
+    if not parts:
+        raise ParseError(
+            f"`{name}` must hold at least one time in (0, 1), such as 0.25,0.5, but is {value!r}.",
+            f"expected at least one time in (0, 1) such as 0.25,0.5, got {value!r}.",
+        )
+    numbers_ = [_number(part) for part in parts]
+    bad = [str(part) for part, number in zip(parts, numbers_, strict=True) if number is None or not 0.0 < number < 1.0]
+    if bad:
+        rule = "each must be a number strictly between 0 and 1"
+        named = bad[0] if len(bad) == 1 else f"{', '.join(bad[:-1])} and {bad[-1]}"
+        detail = f"{rule}, but {named} {'is' if len(bad) == 1 else 'are'} not."
+        raise ParseError(f"`{name}`: {detail}", detail)
+    times = [float(number) for number in numbers_]  # type: ignore[arg-type]
+    for before, after in itertools.pairwise(times):
+        if after <= before:
+            why = f"{after:g} is repeated" if after == before else f"{after:g} comes after {before:g}"
+            detail = f"must increase without repeats (frames are written in the order given), but {why}."
+            raise ParseError(f"`{name}`: {detail}", detail)
+    return times

@@ -14,7 +14,7 @@ from framer.errors import UnknownNameError
 
 __all__ = ["ModelEntry", "WeightSource", "get_model_entry", "list_models", "register_model"]
 
-_BUILTIN_ZOOS = ("framer.engines.flow.zoo",)
+_BUILTIN_ZOOS = ("framer.engines.flow.zoo", "framer.matching.zoo")
 _MODELS: dict[str, ModelEntry] = {}
 
 

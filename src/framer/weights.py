@@ -266,8 +266,9 @@ def load_state_dict(path: str | os.PathLike, drop_prefixes: tuple[str, ...] = ()
     except Exception as ex:
         reason = str(ex).strip().splitlines()[0].rstrip(".") if str(ex).strip() else type(ex).__name__
         raise WeightsError(f"Weights file {path} cannot be loaded as a state dict ({reason}).") from ex
-    if isinstance(state, dict) and "state_dict" in state and isinstance(state["state_dict"], dict):
-        state = state["state_dict"]
+    for wrapper in ("state_dict", "extractor"):  # "extractor": DISK's released file nests its state dict so
+        if isinstance(state, dict) and wrapper in state and isinstance(state[wrapper], dict):
+            state = state[wrapper]
     if not isinstance(state, dict) or not all(hasattr(v, "shape") for v in state.values()):
         raise WeightsError(f"Weights file {path} does not hold a state dict of tensors.")
     state = {key.removeprefix("module."): value for key, value in state.items()}

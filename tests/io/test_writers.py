@@ -230,11 +230,19 @@ class TestNoOverwrite:
         assert _count_frames(target) == len(frames)
         assert sorted(p.name for p in tmp_path.iterdir()) == [name]
 
-    def test_overwriting_a_folder_removes_its_old_files(self, frames, tmp_path):
+    def test_overwriting_a_folder_of_frames_removes_its_old_frames(self, frames, tmp_path):
         target = write_frames(frames, tmp_path / "frames")
-        (target / "notes.txt").write_text("old")
+        assert len(list(target.iterdir())) > 2
         write_frames(frames[:2], target, overwrite=True)
         assert sorted(p.name for p in target.iterdir()) == ["frame_00001.png", "frame_00002.png"]
+
+    def test_overwrite_refuses_a_folder_holding_files_framer_did_not_write(self, frames, tmp_path):
+        target = write_frames(frames, tmp_path / "frames")
+        (target / "notes.txt").write_text("mine")
+        before = {p.name: p.read_bytes() for p in target.iterdir()}
+        with pytest.raises(InputError, match=r"holds files framer did not write \(notes\.txt\)"):
+            write_frames(frames[:2], target, overwrite=True)
+        assert {p.name: p.read_bytes() for p in target.iterdir()} == before
 
 
 class TestMoveIntoPlace:

@@ -90,7 +90,7 @@ def test_large_pan_gains_with_and_without_tiles(tmp_path, flow_engine):
         assert result.tile == options.get("tile")
         assert result.cuts == ()  # the scene measure undoes the pan's translation: not a cut, even without autopilot
         if "autopilot" in options:  # the autopilot sees one scene moving far, and pre-aligns it
-            assert result.guidance == {"align": 1}
+            assert result.guidance in ({"align": 1}, {"align-layers": 1})  # global or layered, as measured
     assert scores["autopilot"] >= max(scores["plain"], scores["plain, no cut detection"]) + 10.0
     assert scores["autopilot, tiles"] >= scores["autopilot"] - 1.0
 
@@ -102,7 +102,7 @@ def test_a_real_cut_is_not_interpolated_with_autopilot(tmp_path, flow_engine):
     config = AutopilotConfig(refine=False)  # the matches alone decide; refining would only cost time here
     result = interpolate_video(source, tmp_path / "out", multi=2, engine=flow_engine, autopilot=config)
     print(f"cuts {result.cuts}; {result.guidance}")
-    assert result.cuts == (2,) and result.guidance == {"align": 1}
+    assert result.cuts == (2,) and result.guidance in ({"align": 1}, {"align-layers": 1})
     out = _read(tmp_path / "out")
     # Across the cut (frames 1 -> 2) the in-between is a copy of one side.
     assert min(np.abs(out[3].astype(int) - side.astype(int)).max() for side in (frames[1], other[0])) == 0
@@ -180,7 +180,7 @@ def test_a_fast_zoom_is_a_cut_candidate_that_the_autopilot_interpolates(tmp_path
     config = AutopilotConfig(refine=False)
     piloted = interpolate_video(source, tmp_path / "piloted", multi=2, engine=flow_engine, autopilot=config)
     assert piloted.cuts == () and piloted.interpolated == 1
-    assert piloted.guidance == {"align": 1, "not-a-cut": 1}
+    assert piloted.guidance in ({"align": 1, "not-a-cut": 1}, {"align-layers": 1, "not-a-cut": 1})
     truth = zoomed(1.6**0.5)  # half-way in a zoom is the geometric mean of the scales
     scores = [psnr(_middles(tmp_path / name, 1), truth[None]) for name in ("plain", "piloted")]
     print(f"fast zoom: plain (a cut: copy) {scores[0]:.2f} dB, autopilot {scores[1]:.2f} dB")

@@ -94,7 +94,7 @@ def test_truncated_file_is_one_sentence(tmp_path, capsys, clip):
         (["--slowmo", "1"], 2, "must be above 1, got"),
         ([], 2, "Give exactly one of --multi, --fps or --slowmo (got none)."),
         (["--multi", "2", "--fps", "60"], 2, "(got --multi, --fps)"),
-        (["--multi", "2", "--codec", "nope"], 1, "`codec` 'nope' is not a video encoder"),
+        (["--multi", "2", "--codec", "nope"], 1, "--codec 'nope' is not a video encoder"),
     ],
 )
 def test_unsupported_targets(tmp_path, capsys, clip, options, code, message):

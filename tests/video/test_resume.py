@@ -63,12 +63,13 @@ def test_ctrl_c_leaves_no_output_and_the_same_call_resumes(tmp_path, clip):
         interpolate_video(clip, out, multi=2, engine=_StopAfter(30), segment_seconds=SEGMENT)
     state = state_dir_for(out)
     assert not out.exists()
-    # Calls 1..29 made output frames 0..57: four whole segments of 12; the fifth was being written and is gone.
+    # Calls 1..29 made output frames 0..57, and frame 58 (a copy of source frame 29) was written before call 30:
+    # four whole segments of 12; the fifth was being encoded and is gone, but its 11 frames are saved raw.
     assert sorted(p.name for p in state.glob("segment_*")) == [f"segment_{n:06d}.mp4" for n in range(4)]
     engine = BlendEngine()
     resumed = interpolate_video(clip, out, multi=2, engine=engine, segment_seconds=SEGMENT)
-    assert resumed.resumed_from == 48 and resumed.num_frames == reference.num_frames == 96
-    assert engine.calls == 23  # only the gaps that make frames 48 and on: source frames 24 -> 25 .. 46 -> 47
+    assert resumed.resumed_from == 59 and resumed.num_frames == reference.num_frames == 96
+    assert engine.calls == 18  # only the gaps that make frames 59 and on: source frames 29 -> 30 .. 46 -> 47
     assert _same_frames(tmp_path / "reference.mp4", out)
     assert not state.exists()
 
@@ -115,7 +116,7 @@ def test_a_different_command_does_not_resume_unasked(tmp_path, clip):
 def test_cli_rerun_resumes(tmp_path, clip, tiny_flow_engine, tiny_flow_weights, monkeypatch, capsys):
     short = write_clip(tmp_path / "short.mp4", decode_video(clip)[1][:6], rate=Fraction(24))
     out = tmp_path / "out.mp4"
-    original = tiny_flow_engine.iter_frames
+    original = tiny_flow_engine.iter_scored
     calls = []
 
     def stop_at_three(frame0, frame1, times):
@@ -124,7 +125,7 @@ def test_cli_rerun_resumes(tmp_path, clip, tiny_flow_engine, tiny_flow_weights, 
             raise KeyboardInterrupt
         return original(frame0, frame1, times)
 
-    monkeypatch.setattr(tiny_flow_engine, "iter_frames", stop_at_three)
+    monkeypatch.setattr(tiny_flow_engine, "iter_scored", stop_at_three)
     with pytest.raises(KeyboardInterrupt):
         interpolate_video(short, out, multi=2, engine=tiny_flow_engine, segment_seconds=Fraction(1, 12))
     monkeypatch.undo()

@@ -484,3 +484,17 @@ def test_uploads_live_in_a_private_folder_removed_after_use(flow_engine):
         assert client.get(f"/api/keyframes/{ids[2]}/0.png").status_code == 404
         assert not (root / "sets" / ids[2]).exists()
     assert not root.exists()
+
+
+def test_finished_jobs_carry_each_frames_confidence(client, tiny_flow_engine):
+    keyframes = [square(8), square(40)]
+    set_id = upload(client, keyframes).json()["id"]
+    job = client.post("/api/jobs", json={"keyframes": set_id, "num_frames": 3}).json()
+    status = wait_for(client, job["id"], ("done", "failed"))
+    assert status["state"] == "done", status["message"]
+    confidence = status["frame_confidence"]
+    assert len(confidence) == len(status["frames"]) == 5
+    assert confidence[0] == confidence[-1] == 1.0  # the keyframes
+    items = list(framer.iter_interpolate(keyframes, num_frames=3, engine=tiny_flow_engine))
+    assert confidence[1:4] == pytest.approx([item.confidence for item in items], abs=1e-4)
+    assert all(0.0 <= value <= 1.0 for value in confidence)

@@ -13,6 +13,7 @@ import importlib.util
 import io
 import json
 import os
+import re
 import shutil
 import socket
 import threading
@@ -161,6 +162,8 @@ def test_draw_a_curved_drag_and_get_frames_that_follow_it(server_url, page, tmp_
     page.check("#overlay")
     page.click("#play")  # pause, then show the middle frame with the trajectory drawn over it
     page.locator("#scrubber").fill("2")
+    assert re.search(r"frame 3 of 5, t = 0\.500, confidence [01]\.\d\d$", page.inner_text("#frame-label"))
+    assert page.is_visible("#confidence-strip")  # one bar per frame under the timeline
     _save_screenshot(page, tmp_path, "webui-result.png")
 
     # 4. The in-betweens put the sprite where the drawn trajectory says, at the frames' times.

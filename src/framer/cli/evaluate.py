@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import shlex
-import sys
 
 import click
 
@@ -147,7 +146,7 @@ def evaluate_command(data_dirs, protocol, k, crop, engines, autopilot, metrics, 
         threads=threads,
         weights=weights,
         worst=worst,
-        progress=not quiet and sys.stderr.isatty(),
+        progress=not quiet,
     )
     params = click.get_current_context().params
     path = write_report(result, output, overwrite=overwrite, command=_command_line(params))

@@ -7,17 +7,37 @@ Exit codes: 0 success, 1 error (one sentence on stderr; ``--debug`` shows the tr
 from __future__ import annotations
 
 import logging
+import re
 import sys
 
 import click
 
-import framer.cli.evaluate  # noqa: F401
-from framer.cli import match as match  # registers `framer match`
-from framer.cli import serve as serve  # registers `framer serve` (the alias marks the import as used)
-from framer.cli import video  # noqa: F401
-from framer.cli.commands import cli
+from framer.cli.commands import cli  # the other commands' modules are imported when a command is asked for
 
 __all__ = ["main"]
+
+# API parameters as the CLI spells them: an error raised by the API after the command line was parsed (a check that
+# needs the files) names the option the user typed, not the Python parameter.
+OPTION_NAMES = {
+    "num_frames": "-n/--num-frames",
+    "times": "--times",
+    "fps": "--fps",
+    "resize": "--resize",
+    "fit": "--fit",
+    "trajectories": "--trajectories/--drag",
+    "trajectory_frames": "--drag-frames",
+    "rescale_trajectories=True": "--rescale-trajectories",
+    "overlay": "--overlay",
+    "device": "--device",
+    "threads": "--threads",
+    "weights": "--weights",
+    "codec": "--codec",
+    "crf": "--crf",
+    "pix_fmt": "--pix-fmt",
+    "multi": "--multi",
+    "slowmo": "--slowmo",
+    "input_fps": "--input-fps",
+}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -25,7 +45,7 @@ def main(argv: list[str] | None = None) -> int:
     debug = "--debug" in args
     logging.basicConfig(level=logging.DEBUG if debug else logging.INFO, format="framer: %(message)s")
     try:
-        cli.main(args=args, prog_name="framer", standalone_mode=False)
+        code = cli.main(args=args, prog_name="framer", standalone_mode=False)
     except click.exceptions.Exit as ex:
         return ex.exit_code
     except click.ClickException as ex:
@@ -39,17 +59,27 @@ def main(argv: list[str] | None = None) -> int:
             raise
         click.echo(f"framer: error: {_message(ex)}", err=True)
         return 1
-    return 0
+    return code if isinstance(code, int) else 0  # click returns the code of an Exit raised by a command
 
 
 def _message(ex: Exception) -> str:
     from framer.errors import FramerError
+    from framer.io.atomic import out_of_space
 
     if isinstance(ex, FramerError):
-        return str(ex)
+        return in_cli_words(str(ex))
     if isinstance(ex, MemoryError):
         return "ran out of memory; downscale the keyframes with --resize WxH."
+    if out_of_space(ex):
+        where = f" {ex.filename}" if getattr(ex, "filename", None) else ""
+        return f"could not write{where}: {out_of_space(ex)}; free some space and run again."
     if isinstance(ex, OSError) and ex.strerror:
         where = f" {ex.filename}" if ex.filename else ""
         return f"cannot access{where}: {ex.strerror}."
     return f"{type(ex).__name__}: {ex} (run again with --debug for the traceback)."
+
+
+def in_cli_words(message: str) -> str:
+    """An API message with the parameters it names (```num_frames```) spelled as the CLI's options."""
+    message = re.sub(r" \((\w+)=True\)", "", message)  # "--resize (resize=True)": the option is named already
+    return re.sub(r"`([\w=]+)`", lambda m: OPTION_NAMES.get(m.group(1), m.group(0)), message)

@@ -10,6 +10,7 @@ from framer.cli.commands import cli
 from framer.cli.options import (
     compute_options,
     debug_option,
+    matcher_option,
     resize_option,
     strict_weights_option,
     strict_weights_options,
@@ -58,6 +59,7 @@ def _check_suffixes(output: str, preview: str | None) -> None:
     metavar="R",
     help="Lowe's ratio test limit for SIFT matches (lower keeps fewer, more distinctive ones).",
 )
+@matcher_option
 @click.option(
     "--refine/--no-refine",
     default=True,
@@ -73,8 +75,8 @@ def _check_suffixes(output: str, preview: str | None) -> None:
 @click.option("--overwrite", is_flag=True, help="Replace existing output files.")
 @click.option("-q", "--quiet", is_flag=True, help="No messages.")
 @debug_option
-def match(keyframe0, keyframe1, output, count, ratio, refine, preview, resize, model, weights, device, threads,
-          overwrite, quiet, debug, strict_weights) -> None:  # fmt: skip
+def match(keyframe0, keyframe1, output, count, ratio, matcher, refine, preview, resize, model, weights, device,
+          threads, overwrite, quiet, debug, strict_weights) -> None:  # fmt: skip
     """Find correspondences between keyframes A and B the way --autopilot does, and write them as trajectories.
 
     Each trajectory is named after its match ("match 03") and carries the match's confidence, from 0 to 1, in
@@ -100,7 +102,7 @@ def match(keyframe0, keyframe1, output, count, ratio, refine, preview, resize, m
         if target.resolve() in (Path(keyframe0).resolve(), Path(keyframe1).resolve()):
             raise click.UsageError(f"Output {target} would overwrite an input keyframe; choose another output.")
     image0, image1 = load_keyframes([keyframe0, keyframe1], resize=resize)
-    config = AutopilotConfig(count=count, ratio=ratio, refine=refine)
+    config = AutopilotConfig(count=count, ratio=ratio, refine=refine, matcher=matcher)
     plan = plan_autopilot(image0, image1, config)
     alignment = None
     if plan.align:

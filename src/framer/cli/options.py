@@ -1,13 +1,25 @@
-"""Click options that several commands share, defined once so their names, defaults and help agree."""
+"""Click options that several commands share, defined once so their names, defaults and help agree.
+
+Values are checked by click callbacks while the command line is parsed, so a usage error (exit 2, the option named)
+comes before any heavy import; they use the same parsers as the API (:mod:`framer.parsing`), with the option's name
+instead of the parameter's.
+"""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
+from fractions import Fraction
 from pathlib import Path
 
 import click
 
+from framer.parsing import FITS, ParseError, parse_fps, parse_size, parse_times
+
 __all__ = [
+    "MATCHERS",
+    "autopilot_setting",
+    "check_device",
     "compute_options",
     "debug_option",
     "diffusion_engine_options",
@@ -15,11 +27,55 @@ __all__ = [
     "drag_options",
     "drag_trajectories",
     "engine_options",
+    "fit_option",
     "flow_scale",
+    "fps_callback",
+    "matcher_option",
+    "resize_option",
     "strict_weights_option",
     "strict_weights_options",
+    "times_callback",
     "weights_option",
 ]
+
+_DEVICE = re.compile(r"cpu|cuda(:\d+)?|mps|auto")
+
+
+def check_device(ctx: click.Context | None, param: click.Parameter | None, value: str | None) -> str | None:
+    """``--device``: a device name (whether it exists here is checked when the engine is made)."""
+    if value is not None and not _DEVICE.fullmatch(value):
+        raise click.BadParameter(f"expected cpu, cuda, cuda:N, mps or auto, got {value!r}.")
+    return value
+
+
+def fps_callback(ctx: click.Context, param: click.Parameter, value: str | None) -> Fraction | None:
+    """``--fps``: a positive number or ratio (``24``, ``30000/1001``) as a Fraction."""
+    if value is None:
+        return None
+    try:
+        return parse_fps(value)
+    except ParseError as ex:
+        raise click.BadParameter(ex.detail) from None
+
+
+def times_callback(ctx: click.Context, param: click.Parameter, value: str | None) -> list[float] | None:
+    """``--times``: comma-separated times strictly inside (0, 1), increasing."""
+    if value is None:
+        return None
+    try:
+        return parse_times(value)
+    except ParseError as ex:
+        raise click.BadParameter(ex.detail) from None
+
+
+def _resize_callback(ctx: click.Context, param: click.Parameter, value: str | None) -> str | tuple[int, int] | None:
+    if value is None or value == "first":
+        return value
+    try:
+        return parse_size(value)
+    except ParseError as ex:
+        raise click.BadParameter(ex.detail) from None
+
 
 debug_option = click.option("--debug", is_flag=True, help="Show the full traceback on errors.")
 
@@ -37,8 +93,26 @@ strict_weights_option = click.option(
 
 
 def resize_option(help: str = "Scale keyframes to the first one's size, or to WxH.") -> Callable:
-    """``--resize [WxH]``: a bare flag means the first keyframe's size."""
-    return click.option("--resize", is_flag=False, flag_value="first", default=None, metavar="[WxH]", help=help)
+    """``--resize [WxH]``: a bare flag means the first keyframe's size (``"first"``); WxH becomes ``(W, H)``."""
+    return click.option(
+        "--resize",
+        is_flag=False,
+        flag_value="first",
+        default=None,
+        metavar="[WxH]",
+        callback=_resize_callback,
+        help=help,
+    )
+
+
+fit_option = click.option(
+    "--fit",
+    type=click.Choice(FITS),
+    default="pad",
+    show_default=True,
+    help="How --resize fits a keyframe of another shape: scale to fit inside and pad (nothing is lost), scale to "
+    "cover and crop the centre, or stretch (the aspect changes).",
+)
 
 
 def compute_options(command: Callable) -> Callable:
@@ -47,7 +121,12 @@ def compute_options(command: Callable) -> Callable:
         "--threads", type=click.IntRange(min=1), default=None, metavar="N", help="CPU threads for PyTorch."
     )(command)
     return click.option(
-        "--device", default="cpu", show_default=True, metavar="cpu|cuda|mps|auto", help="Where to compute."
+        "--device",
+        default="cpu",
+        show_default=True,
+        metavar="cpu|cuda|mps|auto",
+        callback=check_device,
+        help="Where to compute.",
     )(command)
 
 
@@ -162,3 +241,28 @@ def diffusion_engine_options(engine: str, given: dict) -> dict:
 
         given["size"] = parse_size(given.pop("work_size"))
     return given
+
+
+MATCHERS = ("sift", "xfeat", "disk")  # framer.matching.matchers.matcher_names() (a test keeps them equal)
+
+matcher_option = click.option(
+    "--matcher",
+    type=click.Choice(MATCHERS),
+    default="sift",
+    show_default=True,
+    help="Keypoint matcher of the autopilot: SIFT (OpenCV), or the learned XFeat + LighterGlue or DISK + LightGlue "
+    "(weights fetched once from the package index; see the README's autopilot section for the comparison).",
+)
+
+
+def autopilot_setting(autopilot: bool, matcher: str) -> object:
+    """``--autopilot`` and ``--matcher`` as the API's ``autopilot=`` argument (--matcher alone is a usage error)."""
+    if not autopilot:
+        if matcher != "sift":
+            raise click.UsageError("--matcher chooses the autopilot's matcher: give --autopilot too.")
+        return False
+    if matcher == "sift":
+        return True
+    from framer.matching import AutopilotConfig
+
+    return AutopilotConfig(matcher=matcher)

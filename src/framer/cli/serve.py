@@ -8,7 +8,7 @@ import socket
 import click
 
 from framer.cli.commands import cli
-from framer.cli.options import debug_option
+from framer.cli.options import check_device, debug_option
 
 __all__ = ["serve"]
 
@@ -60,7 +60,10 @@ def _url(host: str, port: int) -> str:
     help="Address to listen on; anything but a loopback address makes the UI reachable from other machines.",
 )
 @click.option("--port", type=click.IntRange(0, 65535), default=7860, show_default=True, help="Port (0: any free one).")
-@click.option("--device", default="cpu", show_default=True, metavar="cpu|cuda|mps|auto", help="Where to compute.")
+@click.option(
+    "--device", default="cpu", show_default=True, metavar="cpu|cuda|mps|auto", callback=check_device,
+    help="Where to compute.",
+)  # fmt: skip
 @click.option("--threads", type=click.IntRange(min=1), default=None, metavar="N", help="CPU threads for PyTorch.")
 @click.option("--max-upload-mb", type=click.IntRange(min=1), default=64, show_default=True, help="Largest request.")
 @click.option(

@@ -2,18 +2,19 @@
 
 from __future__ import annotations
 
-import sys
 from fractions import Fraction
 
 import click
 
-from framer.cli.commands import cli
+from framer.cli.commands import cli, confidence_option
 from framer.cli.options import (
+    autopilot_setting,
     debug_option,
     drag_options,
     drag_trajectories,
     engine_options,
     flow_scale,
+    matcher_option,
     strict_weights_options,
 )
 from framer.parsing import ParseError, parse_rational, parse_span
@@ -43,9 +44,11 @@ def _guidance_notes(guidance: dict[str, int]) -> list[str]:
     dragged = guidance.get("steered", 0) + guidance.get("trajectories", 0)
     if dragged:
         notes.append(f"{_plural(dragged, 'gap')} dragged")
-    piloted = sum(guidance.get(key, 0) for key in ("align", "small-motion", "too-few-matches", "unreliable-matches"))
+    decided = ("align", "align-layers", "plain-measured", "small-motion", "too-few-matches", "unreliable-matches")
+    piloted = sum(guidance.get(key, 0) for key in decided)
     if piloted:
-        notes.append(f"autopilot aligned {guidance.get('align', 0)} of {_plural(piloted, 'gap')}")
+        aligned = guidance.get("align", 0) + guidance.get("align-layers", 0)
+        notes.append(f"autopilot aligned {aligned} of {_plural(piloted, 'gap')}")
     return notes
 
 
@@ -141,19 +144,44 @@ def _parse_rational(value: str, option: str, minimum: int = 0) -> Fraction:
     help="Large motion: match each pair of source frames and pre-align them (with --trajectories or --drag: with "
     "those, where they run); plain interpolation where the motion is small or the matches unreliable.",
 )
+@matcher_option
+@click.option(
+    "--strict",
+    is_flag=True,
+    help="Refuse a video file that ends before the frames its container announces (cut off) instead of warning.",
+)
+@click.option(
+    "--fallback",
+    type=click.Choice(["none", "blend", "nearest"]),
+    default="none",
+    show_default=True,
+    help="Replace an in-between whose confidence is below --fallback-threshold by the blend of its source frames, "
+    "or by the nearer source frame.",
+)
+@click.option(
+    "--fallback-threshold",
+    type=click.FloatRange(0, 1),
+    default=None,
+    metavar="X",
+    help="Confidence (0-1) below which --fallback replaces an in-between [default: the calibrated value, README].",
+)
+@confidence_option
 @click.option("--segment-seconds", default="2", hidden=True, help="Length of the resumable parts, in seconds.")
 @engine_options
 @click.option("--overwrite", is_flag=True, help="Replace an existing output.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar or messages.")
 @debug_option
 def video(source, output, multi, fps, slowmo, input_fps, codec, crf, pix_fmt, scene_threshold, dedupe, tile,
-          overlap, resume, trajectory_file, drag, drag_frames, autopilot, segment_seconds, engine, model, weights,
-          device, threads, flow_scale_value, overwrite, quiet, debug, strict_weights) -> None:  # fmt: skip
+          overlap, resume, trajectory_file, drag, drag_frames, autopilot, matcher, strict, fallback,
+          fallback_threshold, confidence_file, segment_seconds, engine,
+          model, weights, device, threads, flow_scale_value, overwrite, quiet, debug,
+          strict_weights) -> None:  # fmt: skip
     """Raise the frame rate of video IN (or slow it down) with in-betweens at the exact target timestamps.
 
     IN is a video file, or a folder of frames. Give exactly one of --multi, --fps or --slowmo. Audio is kept
     (copied when the container allows) except with --slowmo; scene cuts are never blended across. Stopped runs
-    resume when the same command is run again.
+    resume when the same command is run again (work is saved at least every 30 s). A file that ends before the
+    frames its container announces is reported (refused with --strict).
 
     \b
     Examples:
@@ -166,8 +194,6 @@ def video(source, output, multi, fps, slowmo, input_fps, codec, crf, pix_fmt, sc
     """
     import logging
 
-    from framer.video import interpolate_video
-
     if quiet:
         logging.getLogger("framer").setLevel(logging.WARNING)
     given = [name for name, value in (("--multi", multi), ("--fps", fps), ("--slowmo", slowmo)) if value is not None]
@@ -176,11 +202,27 @@ def video(source, output, multi, fps, slowmo, input_fps, codec, crf, pix_fmt, sc
     if multi is not None and multi < 2:
         raise click.BadParameter(f"must be an integer >= 2, got {multi}.", param_hint="'--multi'")
     trajectories = drag_trajectories(trajectory_file, drag)
+    autopilot = autopilot_setting(autopilot, matcher)
     if drag_frames is not None and trajectories is None:
         raise click.UsageError("--drag-frames sets where trajectories run: give --trajectories or --drag too.")
+    if fallback_threshold is not None and fallback == "none":
+        raise click.UsageError("--fallback-threshold sets when --fallback replaces frames: give --fallback too.")
     options = {"model": model, "weights": weights, "device": device, "threads": threads}
     options.update(flow_scale(engine, flow_scale_value))
     options.update(strict_weights_options(engine, strict_weights))
+    from framer.io.images import is_still_image
+
+    if is_still_image(source):
+        raise click.BadParameter(
+            f"{source} is a still image, not a video; give a video or a folder of frames (for images, framer tween).",
+            param_hint="'IN'",
+        )
+    if confidence_file is not None:
+        from framer.io.sidecar import check_sidecar
+
+        check_sidecar(confidence_file, "--confidence", overwrite, [source, output])
+    from framer.video import interpolate_video  # PyTorch: seconds, so only once the arguments are known to be good
+
     result = interpolate_video(
         source,
         output,
@@ -198,11 +240,15 @@ def video(source, output, multi, fps, slowmo, input_fps, codec, crf, pix_fmt, sc
         overlap=overlap,
         resume=resume,
         overwrite=overwrite,
-        progress=not quiet and sys.stderr.isatty(),
+        progress=not quiet,
         segment_seconds=_parse_rational(segment_seconds, "--segment-seconds"),
         trajectories=trajectories,
         trajectory_frames=_parse_span(drag_frames) if drag_frames is not None else None,
         autopilot=autopilot,
+        strict=strict,
+        fallback=fallback,
+        confidence=confidence_file,
+        **({} if fallback_threshold is None else {"fallback_threshold": fallback_threshold}),
         **{key: value for key, value in options.items() if value is not None},
     )
     if not quiet:
@@ -219,5 +265,7 @@ def video(source, output, multi, fps, slowmo, input_fps, codec, crf, pix_fmt, sc
         if result.tile:
             notes.append(f"tiles of {result.tile} px")
         notes.append(f"audio {result.audio}")
+        if fallback != "none" or result.confidence_file is not None:
+            notes.append(result.confidence_note)
         summary = f"Wrote {result.num_frames} frames at {shown} fps to {result.output}"
         click.echo(f"{summary} ({'; '.join(notes)})", err=True)

@@ -16,10 +16,10 @@ import importlib
 from collections.abc import Callable
 from typing import TypeVar
 
-from framer.engines.base import Capabilities, Engine
+from framer.engines.base import Capabilities, Engine, ScoredFrame
 from framer.errors import UnknownNameError
 
-__all__ = ["Capabilities", "Engine", "create_engine", "list_engines", "register_engine"]
+__all__ = ["Capabilities", "Engine", "ScoredFrame", "create_engine", "list_engines", "register_engine"]
 
 _BUILTIN_ENGINES = {"diffusion": "framer.engines.diffusion", "flow": "framer.engines.flow"}
 _ENGINES: dict[str, Callable[..., Engine]] = {}

@@ -9,7 +9,7 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
 
@@ -20,7 +20,20 @@ if TYPE_CHECKING:
 
     from framer.motion import Alignment
 
-__all__ = ["Capabilities", "Engine"]
+__all__ = ["Capabilities", "Engine", "ScoredFrame"]
+
+
+class ScoredFrame(NamedTuple):
+    """One in-between with how far the engine's own signals trust it.
+
+    Attributes:
+        frame: ``(B, C, H, W)`` float in [0, 1].
+        confidence: in [0, 1]; 1 = fully trusted, near 0 = the engine's signals say it is likely wrong (for a batch,
+            the least confident of its frames).
+    """
+
+    frame: torch.Tensor
+    confidence: float
 
 
 @dataclass(frozen=True)
@@ -73,6 +86,28 @@ class Engine(ABC):
         pixels at t = 0, each time, 1): the content under each start point follows its track. ``alignment``
         (engines with ``capabilities.alignment``) pre-aligns the pair to each time before interpolating.
         """
+
+    def iter_scored(
+        self,
+        frame0: torch.Tensor,
+        frame1: torch.Tensor,
+        times: Sequence[float],
+        tracks: np.ndarray | None = None,
+        alignment: Alignment | None = None,
+        **options,
+    ) -> Iterator[ScoredFrame]:
+        """The frames of :meth:`iter_frames` (same arguments), each with a confidence in [0, 1].
+
+        This default needs nothing from the engine but its frames: it scores how well each frame's content is found
+        in the keyframes nearby (:func:`framer.ops.quality.keyframe_support`). Engines with better signals of their
+        own (the flow engine: how well its two warped keyframes agree) override it.
+        """
+        from framer.ops.quality import confidence_from_error, keyframe_support
+
+        guidance = {name: value for name, value in (("tracks", tracks), ("alignment", alignment)) if value is not None}
+        for frame in self.iter_frames(frame0, frame1, times, **guidance, **options):
+            error = keyframe_support(frame, frame0.to(frame), frame1.to(frame))
+            yield ScoredFrame(frame, float(confidence_from_error(error).min()))
 
     def interpolate(
         self, frame0: torch.Tensor, frame1: torch.Tensor, times: Sequence[float], tracks: np.ndarray | None = None

@@ -21,7 +21,7 @@ from collections.abc import Iterator, Sequence
 import numpy as np
 import torch
 
-from framer.engines.base import Capabilities, Engine
+from framer.engines.base import Capabilities, Engine, ScoredFrame
 from framer.errors import InputError
 
 __all__ = [
@@ -31,6 +31,7 @@ __all__ = [
     "blend_weights",
     "choose_tile",
     "iter_tiled",
+    "iter_tiled_scored",
     "seam_ratio",
     "tile_boxes",
     "tile_edges",
@@ -99,23 +100,35 @@ def iter_tiled(
     All times of a tile are computed together (the engine reuses the tile's features), so the output of every
     time is held until the last tile is done: ``len(times)`` frames of memory on top of the engine's per-tile need.
     """
+    for scored in iter_tiled_scored(engine, frame0, frame1, times, tile, overlap):
+        yield scored.frame
+
+
+def iter_tiled_scored(
+    engine: Engine, frame0: torch.Tensor, frame1: torch.Tensor, times: Sequence[float], tile: int, overlap: int
+) -> Iterator[ScoredFrame]:
+    """:func:`iter_tiled` with a confidence per frame: the tiles' confidences (``engine.iter_scored``) averaged,
+    each weighted by its area."""
     batch, channels, height, width = frame0.shape
     boxes = tile_boxes(height, width, tile, overlap)
     if len(boxes) == 1:
-        yield from engine.iter_frames(frame0, frame1, times)
+        yield from engine.iter_scored(frame0, frame1, times)
         return
     total = torch.zeros(len(times), batch, channels, height, width, dtype=torch.float32, device=frame0.device)
     norm = torch.zeros(1, 1, height, width, dtype=torch.float32, device=frame0.device)
+    confidence = [0.0] * len(times)
     for box in boxes:
         top, left, h, w = box
         weights = blend_weights(box, boxes).to(frame0.device)
         crop0 = frame0[:, :, top : top + h, left : left + w]
         crop1 = frame1[:, :, top : top + h, left : left + w]
-        for i, out in enumerate(engine.iter_frames(crop0, crop1, times)):
-            total[i, :, :, top : top + h, left : left + w] += out.to(total.dtype) * weights
+        for i, out in enumerate(engine.iter_scored(crop0, crop1, times)):
+            total[i, :, :, top : top + h, left : left + w] += out.frame.to(total.dtype) * weights
+            confidence[i] += out.confidence * h * w
         norm[:, :, top : top + h, left : left + w] += weights
+    area = sum(h * w for _, _, h, w in boxes)
     for i in range(len(times)):
-        yield (total[i] / norm).to(frame0.dtype)
+        yield ScoredFrame((total[i] / norm).to(frame0.dtype), confidence[i] / area)
 
 
 def choose_tile(engine, height: int, width: int, budget: int, overlap: int = DEFAULT_OVERLAP) -> int | None:
@@ -207,18 +220,34 @@ class TiledEngine(Engine):
 
         The inner engine's own pre-aligned path composes the network's residual motion with the alignment and
         samples each keyframe once; here the pre-aligned pair is sampled a second time, which softens fine texture
-        slightly but needs nothing from the inner engine beyond ``iter_frames``.
+        slightly but needs nothing from the inner engine beyond ``iter_scored``.
         """
+        for scored in self.iter_scored(frame0, frame1, times, tracks, alignment):
+            yield scored.frame
+
+    def iter_scored(
+        self,
+        frame0: torch.Tensor,
+        frame1: torch.Tensor,
+        times: Sequence[float],
+        tracks: np.ndarray | None = None,
+        alignment=None,
+        **options,
+    ) -> Iterator[ScoredFrame]:
+        """The frames of :meth:`iter_frames`, each with the inner engine's confidences of its tiles averaged by
+        area (:func:`iter_tiled_scored`)."""
         self.require(tracks=tracks is not None, alignment=alignment is not None)
+        if options:
+            raise InputError(f"A tiled engine takes no options {sorted(options)}.")
         if alignment is None:
-            yield from iter_tiled(self.inner, frame0, frame1, times, self.tile, self.overlap)
+            yield from iter_tiled_scored(self.inner, frame0, frame1, times, self.tile, self.overlap)
             return
         from framer.motion import warp_pair
 
         for t in times:
             map0, map1 = alignment.maps(t)
             warped0, warped1 = warp_pair(frame0, frame1, map0, map1)
-            yield from iter_tiled(self.inner, warped0, warped1, [t], self.tile, self.overlap)
+            yield from iter_tiled_scored(self.inner, warped0, warped1, [t], self.tile, self.overlap)
 
     def correspondence_maps(self, frame0: torch.Tensor, frame1: torch.Tensor, alignment, t: float = 0.5):
         """The inner engine's, on whole frames."""

@@ -14,6 +14,7 @@ import inspect
 import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 
@@ -23,6 +24,7 @@ from framer.evaluation.protocols import to_uint8_rgb
 __all__ = [
     "BASELINES",
     "Method",
+    "ScoredRun",
     "autopilot_available",
     "build_methods",
     "linear_blend",
@@ -31,6 +33,14 @@ __all__ = [
 ]
 
 Frames = list[np.ndarray]
+
+
+class ScoredRun(NamedTuple):
+    """What an engine method returns: its frames and the engine's confidence in each (see
+    :meth:`framer.engines.Engine.iter_scored`); baselines return their frames only."""
+
+    frames: Frames
+    confidence: list[float]
 
 
 def linear_blend(frame0: np.ndarray, frame1: np.ndarray, times: Sequence[float]) -> Frames:
@@ -53,14 +63,15 @@ class Method:
         label: human-readable name for tables and plots.
         kind: ``baseline`` or ``engine``.
         settings: what defines the method (engine, model, device, autopilot), recorded in the results.
-        run: ``run(frame0, frame1, times)`` -> one ``(H, W, 3)`` uint8 frame per time.
+        run: ``run(frame0, frame1, times)`` -> one ``(H, W, 3)`` uint8 frame per time (an engine: as a
+            :class:`ScoredRun`, with its confidences).
     """
 
     id: str
     label: str
     kind: str
     settings: dict
-    run: Callable[[np.ndarray, np.ndarray, Sequence[float]], Frames]
+    run: Callable[[np.ndarray, np.ndarray, Sequence[float]], Frames | ScoredRun]
 
 
 BASELINES = (
@@ -87,7 +98,7 @@ def parse_engine_spec(spec: str) -> tuple[str, str | None]:
 
 
 def _engine_method(engine, spec_id: str, autopilot: bool) -> Method:
-    from framer.api import interpolate
+    from framer.api import iter_interpolate
 
     entry = getattr(engine, "entry", None)
     settings = {
@@ -98,9 +109,10 @@ def _engine_method(engine, spec_id: str, autopilot: bool) -> Method:
     }
     options = {"autopilot": True} if autopilot else {}
 
-    def run(frame0: np.ndarray, frame1: np.ndarray, times: Sequence[float]) -> Frames:
-        frames = interpolate([frame0, frame1], times=list(times), engine=engine, **options)
-        return [to_uint8_rgb(frame) for frame in frames]  # already uint8 RGB for uint8 RGB keyframes
+    def run(frame0: np.ndarray, frame1: np.ndarray, times: Sequence[float]) -> ScoredRun:
+        items = list(iter_interpolate([frame0, frame1], times=list(times), engine=engine, **options))
+        frames = [to_uint8_rgb(item.frame) for item in items]  # already uint8 RGB for uint8 RGB keyframes
+        return ScoredRun(frames, [item.confidence for item in items])
 
     method_id = f"{spec_id}+autopilot" if autopilot else spec_id
     label = f"{spec_id} (autopilot)" if autopilot else spec_id

@@ -18,9 +18,11 @@ from framer.evaluation.scoring import METRICS
 
 __all__ = [
     "DPI",
+    "confidence_size",
     "distribution_size",
     "montage_size",
     "per_t_size",
+    "plot_confidence",
     "plot_distributions",
     "plot_per_t",
     "plot_worst_cases",
@@ -32,6 +34,7 @@ BOX_PX = (160, 70, 380)  # distribution panel: fixed width, width per method, he
 CELL_PX = 256  # montage cell width; the image keeps its aspect ratio
 CELL_LABEL_PX = 34  # two lines of text above each montage image
 HEADER_PX = 36  # montage title
+CONFIDENCE_PX = (420, 340)  # one method's panel in the confidence plot
 
 
 def _figure(width_px: int, height_px: int, layout: str | None = "constrained"):
@@ -80,6 +83,29 @@ def plot_per_t(result: EvaluationResult, path: str | os.PathLike) -> Path:
         ax.set_xlim(0, 1)
         ax.grid(alpha=0.3)
     axes[0].legend(fontsize=8)
+    return _save(figure, Path(path))
+
+
+def confidence_size(num_methods: int) -> tuple[int, int]:
+    """Pixel size of the confidence plot: one panel per method that gives confidences, side by side."""
+    return CONFIDENCE_PX[0] * max(1, num_methods), CONFIDENCE_PX[1]
+
+
+def plot_confidence(result: EvaluationResult, path: str | os.PathLike, metric: str = "psnr") -> Path:
+    """Scatter of each frame's confidence (x) against its true ``metric`` (y), one panel per method that gives
+    confidences, titled with their Spearman rank correlation."""
+    correlation = result.confidence_correlation(metric)
+    methods = [m for m in result.methods if m["id"] in correlation]
+    figure = _figure(*confidence_size(len(methods)))
+    axes = figure.subplots(1, max(1, len(methods)), squeeze=False)[0]
+    for ax, method, colour in zip(axes, methods, _colours(len(methods)), strict=False):
+        confidence, scores = result.confidence_pairs(method["id"], metric)
+        ax.scatter(confidence, scores, s=12, color=colour, alpha=0.7)
+        ax.set_xlabel("confidence (the engine's own signals)")
+        ax.set_ylabel(f"{METRICS[metric].label} against the ground truth")
+        ax.set_title(f"{method['label']}: Spearman {correlation[method['id']]:.2f}", fontsize=9)
+        ax.set_xlim(-0.02, 1.02)
+        ax.grid(alpha=0.3)
     return _save(figure, Path(path))
 
 

@@ -14,14 +14,19 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from framer.errors import InputError, OutputExistsError
-from framer.evaluation.plots import plot_distributions, plot_per_t, plot_worst_cases
+from framer.evaluation.plots import plot_confidence, plot_distributions, plot_per_t, plot_worst_cases
 from framer.evaluation.results import EvaluationResult
 from framer.evaluation.scoring import METRICS
 from framer.io.atomic import move_into_place
 
 __all__ = ["PLOTS", "check_report_output", "render_markdown", "write_report"]
 
-PLOTS = {"per_t": "per_t.png", "distributions": "distributions.png", "worst_cases": "worst_cases.png"}
+PLOTS = {
+    "per_t": "per_t.png",
+    "distributions": "distributions.png",
+    "worst_cases": "worst_cases.png",
+    "confidence": "confidence.png",
+}
 MAX_SAMPLE_ROWS = 200
 
 _PROTOCOL_TEXT = {
@@ -186,6 +191,26 @@ def _samples_section(result: EvaluationResult) -> list[str]:
     return lines
 
 
+def _confidence_section(result: EvaluationResult) -> list[str]:
+    correlation = result.confidence_correlation()
+    if not correlation:
+        return []
+    labels = {m["id"]: m["label"] for m in result.methods}
+    rows = [[labels[method], f"{value:.2f}"] for method, value in correlation.items()]
+    return [
+        "## Confidence against the true error",
+        "",
+        "Each engine frame's confidence (from the engine's own signals, see `framer.engines.Engine.iter_scored`) "
+        "against its PSNR; the Spearman rank correlation says how well the confidence orders the frames by quality "
+        "(1: perfectly).",
+        "",
+        *_table(["method", "Spearman (confidence, PSNR)"], rows),
+        "",
+        f"![confidence against PSNR]({PLOTS['confidence']})",
+        "",
+    ]
+
+
 def _worst_section(result: EvaluationResult) -> list[str]:
     if not result.worst:
         return []
@@ -208,6 +233,7 @@ def render_markdown(result: EvaluationResult) -> str:
         *_means_section(result),
         *_per_t_section(result),
         *_samples_section(result),
+        *_confidence_section(result),
         *_worst_section(result),
         "Scores of every frame, method and metric are in [results.json](results.json).",
         "",
@@ -221,6 +247,8 @@ def _write_files(result: EvaluationResult, folder: Path) -> None:
         plot_per_t(result, folder / PLOTS["per_t"])
         plot_distributions(result, folder / PLOTS["distributions"])
     plot_worst_cases(result, folder / PLOTS["worst_cases"])
+    if result.confidence_correlation():
+        plot_confidence(result, folder / PLOTS["confidence"])
     (folder / "report.md").write_text(render_markdown(result), encoding="utf-8")
 
 

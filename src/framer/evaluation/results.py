@@ -28,6 +28,7 @@ __all__ = [
     "WorstCase",
     "environment",
     "json_number",
+    "spearman",
 ]
 
 FORMAT = "framer-eval/1"
@@ -37,11 +38,13 @@ _T_DIGITS = 6  # times are grouped after rounding to this many decimals
 
 @dataclass
 class FrameScores:
-    """Scores of one in-between: ``scores[method][metric]``."""
+    """Scores of one in-between: ``scores[method][metric]``, and ``confidence[method]`` for the methods whose engine
+    says how far it trusts its frame (in [0, 1])."""
 
     t: float
     target: str
     scores: dict[str, dict[str, float]]
+    confidence: dict[str, float] = field(default_factory=dict)
 
 
 @dataclass
@@ -154,6 +157,23 @@ class EvaluationResult:
             rows.append({"t": t, "frames": len(frames), "means": means})
         return rows
 
+    def confidence_pairs(self, method: str, metric: str = "psnr") -> tuple[list[float], list[float]]:
+        """``(confidences, scores)`` of ``method``'s frames that carry a confidence, by ``metric``."""
+        frames = [f for s in self.samples for f in s.frames if method in f.confidence]
+        return [f.confidence[method] for f in frames], [f.scores[method][metric] for f in frames]
+
+    def confidence_correlation(self, metric: str = "psnr") -> dict[str, float]:
+        """Spearman rank correlation of each method's confidence with ``metric`` over its frames (methods with
+        confidences and at least three frames; empty without ``metric``)."""
+        if metric not in self.frame_metrics:
+            return {}
+        correlation = {}
+        for method in self.method_ids:
+            confidence, scores = self.confidence_pairs(method, metric)
+            if len(confidence) >= 3:
+                correlation[method] = spearman(confidence, scores)
+        return correlation
+
     def to_dict(self) -> dict:
         """The ``results.json`` content (non-finite numbers as strings, see the module docstring)."""
         samples = [
@@ -162,7 +182,15 @@ class EvaluationResult:
                 "keyframes": list(s.keyframes),
                 "size": list(s.size),
                 "seconds": s.seconds,
-                "frames": [{"t": f.t, "target": f.target, "scores": f.scores} for f in s.frames],
+                "frames": [
+                    {
+                        "t": f.t,
+                        "target": f.target,
+                        "scores": f.scores,
+                        **({"confidence": f.confidence} if f.confidence else {}),
+                    }
+                    for f in s.frames
+                ],
             }
             for s in self.samples
         ]
@@ -182,6 +210,7 @@ class EvaluationResult:
                 "means": self.means(),
                 "seconds_per_frame": self.seconds_per_frame(),
                 "per_t": self.per_t(),
+                "confidence_spearman_psnr": self.confidence_correlation(),
             },
             "worst_cases": {"ranked_by": list(self.ranked_by) if self.ranked_by else None, "cases": worst},
             "samples": samples,
@@ -193,6 +222,26 @@ class EvaluationResult:
         path = Path(path)
         path.write_text(json.dumps(self.to_dict(), indent=1, allow_nan=False) + "\n", encoding="utf-8")
         return path
+
+
+def _ranks(values: Sequence[float]) -> np.ndarray:
+    """Ranks from 0, ties sharing their mean rank."""
+    values = np.asarray(values, dtype=np.float64)
+    order = values.argsort(kind="stable")
+    ranks = np.empty(len(values))
+    ranks[order] = np.arange(len(values), dtype=np.float64)
+    _, inverse, counts = np.unique(values, return_inverse=True, return_counts=True)
+    if (counts > 1).any():
+        ranks = (np.bincount(inverse, weights=ranks) / counts)[inverse]
+    return ranks
+
+
+def spearman(a: Sequence[float], b: Sequence[float]) -> float:
+    """Spearman's rank correlation of two equally long sequences (NaN when either is constant)."""
+    ra, rb = _ranks(a), _ranks(b)
+    if ra.std() == 0 or rb.std() == 0:
+        return float("nan")
+    return float(np.corrcoef(ra, rb)[0, 1])
 
 
 def json_number(value: float) -> float | str:

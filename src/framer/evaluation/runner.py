@@ -10,11 +10,10 @@ from collections.abc import Sequence
 
 import numpy as np
 import torch
-from tqdm.auto import tqdm
 
 from framer.device import resolve_device
 from framer.errors import InputError
-from framer.evaluation.methods import Method, build_methods
+from framer.evaluation.methods import Method, ScoredRun, build_methods
 from framer.evaluation.protocols import Sample, find_samples, load_sample
 from framer.evaluation.results import GROUND_TRUTH, EvaluationResult, FrameScores, SampleResult, WorstCase, environment
 from framer.evaluation.scoring import (
@@ -25,6 +24,7 @@ from framer.evaluation.scoring import (
     parse_metrics,
     score_frames,
 )
+from framer.progress import track
 
 __all__ = ["evaluate"]
 
@@ -87,11 +87,15 @@ def _evaluate_sample(
     # 1. Decode, then run every method on the same keyframes.
     (frame0, frame1), targets = load_sample(sample, crop)
     predictions: dict[str, list[np.ndarray]] = {}
+    confidence: dict[str, list[float]] = {}
     seconds: dict[str, float] = {}
     for method in methods:
         start = time.perf_counter()
-        predictions[method.id] = method.run(frame0, frame1, sample.times)
+        output = method.run(frame0, frame1, sample.times)
         seconds[method.id] = time.perf_counter() - start
+        if isinstance(output, ScoredRun):
+            output, confidence[method.id] = output
+        predictions[method.id] = output
 
     # 2. Score: per-frame metrics now, set metrics' features accumulated (FID: the in-betweens; FVD: one clip,
     # the keyframes around the in-betweens).
@@ -112,7 +116,8 @@ def _evaluate_sample(
     # 3. Collect, and keep the frame for the montage if it is among the worst.
     frames = []
     for i, (t, path) in enumerate(zip(sample.times, sample.targets, strict=True)):
-        frame = FrameScores(t=t, target=str(path), scores=scores[i])
+        trust = {method: values[i] for method, values in confidence.items()}
+        frame = FrameScores(t=t, target=str(path), scores=scores[i], confidence=trust)
         frames.append(frame)
         if worst is not None:
             images = {GROUND_TRUTH: targets[i], **{m.id: predictions[m.id][i] for m in methods}}
@@ -188,7 +193,7 @@ def evaluate(
     }
     results = [
         _evaluate_sample(sample, methods, metric_names, crop, metric_device, feature_sets, tracker)
-        for sample in tqdm(samples, disable=not progress, unit="sample", desc="Evaluating")
+        for sample in track(samples, desc="Evaluating", unit="sample", enabled=progress)
     ]
 
     # 4. Set metrics over all frames (FID) or clips (FVD) of each method.

@@ -1,7 +1,8 @@
 """The autopilot above the engines: turns the matcher's verified matches into what an engine takes.
 
 An engine that pre-aligns (``capabilities.alignment``) gets an :class:`framer.motion.Alignment` fitted to the
-matches, refined with the engine's own dense correspondences when it has them (``capabilities.correspondences``);
+matches, refined with the engine's own dense correspondences when it has them (``capabilities.correspondences``),
+and, with those, chosen by measurement among plain, global and layered pre-alignment (:func:`autopilot_alignment`);
 an engine that only follows tracks (``capabilities.tracks``, e.g. diffusion) gets its most confident spread matches
 as straight tracks. Matching itself (:mod:`framer.matching`) knows no engine.
 """
@@ -18,12 +19,14 @@ from framer.io.tensors import image_to_tensor
 from framer.matching import (
     AutopilotConfig,
     AutopilotPlan,
+    choose,
     consistent_flow_samples,
     find_correspondences,
     plan_autopilot,
     refine_correspondences,
+    warp_error,
 )
-from framer.motion import Alignment, fit_alignment
+from framer.motion import Alignment, fit_alignment, layer_regions
 
 __all__ = ["autopilot_alignment", "autopilot_tracks"]
 
@@ -37,10 +40,18 @@ def autopilot_alignment(
     frame1: torch.Tensor | None = None,
     plan: AutopilotPlan | None = None,
 ) -> tuple[AutopilotPlan, Alignment | None]:
-    """The whole autopilot for one keyframe pair: plan, and when it aligns, the refined alignment.
+    """The whole autopilot for one keyframe pair: plan, and when it aligns, the alignment chosen by measurement.
+
+    When the plan says the motion is large, the global alignment is fitted (and refined with the engine's dense
+    correspondences when it has them). With ``config.method == "auto"`` and an engine that gives correspondences,
+    that alignment, the layered one (:mod:`framer.motion.layers`, one region per motion layer) and plain
+    interpolation are then measured at t = 0.5 (:func:`framer.matching.warp_error` of the keyframes carried to the
+    middle frame by the network along each) and :func:`framer.matching.choose` keeps plain unless a pre-alignment
+    is clearly better. The choice is made per gap: one measurement at the gap's middle covers all its times.
 
     Args:
-        engine: an engine, or None; refinement needs ``capabilities.correspondences``, otherwise it is skipped.
+        engine: an engine, or None; refinement and the measured choice need ``capabilities.correspondences``,
+            otherwise the global alignment is used unmeasured.
         image0, image1: keyframes ``(H, W[, C])``, uint8, uint16 or float in [0, 1].
         config: settings; defaults when None.
         frame0, frame1: optional ``(1, C, H, W)`` float tensors of the same keyframes for the engine (made from
@@ -48,20 +59,60 @@ def autopilot_alignment(
         plan: the result of :func:`framer.matching.plan_autopilot` on these keyframes with this config, if made.
 
     Returns:
-        ``(plan, alignment)``: ``alignment`` is None when the plan says to interpolate plainly (``plan.reason``
-        says why). The plan's correspondences are the refined ones.
+        ``(plan, alignment)``: ``alignment`` is None when the gap is interpolated plainly (``plan.decision`` and
+        ``plan.reason`` say why: one of :data:`framer.matching.DECISIONS` other than ``"align"``, or
+        ``"plain-measured"``). Otherwise ``plan.decision`` is ``"align"`` (global) or ``"align-layers"``. The
+        plan's correspondences are the refined ones.
     """
     config = config or AutopilotConfig()
     plan = plan_autopilot(image0, image1, config) if plan is None else plan
     if not plan.align:
         return plan, None
+    measured = config.method == "auto" and engine is not None and engine.capabilities.correspondences
+    if engine is not None and (config.refine or measured):
+        frame0 = image_to_tensor(image0) if frame0 is None else frame0
+        frame1 = image_to_tensor(image1) if frame1 is None else frame1
+    refined, alignment = _global_alignment(engine, image0, image1, config, frame0, frame1, plan)
+    if not measured:
+        return refined, alignment
+    candidates = {"plain": _still(alignment.width, alignment.height), "align": alignment}
+    layered = _layered_alignment(image0, image1, plan, alignment)
+    if layered is not None:
+        candidates["align-layers"] = layered
+    errors = {}
+    for name, candidate in candidates.items():
+        to0, to1, _ = engine.correspondence_maps(frame0, frame1, candidate, 0.5)
+        errors[name] = warp_error(image0, image1, to0, to1)
+    means = choose(errors, config.margin)
+    choice = next(iter(means))
+    measures = ", ".join(f"{name} {100 * error:.2f}" for name, error in means.items())
+    if choice == "plain":
+        reason = (
+            f"autopilot measured no clear gain from pre-aligning ({plan.reason}; middle-frame error in %: "
+            f"{measures}); interpolating without it"
+        )
+        return replace(refined, decision="plain-measured", reason=reason), None
+    kind = "layered" if choice == "align-layers" else "global"
+    reason = f"{plan.reason}; {kind} pre-alignment chosen by measurement (middle-frame error in %: {measures})"
+    return replace(refined, decision=choice, reason=reason), candidates[choice]
+
+
+def _global_alignment(
+    engine: Engine | None,
+    image0: np.ndarray,
+    image1: np.ndarray,
+    config: AutopilotConfig,
+    frame0: torch.Tensor | None,
+    frame1: torch.Tensor | None,
+    plan: AutopilotPlan,
+) -> tuple[AutopilotPlan, Alignment]:
+    """Global similarity + smooth local field fitted to the matches, refined with the engine's consistent dense
+    correspondences when it has them; the plan with the refined matches."""
     found = plan.correspondences
     alignment = fit_alignment(
         found.starts, found.ends, found.width, found.height, found.confidence, found.global_motion
     )
     if config.refine and engine is not None and engine.capabilities.correspondences:
-        frame0 = image_to_tensor(image0) if frame0 is None else frame0
-        frame1 = image_to_tensor(image1) if frame1 is None else frame1
         to0, to1, disagreement = engine.correspondence_maps(frame0, frame1, alignment, 0.5)
         found = refine_correspondences(found, to0, to1, disagreement, alignment.points_at(0.5))
         starts, ends, weights = found.starts, found.ends, found.confidence
@@ -73,6 +124,25 @@ def autopilot_alignment(
         alignment = fit_alignment(starts, ends, found.width, found.height, weights, found.global_motion)
         plan = replace(plan, correspondences=found)
     return plan, alignment
+
+
+def _still(width: int, height: int) -> Alignment:
+    """The alignment that moves nothing: the network sees the keyframes as they are (plain interpolation)."""
+    return fit_alignment(np.zeros((0, 2)), np.zeros((0, 2)), width, height, homography=np.eye(3))
+
+
+def _layered_alignment(
+    image0: np.ndarray, image1: np.ndarray, plan: AutopilotPlan, overlay: Alignment
+) -> Alignment | None:
+    """``overlay`` (which places the matches for overlays) pre-aligning by the plan's motion layers, each in its own
+    region (:func:`framer.motion.layer_regions`); None without layers or when no layer claims a region."""
+    found = plan.correspondences.layers
+    if not found:
+        return None
+    homographies = [layer.homography for layer in found]
+    starts, ends = [layer.starts for layer in found], [layer.ends for layer in found]
+    layers = layer_regions(image0, image1, homographies, starts, ends)
+    return None if layers is None else replace(overlay, layers=layers)
 
 
 def autopilot_tracks(

@@ -54,11 +54,27 @@ class Span(NamedTuple):
         return first <= self.start < self.end <= last
 
 
-def load_drags(trajectories: object, size: Size, drawn_on: Size | None = None) -> list[Trajectory]:
+def _check_shape(file: TrajectoryFile, frame: Size) -> None:
+    """Refuse a trajectory file drawn on a frame of another shape than ``frame``: stretching it would move every
+    point off what it was drawn on. Aspects within 1% (a rounded resize) count as the same shape."""
+    width, height = frame
+    if abs(file.width * height - width * file.height) <= 0.01 * width * file.height:
+        return
+    raise InputError(
+        f"The trajectory file was drawn on a {file.width}x{file.height} frame, another shape than the "
+        f"{width}x{height} keyframes; draw it on frames of their shape, or pass `rescale_trajectories=True` to "
+        "stretch it onto them."
+    )
+
+
+def load_drags(
+    trajectories: object, size: Size, drawn_on: Size | None = None, *, rescale: bool = False
+) -> list[Trajectory]:
     """Trajectories as the API takes them, in the pixels of frames of ``size`` ``(width, height)``, checked.
 
-    A trajectory file carries the frame size it was drawn on and is rescaled to ``size``; other trajectories are in
-    the pixels of ``drawn_on`` (default ``size``) and rescaled from there.
+    A trajectory file carries the frame size it was drawn on and is rescaled to ``size``; unless ``rescale`` is
+    True, only from a frame of the same shape as ``drawn_on`` (default ``size``). Other trajectories are in the
+    pixels of ``drawn_on`` and rescaled from there.
 
     Args:
         trajectories: :class:`Trajectory` objects, ``"x0,y0:x1,y1:..."`` strings, point lists or objects, a
@@ -67,10 +83,12 @@ def load_drags(trajectories: object, size: Size, drawn_on: Size | None = None) -
     Raises:
         InputError: one sentence naming the rule broken (empty, a point outside the frame, ...).
     """
+    if isinstance(trajectories, os.PathLike) or (isinstance(trajectories, str) and trajectories.endswith(".json")):
+        trajectories = load_trajectories(trajectories)
     if isinstance(trajectories, TrajectoryFile):
+        if not rescale:
+            _check_shape(trajectories, drawn_on or size)
         result = trajectories.for_size(*size)
-    elif isinstance(trajectories, os.PathLike) or (isinstance(trajectories, str) and trajectories.endswith(".json")):
-        result = load_trajectories(trajectories).for_size(*size)
     else:
         result = coerce_trajectories(trajectories)
         if drawn_on is not None and drawn_on != size:

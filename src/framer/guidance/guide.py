@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import torch
 
-from framer.engines import Engine
+from framer.engines import Engine, ScoredFrame
 from framer.errors import InputError
 from framer.guidance.autopilot import autopilot_alignment, autopilot_tracks
 from framer.guidance.drags import Drags, Span
@@ -36,7 +36,9 @@ class GapPlan:
     Attributes:
         decision: ``"plain"`` (no guidance asked for), ``"steered"`` (drag tracks), ``"trajectories"`` (pre-aligned
             with the drag trajectories), ``"tracks"`` (the autopilot's matches as tracks), or the autopilot's
-            decision: ``"align"``, ``"small-motion"``, ``"too-few-matches"``, ``"unreliable-matches"``.
+            decision: ``"align"`` (global pre-alignment), ``"align-layers"`` (layered pre-alignment),
+            ``"plain-measured"`` (large motion, but measured no better than plain), ``"small-motion"``,
+            ``"too-few-matches"``, ``"unreliable-matches"``.
         reason: one sentence saying why ("" for plain and drag gaps).
         tracks: ``(N, len(times) + 2, 2)`` drag tracks for the engine, or None.
         alignment: the pre-alignment for the engine, or None.
@@ -128,9 +130,10 @@ class Guide:
 
     def frames(
         self, frame0: torch.Tensor, frame1: torch.Tensor, times: Sequence[float], plan: GapPlan
-    ) -> Iterator[torch.Tensor]:
-        """The engine's in-betweens ``(1, C, H, W)`` of one gap at ``times`` with its plan."""
-        return self.engine.iter_frames(frame0, frame1, times, **plan.engine_options())
+    ) -> Iterator[ScoredFrame]:
+        """The engine's in-betweens ``(1, C, H, W)`` of one gap at ``times`` with its plan, each with the engine's
+        confidence (:meth:`Engine.iter_scored`)."""
+        return self.engine.iter_scored(frame0, frame1, times, **plan.engine_options())
 
     def counts(self) -> dict[str, int]:
         """Guided or autopilot gaps per decision (only decisions that occurred; plain gaps are not counted)."""

@@ -4,17 +4,62 @@ a PNG is written the same way, so nothing is ever seen half-written where a good
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import os
 import re
 import shutil
 import tempfile
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
 
 import cv2
 import numpy as np
 
-__all__ = ["move_into_place", "partial_path", "remove_stale_partials", "write_png"]
+from framer.errors import FramerError
+
+__all__ = [
+    "DiskFullError",
+    "disk_full",
+    "move_into_place",
+    "out_of_space",
+    "partial_path",
+    "remove_stale_partials",
+    "write_png",
+]
+
+# What each out-of-space errno means, in the words of the one message every writer gives.
+_OUT_OF_SPACE = {errno.ENOSPC: "the disk is full", errno.EDQUOT: "the disk quota is used up"}
+
+
+class DiskFullError(FramerError, OSError):
+    """Writing an output ran out of disk space (ENOSPC) or quota (EDQUOT); what was written of it was removed."""
+
+
+def out_of_space(ex: BaseException) -> str | None:
+    """``"the disk is full"`` (or the quota) when ``ex`` is an out-of-space error, else None."""
+    return _OUT_OF_SPACE.get(getattr(ex, "errno", None)) if isinstance(ex, OSError) else None
+
+
+@contextlib.contextmanager
+def disk_full(output: str | os.PathLike) -> Iterator[None]:
+    """Turn an out-of-space error raised while writing ``output`` into the one :class:`DiskFullError` message.
+
+    The caller removes what it wrote before the error leaves it (``write_frames`` writes to a temporary sibling and
+    deletes it), which the message promises.
+    """
+    try:
+        yield
+    except OSError as ex:
+        why = out_of_space(ex)
+        if why is None:
+            raise
+        error = DiskFullError(
+            f"Could not write {os.fspath(output)}: {why}; nothing was left behind, free some space and run again."
+        )
+        error.errno = ex.errno
+        raise error from ex
 
 
 def partial_path(path: str | os.PathLike) -> Path:

@@ -19,7 +19,7 @@ from PIL import ExifTags, Image, ImageOps, UnidentifiedImageError
 
 from framer.errors import ImageReadError, InputError, ResourceError
 
-__all__ = ["ImageFormat", "ImageSource", "probe_image", "read_image"]
+__all__ = ["ImageFormat", "ImageSource", "is_still_image", "probe_image", "read_image"]
 
 ImageSource = str | os.PathLike | Image.Image | np.ndarray
 
@@ -114,6 +114,18 @@ def _open_pil(data: bytes, name: str) -> Image.Image:
         ) from None
     except (OSError, SyntaxError, ValueError) as ex:
         raise ImageReadError(f"Image {name} is corrupt and cannot be opened ({ex}).") from ex
+
+
+def is_still_image(path: str | os.PathLike) -> bool:
+    """True when ``path`` is a file holding one picture (a PNG, JPEG...; an animated GIF or WebP, a video or a
+    folder is not). Reads the header only."""
+    if not Path(path).is_file():
+        return False
+    try:
+        with Image.open(path) as im:
+            return getattr(im, "n_frames", 1) == 1
+    except (OSError, ValueError, Image.DecompressionBombError):
+        return False
 
 
 def probe_image(source: ImageSource) -> tuple[int, int]:

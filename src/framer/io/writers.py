@@ -5,22 +5,30 @@ are sRGB, stored as BT.709 limited-range YUV and tagged so.
 
 Outputs are written atomically: into a temporary sibling first, then renamed into place, so a failed or
 interrupted run never leaves a half-written output where a good one was. An existing non-empty output is only
-replaced when ``overwrite=True``.
+replaced when ``overwrite=True``, and a folder only when it holds nothing but framer's frames.
+
+A GIF stores frame times in 10 ms steps: each frame ends at the 10 ms step nearest its true time, so 24 fps
+alternates 40 and 50 ms frames and the animation keeps its length (a warning says so). Every frame is stored, also
+one that repeats the one before (Pillow's own GIF writer would merge them). WebP (libwebp) merges repeated frames
+into longer ones, keeping the timing; a log line says how many.
 """
 
 from __future__ import annotations
 
+import itertools
+import logging
 import os
+import re
 import shutil
 from collections.abc import Sequence
 from fractions import Fraction
 from pathlib import Path
 
 import numpy as np
-from PIL import Image
+from PIL import GifImagePlugin, Image
 
 from framer.errors import InputError, OutputExistsError
-from framer.io.atomic import move_into_place, partial_path, remove_stale_partials, write_png
+from framer.io.atomic import disk_full, move_into_place, partial_path, remove_stale_partials, write_png
 from framer.io.encode import IMAGE_COLOR, EncoderSettings, VideoEncoder
 from framer.parsing import parse_fps
 
@@ -29,6 +37,13 @@ __all__ = ["ANIMATION_SUFFIXES", "VIDEO_SUFFIXES", "check_output", "output_kind"
 VIDEO_SUFFIXES = (".mp4", ".mkv", ".mov")
 ANIMATION_SUFFIXES = (".gif", ".webp")
 _IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp")
+# The names framer gives the frames of a folder output (``framer tween`` and ``framer video``): only a folder of
+# these is replaced by --overwrite.
+FRAME_NAME = re.compile(r"frame_\d+\.png")
+# GIF frame times are whole centiseconds, and players slow delays under 20 ms down (often to 100 ms).
+GIF_MAX_FPS = 50
+
+logger = logging.getLogger(__name__)
 
 
 def output_kind(output: str | os.PathLike) -> str:
@@ -80,6 +95,25 @@ def _check_location(output: str | os.PathLike, resolved: Path, inputs: Sequence[
             )
 
 
+def _check_only_frames(path: Path) -> None:
+    """Refuse to replace a folder that holds anything framer did not write (a file that is not a frame)."""
+    foreign = sorted(entry.name for entry in path.iterdir() if not FRAME_NAME.fullmatch(entry.name))
+    if foreign:
+        more = f" and {len(foreign) - 1} more" if len(foreign) > 1 else ""
+        raise InputError(
+            f"Output {path} holds files framer did not write ({foreign[0]}{more}), which replacing it would delete; "
+            "move them away or choose another output."
+        )
+
+
+def _check_animation_fps(path: Path, fps: Fraction) -> None:
+    if path.suffix.lower() == ".gif" and fps > GIF_MAX_FPS:
+        raise InputError(
+            f"A GIF plays at most {GIF_MAX_FPS} fps (its frame times are in 10 ms steps and players slow down frames "
+            f"under 20 ms), not {float(fps):g}; lower the fps or write a .webp or .mp4."
+        )
+
+
 def _check_writable(path: Path) -> None:
     """The folder ``path`` goes in exists and is writable, or can be made (its nearest existing ancestor is a
     writable folder)."""
@@ -94,14 +128,20 @@ def _check_writable(path: Path) -> None:
         raise InputError(f"Output folder {parent}{why} is not writable (read-only, or no permission to write).")
 
 
-def check_output(output: str | os.PathLike, overwrite: bool = False, inputs: Sequence[str | os.PathLike] = ()) -> Path:
+def check_output(
+    output: str | os.PathLike,
+    overwrite: bool = False,
+    inputs: Sequence[str | os.PathLike] = (),
+    fps: Fraction | None = None,
+) -> Path:
     """Check ``output`` may be written before any work is done; returns it as a Path.
 
     Raises:
         OutputExistsError: it exists, is not empty, and ``overwrite`` is False.
         InputError: it is one of ``inputs`` or a folder holding one (inputs are never modified); it is empty, the
             current folder or one holding it, or the filesystem root; its folder is not writable or cannot be made;
-            or its kind clashes with what exists.
+            its kind clashes with what exists; it is a folder holding files that are not framer's frames; or it is a
+            GIF and ``fps`` (when given) is above :data:`GIF_MAX_FPS`.
     """
     path = Path(output)
     resolved = path.resolve()
@@ -114,6 +154,10 @@ def check_output(output: str | os.PathLike, overwrite: bool = False, inputs: Seq
             raise InputError(f"Output {path} is a file, but a folder of frames was asked for.")
         if kind != "folder" and path.is_dir():
             raise InputError(f"Output {path} is a folder, but a {kind} file was asked for.")
+        if kind == "folder":
+            _check_only_frames(path)
+    if fps is not None:
+        _check_animation_fps(path, fps)
     _check_writable(resolved)
     return path
 
@@ -142,17 +186,44 @@ def _write_video(frames: Sequence[np.ndarray], path: Path, fps: Fraction, settin
             encoder.write(_to_uint8_rgb(frame))
 
 
-def _write_animation(frames: Sequence[np.ndarray], path: Path, fps: Fraction, loop: int) -> None:
-    suffix = path.suffix.lower()
-    keep_alpha = suffix == ".webp"
-    images = [Image.fromarray(_to_uint8_rgb(frame, keep_alpha=keep_alpha)) for frame in frames]
-    duration_ms = max(1, round(1000 / float(fps)))
-    options: dict = {"save_all": True, "append_images": images[1:], "duration": duration_ms, "loop": loop}
-    if suffix == ".webp":
-        options.update(lossless=False, quality=90, format="WEBP")
-    else:
-        options.update(format="GIF", optimize=False, disposal=2)
-    images[0].save(path, **options)
+def frame_durations(count: int, fps: Fraction, step_ms: int = 1) -> list[int]:
+    """Display times in ms, multiples of ``step_ms``, of ``count`` frames at ``fps``: frame ``k`` ends at the step
+    nearest ``(k + 1) / fps``, so the total is right within half a step and no error builds up."""
+    ends = [round(Fraction(1000 * k) / (fps * step_ms)) * step_ms for k in range(count + 1)]
+    return [end - start for start, end in itertools.pairwise(ends)]
+
+
+def _write_gif(images: Sequence[Image.Image], path: Path, durations: Sequence[int], loop: int) -> None:
+    """Every frame as its own GIF image with its own palette (Pillow's ``save`` drops a frame that repeats the one
+    before, which changes the count); written with Pillow's frame-level GIF functions."""
+    with open(path, "wb") as file:
+        for index, (image, duration) in enumerate(zip(images, durations, strict=True)):
+            frame = image.convert("P", palette=Image.Palette.ADAPTIVE)
+            if index == 0:
+                header, _ = GifImagePlugin.getheader(frame, info={"loop": loop})
+                file.write(b"".join(header))
+            for chunk in GifImagePlugin.getdata(frame, duration=duration, disposal=1, include_color_table=True):
+                file.write(chunk)
+        file.write(b";")  # trailer
+
+
+def _write_animation(frames: Sequence[np.ndarray], path: Path, fps: Fraction, loop: int) -> int:
+    """Write a GIF or WebP animation; returns how many frames it stores (WebP: repeated frames merged)."""
+    images = [Image.fromarray(_to_uint8_rgb(frame, keep_alpha=path.suffix.lower() == ".webp")) for frame in frames]
+    if path.suffix.lower() == ".gif":
+        durations = frame_durations(len(images), fps, step_ms=10)
+        if len(set(durations)) > 1:
+            logger.warning(
+                "GIF frame times are in 10 ms steps: at %g fps the frames last %s ms, %.1f ms on average.",
+                float(fps), " or ".join(str(d) for d in sorted(set(durations))), 1000 / float(fps),
+            )  # fmt: skip
+        _write_gif(images, path, durations, loop)
+        return len(images)
+    durations = frame_durations(len(images), fps)
+    images[0].save(path, format="WEBP", save_all=True, append_images=images[1:], duration=durations, loop=loop,
+                   lossless=False, quality=90)  # fmt: skip
+    with Image.open(path) as written:
+        return written.n_frames
 
 
 def write_frames(
@@ -174,20 +245,26 @@ def write_frames(
     if len(frames) == 0:
         raise InputError("There are no frames to write.")
     fps = parse_fps(fps)
-    path = check_output(output, overwrite=overwrite)
+    path = check_output(output, overwrite=overwrite, fps=fps)
     kind = output_kind(path)
     settings = EncoderSettings(codec, crf).check(path.suffix) if kind == "video" else None
     path.parent.mkdir(parents=True, exist_ok=True)
     remove_stale_partials(path)  # left by a run that was killed (SIGKILL, power loss) while writing
     temp = partial_path(path)
     try:
-        if kind == "folder":
-            _write_folder(frames, temp, start_number)
-        elif kind == "video":
-            _write_video(frames, temp, fps, settings)
-        else:
-            _write_animation(frames, temp, fps, loop)
-        move_into_place(temp, path)
+        with disk_full(path):
+            if kind == "folder":
+                _write_folder(frames, temp, start_number)
+            elif kind == "video":
+                _write_video(frames, temp, fps, settings)
+            else:
+                stored = _write_animation(frames, temp, fps, loop)
+                if stored < len(frames):
+                    logger.info(
+                        "%s stores %d of the %d frames: WebP merges a frame that repeats the one before into a "
+                        "longer one (the timing is kept).", path.name, stored, len(frames),
+                    )  # fmt: skip
+            move_into_place(temp, path)
     finally:
         if temp.is_dir():
             shutil.rmtree(temp, ignore_errors=True)

@@ -5,15 +5,17 @@ Steps (:func:`plan_autopilot`):
 1. SIFT keypoints, kNN matching with the ratio test (:mod:`framer.matching.sift`);
 2. geometric verification against homographies or a fundamental matrix (:mod:`framer.matching.verify`);
 3. a confidence per match and a selection spread over the frame (:mod:`framer.matching.select`);
-4. the decision: too few or unreliable matches fall back to plain interpolation, and so does small motion, which
-   the flow network handles by itself (the result is then exactly the plain one); otherwise the motion model
-   fitted to the matches pre-aligns the keyframes (:mod:`framer.motion`).
+4. the verified matches split into motion layers (:mod:`framer.matching.layers`);
+5. the decision: too few or unreliable matches fall back to plain interpolation, and so does small motion (the
+   fastest layer moves less than ``min_motion``), which the flow network handles by itself (the result is then
+   exactly the plain one); otherwise the keyframes may be pre-aligned (:mod:`framer.motion`).
 
 With an engine that gives dense correspondences, :func:`framer.guidance.autopilot_alignment` then refines the matches
 with the network's own correspondences (:func:`refine_correspondences`, :func:`consistent_flow_samples`) on the
 pre-aligned pair, where the network run on the pair in both orders (forward and backward) agrees, and fits the final
-alignment to them. This package knows no engine: it turns images into verified matches and a decision; the motion
-model lives in :mod:`framer.motion` and the use of both per gap in :mod:`framer.guidance`.
+alignment to them; it then measures plain, global and layered pre-alignment and keeps plain unless one is clearly
+better (:mod:`framer.matching.choice`). This package knows no engine: it turns images into verified matches and a
+decision; the motion model lives in :mod:`framer.motion` and the use of both per gap in :mod:`framer.guidance`.
 """
 
 from __future__ import annotations
@@ -26,8 +28,10 @@ import cv2
 import numpy as np
 
 from framer.errors import InputError
+from framer.matching.layers import MotionLayer, motion_layers, moving_motion
+from framer.matching.matchers import check_matcher_name, get_matcher
 from framer.matching.select import local_deviation, match_confidence, select_spread
-from framer.matching.sift import sift_matches, to_grey
+from framer.matching.sift import to_grey
 from framer.matching.verify import verify_matches
 from framer.motion.homography import similarity_motion
 from framer.trajectory import Trajectory
@@ -36,7 +40,9 @@ if TYPE_CHECKING:
     from framer.motion import Alignment
 
 __all__ = [
+    "CHOICES",
     "DECISIONS",
+    "METHODS",
     "AutopilotConfig",
     "AutopilotPlan",
     "Correspondences",
@@ -45,6 +51,9 @@ __all__ = [
     "plan_autopilot",
     "refine_correspondences",
 ]
+
+METHODS = ("auto", "global")
+
 
 @dataclass(frozen=True)
 class AutopilotConfig:
@@ -56,15 +65,28 @@ class AutopilotConfig:
         ratio: Lowe's ratio test limit.
         min_matches: fewer verified matches than this fall back to plain interpolation.
         min_confidence: a median confidence of the kept matches below this falls back too.
-        min_motion: matches moving less than this (px, 95th percentile) leave the work to the flow network alone,
-            and the result is exactly the plain one. Below about 32 px RIFE v4.25 finds the motion itself (within
-            about 2 dB of the pre-aligned result on the synthetic shifts, rotations and zooms), while pre-aligning
-            real footage with several motions can cost detail (the Vimeo runner triplet, 29.5 px: +0.4 dB PSNR but
-            SSIM 0.905 -> 0.890 when forced).
+        min_motion: content moving less than this (px) leaves the work to the flow network alone, and the result
+            is exactly the plain one. The motion is that of the fastest motion layer (:mod:`framer.matching.layers`,
+            90th percentile of its matches' displacement), so a subject moving far over a still background counts;
+            with ``method="global"`` it is the 95th percentile over all matches, as before layers. Below about
+            32 px RIFE v4.25 finds the motion itself (within about 2 dB of the pre-aligned result on the synthetic
+            shifts, rotations and zooms), while pre-aligning real footage with several motions can cost detail (the
+            Vimeo runner triplet, 29.5 px: +0.4 dB PSNR but SSIM 0.905 -> 0.890 when forced).
         threshold: inlier threshold of the geometric verification in px; None scales it with the frame.
         max_side: keyframes are matched at most this large (longer side, px).
         refine: refine the matches with forward-backward consistent network flow (needs a flow engine).
         dense_spacing: spacing (px) of the consistent flow samples added where no match is near; 0 adds none.
+        method: ``"auto"``: the plain result, the global pre-alignment and the layered one
+            (:mod:`framer.motion.layers`) are each measured at t = 0.5 (how well the two keyframes, carried to the
+            middle frame by the network along each candidate, agree), and a pre-alignment is used only when it
+            beats plain by ``margin`` (:mod:`framer.matching.choice`); ``"global"``: the global pre-alignment
+            whenever the motion is large, unmeasured (the autopilot before layers, kept for comparison).
+        margin: how much lower (a fraction) a pre-aligned candidate's measured error must be than plain's. Measured
+            (``benchmarks/autopilot.py``): the best candidate's error is 0.01-0.09 of plain's on synthetic camera
+            motion and 0.19-0.44 on the mixed scenes, but 0.73-0.89 on the Sintel windows where a pre-alignment
+            would have lost up to 2.2 dB on a frame; 0.5 keeps plain there.
+        matcher: the keypoint matcher, ``"sift"`` or a learned one (``"xfeat"``, ``"disk"``; see
+            :mod:`framer.matching.matchers`).
     """
 
     count: int = 32
@@ -77,6 +99,9 @@ class AutopilotConfig:
     max_side: int = 1600
     refine: bool = True
     dense_spacing: float = 0.0
+    method: str = "auto"
+    margin: float = 0.5
+    matcher: str = "sift"
 
     @classmethod
     def from_option(cls, autopilot: object) -> AutopilotConfig | None:
@@ -102,6 +127,11 @@ class AutopilotConfig:
             raise InputError(f"`min_motion` must be a number of pixels >= 0 but is {self.min_motion!r}.")
         if not (self.dense_spacing >= 0.0 and math.isfinite(self.dense_spacing)):
             raise InputError(f"`dense_spacing` must be a number of pixels >= 0 but is {self.dense_spacing!r}.")
+        if self.method not in METHODS:
+            raise InputError(f"`method` must be one of {', '.join(METHODS)} but is {self.method!r}.")
+        if not (0.0 <= self.margin < 1.0):
+            raise InputError(f"`margin` must be a fraction in [0, 1) but is {self.margin!r}.")
+        check_matcher_name(self.matcher)
 
 
 @dataclass(frozen=True, eq=False)
@@ -123,6 +153,8 @@ class Correspondences:
         candidates: matches that passed the ratio test.
         verified: matches the geometric model accepted.
         motion: 95th percentile of the verified matches' displacement (px).
+        layers: all verified matches split into motion layers (:func:`framer.matching.motion_layers`), largest
+            first; matches no layer explains are in none.
     """
 
     starts: np.ndarray
@@ -137,6 +169,7 @@ class Correspondences:
     candidates: int
     verified: int
     motion: float
+    layers: tuple[MotionLayer, ...] = ()
 
     def __len__(self) -> int:
         return len(self.starts)
@@ -171,6 +204,7 @@ def _union_order(first: np.ndarray, second: np.ndarray) -> np.ndarray:
 
 
 DECISIONS = ("align", "small-motion", "too-few-matches", "unreliable-matches")
+CHOICES = ("align", "align-layers", "plain-measured")  # what the measured choice makes of "align" (method "auto")
 
 
 @dataclass(frozen=True, eq=False)
@@ -195,8 +229,8 @@ class AutopilotPlan:
 
 
 def find_correspondences(image0: np.ndarray, image1: np.ndarray, config: AutopilotConfig) -> Correspondences:
-    """Steps 1-3 of the module docstring on two keyframes ``(H, W[, C])`` (uint8, uint16 or float in [0, 1])."""
-    matches = sift_matches(image0, image1, ratio=config.ratio, max_side=config.max_side)
+    """Steps 1-4 of the module docstring on two keyframes ``(H, W[, C])`` (uint8, uint16 or float in [0, 1])."""
+    matches = get_matcher(config.matcher)(image0, image1, config)
     width, height = matches.width, matches.height
     verification = verify_matches(matches.starts, matches.ends, width, height, threshold=config.threshold)
     kept = matches.subset(verification.inliers)
@@ -224,11 +258,12 @@ def find_correspondences(image0: np.ndarray, image1: np.ndarray, config: Autopil
         candidates=len(matches),
         verified=len(kept),
         motion=motion,
+        layers=tuple(motion_layers(kept.starts, kept.ends, _layer_threshold(width, height), config.min_matches)),
     )
 
 
 def plan_autopilot(image0: np.ndarray, image1: np.ndarray, config: AutopilotConfig | None = None) -> AutopilotPlan:
-    """Find correspondences and decide whether to pre-align with them (step 4 of the module docstring)."""
+    """Find correspondences and decide whether to pre-align with them (step 5 of the module docstring)."""
     config = config or AutopilotConfig()
     found = find_correspondences(image0, image1, config)
     if len(found) < config.min_matches:
@@ -246,17 +281,19 @@ def plan_autopilot(image0: np.ndarray, image1: np.ndarray, config: AutopilotConf
             "interpolating without it",
             found,
         )
-    if found.motion < config.min_motion:
+    layers = found.layers
+    motion = found.motion if config.method == "global" else moving_motion(layers, found.motion)
+    if motion < config.min_motion:
         return AutopilotPlan(
             "small-motion",
-            f"autopilot not needed: the motion is small ({found.motion:.1f} px < {config.min_motion:g} px), which "
+            f"autopilot not needed: the motion is small ({motion:.1f} px < {config.min_motion:g} px), which "
             "the flow network handles by itself",
             found,
         )
     return AutopilotPlan(
         "align",
-        f"autopilot steers with {len(found)} matches ({found.model}, motion {found.motion:.0f} px, median "
-        f"confidence {median:.2f})",
+        f"autopilot steers with {len(found)} matches ({found.model}, motion {motion:.0f} px in "
+        f"{max(1, len(layers))} layer(s), median confidence {median:.2f})",
         found,
     )
 
@@ -271,6 +308,11 @@ def _sample(field: np.ndarray, points: np.ndarray) -> np.ndarray:
     ys = points[:, 1].astype(np.float32).reshape(1, -1)
     out = cv2.remap(np.ascontiguousarray(field, np.float32), xs, ys, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
     return out.reshape(len(points), -1).astype(np.float64)
+
+
+def _layer_threshold(width: int, height: int) -> float:
+    """Inlier distance (px) of a match to its motion layer: 0.5% of the frame's diagonal, at least 2.5 px."""
+    return 2.5 * _tolerance(width, height)
 
 
 def _tolerance(width: int, height: int) -> float:

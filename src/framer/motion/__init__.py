@@ -3,6 +3,7 @@
 - :mod:`framer.motion.homography`: global motion (homographies, their interpolation in time as a motion, a robust
   similarity from correspondences);
 - :mod:`framer.motion.field`: smooth correction fields through scattered offsets;
+- :mod:`framer.motion.layers`: layered pre-alignment, each motion layer moving only the region it explains;
 - :mod:`framer.motion.alignment`: :class:`Alignment`, a motion model fitted to correspondences (global + local),
   and the sampling maps that pre-align both keyframes to any time t;
 - :mod:`framer.motion.warp`: the pre-aligned pair (:func:`warp_pair`) and the composition of a network's residual
@@ -25,6 +26,7 @@ if TYPE_CHECKING:
     from framer.motion.alignment import Alignment, fit_alignment, fit_alignment_along
     from framer.motion.field import evaluate_field, fit_smooth_field
     from framer.motion.homography import apply_homography, interpolate_homography, motion_centre, similarity_motion
+    from framer.motion.layers import LayeredMotion, layer_regions
     from framer.motion.warp import compose_flow, compose_frame, warp_pair
 
 _HOMES = {
@@ -32,6 +34,8 @@ _HOMES = {
     "fit_alignment": "framer.motion.alignment",
     "fit_alignment_along": "framer.motion.alignment",
     "evaluate_field": "framer.motion.field",
+    "LayeredMotion": "framer.motion.layers",
+    "layer_regions": "framer.motion.layers",
     "fit_smooth_field": "framer.motion.field",
     "apply_homography": "framer.motion.homography",
     "interpolate_homography": "framer.motion.homography",
@@ -44,6 +48,7 @@ _HOMES = {
 
 __all__ = [
     "Alignment",
+    "LayeredMotion",
     "apply_homography",
     "compose_flow",
     "compose_frame",
@@ -52,6 +57,7 @@ __all__ = [
     "fit_alignment_along",
     "fit_smooth_field",
     "interpolate_homography",
+    "layer_regions",
     "motion_centre",
     "similarity_motion",
     "warp_pair",

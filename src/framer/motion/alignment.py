@@ -30,7 +30,6 @@ centre of the top-left pixel at ``(0, 0)``; homographies are 3x3 and map column 
 ``(H, W, 2)`` holds, for each pixel of the frame at time t, where to sample a keyframe.
 """
 
-
 from __future__ import annotations
 
 import math
@@ -42,6 +41,7 @@ import numpy as np
 from framer.errors import InputError
 from framer.motion.field import STIFFNESS, evaluate_field, fit_smooth_field
 from framer.motion.homography import apply_homography, interpolate_homography, motion_centre, similarity_motion
+from framer.motion.layers import LayeredMotion
 from framer.trajectory import Trajectory, sample_trajectories
 
 __all__ = ["Alignment", "fit_alignment", "fit_alignment_along"]
@@ -60,6 +60,9 @@ class Alignment:
         paths: optional trajectories giving each correspondence's position at time t (user paths); None moves each
             start along the global motion plus a linearly growing local offset.
         stiffness: bending weight of the local field.
+        layers: optional motion layers (:mod:`framer.motion.layers`); when set, they alone make the sampling maps
+            (each layer pre-aligns its own region, the rest is left in place) and the global model above only
+            places the correspondences (:meth:`points_at`, overlays).
     """
 
     width: int
@@ -71,6 +74,7 @@ class Alignment:
     weights: np.ndarray
     paths: tuple[Trajectory, ...] | None = None
     stiffness: float = STIFFNESS
+    layers: LayeredMotion | None = None
 
     def global_at(self, t: float) -> np.ndarray:
         """3x3 global motion from keyframe 0 to the frame at time ``t``."""
@@ -102,6 +106,8 @@ class Alignment:
         ``map0[y, x]`` is the keyframe-0 position of the content at pixel ``(x, y)`` at time t, and ``map1`` the
         keyframe-1 position. At t = 0, ``map0`` is the identity.
         """
+        if self.layers is not None:
+            return self.layers.maps(t)
         inverse = np.linalg.inv(self.global_at(t))
         xs, ys = np.meshgrid(np.arange(self.width, dtype=np.float64), np.arange(self.height, dtype=np.float64))
         pixels = np.stack([xs, ys], axis=-1)

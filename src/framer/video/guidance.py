@@ -24,7 +24,7 @@ import av
 import numpy as np
 import torch
 
-from framer.engines import Engine
+from framer.engines import Engine, ScoredFrame
 from framer.engines.tiling import TiledEngine
 from framer.errors import InputError
 from framer.guidance import Drags, Guide, Span, load_drags
@@ -164,9 +164,9 @@ class VideoGuide:
         frame0: torch.Tensor,
         frame1: torch.Tensor,
         times: list[float],
-    ) -> Iterator[torch.Tensor]:
+    ) -> Iterator[ScoredFrame]:
         """The in-betweens ``(1, C, H, W)`` of source frames ``a`` and ``b`` (images ``(H, W, 3)``, tensors
-        ``(1, 3, H, W)`` in [0, 1]) at ``times``."""
+        ``(1, 3, H, W)`` in [0, 1]) at ``times``, each with the engine's confidence."""
         span = None if self.drags is None else self.drags.span(a, b)
         plan = self.guide.plan(image0, image1, frame0, frame1, times, span, self._plans.pop((a, b), None))
         if plan.reason:
@@ -182,14 +182,17 @@ class VideoGuide:
         if self.pilot is None:
             return
         counts = self.decisions
-        total = sum(counts[name] for name in ("align", "small-motion", "too-few-matches", "unreliable-matches"))
+        decided = ("align", "align-layers", "plain-measured", "small-motion", "too-few-matches", "unreliable-matches")
+        total = sum(counts[name] for name in decided)
         if total == 0:
             return
         fell_back = counts["too-few-matches"] + counts["unreliable-matches"]
         message = (
-            f"Autopilot: {counts['align']} of {total} source gap{'' if total == 1 else 's'} pre-aligned, "
-            f"{counts['small-motion']} with small motion left to the network"
+            f"Autopilot: {counts['align'] + counts['align-layers']} of {total} source gap{'' if total == 1 else 's'} "
+            f"pre-aligned, {counts['small-motion']} with small motion left to the network"
         )
+        if counts["plain-measured"]:
+            message += f", {counts['plain-measured']} measured no better pre-aligned and left to the network"
         if counts["not-a-cut"]:
             message += (
                 f"; {counts['not-a-cut']} of the gaps looked like scene cuts but the matches show one scene moving "

@@ -12,25 +12,29 @@ import hashlib
 import logging
 import math
 import os
+import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
+from typing import BinaryIO
 
 import numpy as np
 import psutil
 import torch
-from tqdm.auto import tqdm
 
 from framer._version import __version__
-from framer.engines import Engine, create_engine
+from framer.engines import Engine, ScoredFrame, create_engine
 from framer.engines.tiling import DEFAULT_OVERLAP, choose_tile
 from framer.errors import InputError, ResourceError
 from framer.io.atomic import move_into_place
 from framer.io.images import ImageFormat
+from framer.io.sidecar import check_sidecar
 from framer.io.tensors import image_to_tensor, tensor_to_image
 from framer.io.writers import check_output, output_kind
 from framer.parsing import parse_rational
+from framer.progress import progress_bar
+from framer.video.fallback import DEFAULT_THRESHOLD, ConfidenceRecord, FallbackPolicy
 from framer.video.guidance import VideoGuide, count_frames, job_identity, prepare_drags
 from framer.video.reader import FolderReader, SourceFrame, VideoInfo, VideoReader, open_video
 from framer.video.retime import OutputFrame, Rates, Retimer, count_output_frames, plan_rates
@@ -43,6 +47,11 @@ __all__ = ["VideoResult", "interpolate_video"]
 logger = logging.getLogger(__name__)
 
 SEGMENT_SECONDS = 2
+SAVE_SECONDS = 30.0
+"""Most seconds of work a hard stop (a kill, a power cut) loses: video output is saved after an output frame once
+this long has passed since the last save, and at the end of every source frame pair that took this long (slow
+frames: every pair, whole). A Ctrl-C or an error saves every finished frame."""
+_clock = time.monotonic  # what SAVE_SECONDS is measured with
 # Share of the available memory an automatic tile size may plan for.
 _MEMORY_SHARE = 0.75
 
@@ -62,6 +71,9 @@ class VideoResult:
             ``too-few-matches``, ``unreliable-matches``), pre-aligned with drag trajectories (``trajectories``) or
             steered by them (``steered``), and scene-cut candidates the autopilot found to be one scene moving far
             (``not-a-cut``); empty without autopilot and trajectories.
+        fell_back: in-betweens of this run replaced by the fallback (their confidence was below the threshold).
+        confidence_file: the confidence sidecar written (None: none was asked for).
+        confidence_note: one line saying how many fell back and where the sidecar is.
     """
 
     output: Path
@@ -74,6 +86,9 @@ class VideoResult:
     tile: int | None = None
     audio: str = "none"
     guidance: dict[str, int] = field(default_factory=dict)
+    fell_back: int = 0
+    confidence_file: Path | None = None
+    confidence_note: str = ""
 
 
 @dataclass
@@ -98,53 +113,142 @@ class _Keyframe:
 
 
 class _SegmentSink:
-    """Writes output frames into fixed-length segment files of the job state (closed segments are final)."""
+    """Writes output frames into fixed-length segment files of the job state (closed segments are final).
 
-    def __init__(self, state: JobState, make_writer: Callable[[Path], VideoWriter]) -> None:
-        self.state, self.make_writer = state, make_writer
+    Each frame of the open segment is also appended raw to the state's spool, which :meth:`save` makes durable: a
+    resumed run re-encodes the saved frames instead of making them again (see :mod:`framer.video.state`).
+    """
+
+    def __init__(self, state: JobState, make_writer: Callable[[Path], VideoWriter], shape: tuple[int, ...],
+                 dtype: np.dtype) -> None:  # fmt: skip
+        self.state, self.make_writer, self.shape, self.dtype = state, make_writer, shape, np.dtype(dtype)
+        self.frame_bytes = math.prod(shape) * self.dtype.itemsize
         self._writer: VideoWriter | None = None
+        self._spool: BinaryIO | None = None
         self._number = -1
+        self._spooled = 0  # frames of the open segment written to the spool
+        self.saved = 0  # output frames 0 .. saved - 1 are kept for a later run
+
+    def resume(self) -> int:
+        """Reopen what an earlier run saved: the closed segments, then the saved frames of the open one (encoded
+        again); returns how many output frames are kept."""
+        number = self.state.finished_segments()
+        kept = self.state.spooled_frames(number, self.frame_bytes)
+        self.saved = number * self.state.segment_frames
+        if kept:
+            self._open(number, keep=kept)
+            self._spool.seek(0)
+            for _ in range(kept):
+                self._writer.write(np.frombuffer(self._spool.read(self.frame_bytes), self.dtype).reshape(self.shape))
+            self._spool.truncate(kept * self.frame_bytes)
+            self._spooled, self.saved = kept, self.saved + kept
+        return self.saved
+
+    def _open(self, number: int, keep: int = 0) -> None:
+        self._writer, self._number = self.make_writer(self.state.segment_path(number, partial=True)), number
+        self._spool = open(self.state.spool_path, "r+b" if keep else "wb")  # noqa: SIM115 (closed in _close/abort)
+        self._spooled = 0
 
     def write(self, index: int, image: np.ndarray) -> None:
         number = index // self.state.segment_frames
         if self._writer is None or number != self._number:
             self._close()
-            self._writer, self._number = self.make_writer(self.state.segment_path(number, partial=True)), number
+            self._open(number)
         self._writer.write(image)
+        self._spool.write(np.ascontiguousarray(image).data)
+        self._spooled += 1
         if (index + 1) % self.state.segment_frames == 0:
             self._close()
+
+    def save(self) -> None:
+        """Make the frames written so far durable (closed segments already are)."""
+        if self._spool is not None and self._number * self.state.segment_frames + self._spooled > self.saved:
+            self.state.save_spool(self._spool, self._number, self._spooled, self.frame_bytes)
+            self.saved = self._number * self.state.segment_frames + self._spooled
 
     def _close(self) -> None:
         if self._writer is not None:
             self._writer.close()
             os.replace(self.state.segment_path(self._number, partial=True), self.state.segment_path(self._number))
+            self.saved = (self._number + 1) * self.state.segment_frames
             self._writer = None
+            self._spool.close()
+            self._spool = None
+            self.state.drop_spool()
 
     def finish(self) -> None:
         self._close()
 
     def abort(self) -> None:
-        if self._writer is not None:
-            self._writer.abort()
-            self.state.segment_path(self._number, partial=True).unlink(missing_ok=True)
-            self._writer = None
+        """Stop writing: save the finished frames if possible, discard the segment being encoded."""
+        if self._writer is None:
+            return
+        try:
+            self.save()
+        except OSError as ex:  # such as a full disk: the last save stands
+            logger.debug("Could not save the frames of the open segment: %s", ex)
+        self._spool.close()
+        self._spool = None
+        self._writer.abort()
+        self.state.segment_path(self._number, partial=True).unlink(missing_ok=True)
+        self._writer = None
 
 
 class _FolderSink:
-    """Writes output frames as PNGs into the job state's frames folder."""
+    """Writes output frames as PNGs into the job state's frames folder (each one is saved once written)."""
 
     def __init__(self, state: JobState, name: Callable[[int], str]) -> None:
         self.state, self.name = state, name
         state.frames_folder.mkdir(exist_ok=True)
+        self.saved = 0
+
+    def resume(self) -> int:
+        self.saved = self.state.finished_frames(self.name)
+        return self.saved
 
     def write(self, index: int, image: np.ndarray) -> None:
         write_png(image, self.state.frames_folder / self.name(index))
+        self.saved = index + 1
+
+    def save(self) -> None:
+        pass
 
     def finish(self) -> None:
         pass
 
     def abort(self) -> None:
         pass
+
+
+class _Autosave:
+    """Saves the sink's state after an output frame when :data:`SAVE_SECONDS` have passed since the last save, and
+    at the end of each source frame pair that took that long (an engine that makes a pair's frames all at once,
+    as the diffusion engine does, writes them in a burst: all of them are saved before the next pair starts)."""
+
+    def __init__(self, sink: _SegmentSink | _FolderSink) -> None:
+        self.sink = sink
+        self._last = self._pair_start = _clock()
+
+    def _save(self) -> None:
+        self.sink.save()
+        self._last = _clock()
+
+    def write(self, index: int, image: np.ndarray) -> None:
+        self.sink.write(index, image)
+        if _clock() - self._last >= SAVE_SECONDS:
+            self._save()
+
+    def end_pair(self) -> None:
+        if _clock() - self._pair_start >= SAVE_SECONDS:
+            self._save()
+        self._pair_start = _clock()
+
+
+def _stop_note(saved: int) -> str:
+    """What an interrupted run kept, for the message shown when it stops."""
+    if saved == 0:
+        return "No output frame was saved yet; the same command starts from the beginning."
+    return f"{saved} output frames are saved; run the same command again to resume from frame {saved + 1}."
 
 
 def _source_identity(source: Path, info: VideoInfo) -> dict:
@@ -195,9 +299,10 @@ def _render(
     outputs: Sequence[OutputFrame],
     a: _Keyframe,
     b: _Keyframe,
-    interpolate: Callable[[_Keyframe, _Keyframe, list[float]], Iterator[torch.Tensor]],
+    interpolate: Callable[[_Keyframe, _Keyframe, list[float]], Iterator[ScoredFrame]],
     write: Callable[[int, np.ndarray], None],
     skip_before: int,
+    record: ConfidenceRecord,
 ) -> int:
     """Make and write the output frames of one gap ``a -> b`` in order; returns how many the engine made."""
     todo = [frame for frame in outputs if frame.index >= skip_before]
@@ -207,7 +312,7 @@ def _render(
         if frame.is_copy:
             image = a.frame.image if frame.a == a.index else b.frame.image
         else:
-            image = tensor_to_image(next(generated)[0], a.fmt)
+            image = tensor_to_image(record.judge(next(generated), a.tensor, b.tensor, frame)[0], a.fmt)
         write(frame.index, image)
     return len(times)
 
@@ -235,6 +340,10 @@ def interpolate_video(
     trajectories: object | None = None,
     trajectory_frames: tuple[int, int] | str | None = None,
     autopilot: object = False,
+    strict: bool = False,
+    fallback: str = "none",
+    fallback_threshold: float = DEFAULT_THRESHOLD,
+    confidence: str | os.PathLike | None = None,
     **engine_options,
 ) -> VideoResult:
     """Raise the frame rate of a video (or a folder of frames), or slow it down, with in-betweens.
@@ -254,9 +363,14 @@ def interpolate_video(
         tile: ``"auto"`` (tiles only if a frame does not fit memory), 0 (never) or a tile side in pixels.
         overlap: overlap of neighbouring tiles in pixels.
         memory_budget: bytes the automatic tile size may plan for (default: 75% of the available memory).
-        resume: continue an interrupted run of the same job (False: start over, discarding it).
+        resume: continue an interrupted run of the same job (False: start over, discarding it). Video output is
+            saved when a segment closes, after an output frame once :data:`SAVE_SECONDS` (30 s) have passed since
+            the last save, and at the end of every source frame pair that took that long (so every pair when
+            frames are slow); a Ctrl-C or an error saves every finished frame. A hard stop (a kill, a power cut)
+            loses at most the work since the last save: about 30 s, or the pair in progress when pairs are slower.
         overwrite: replace an existing output.
-        progress: show a progress bar (frames, frames per second, time left) on stderr.
+        progress: show progress on stderr (frames, frames per second, time left): a bar on a terminal, else a
+            line every few seconds (see :mod:`framer.progress`).
         segment_seconds: length of the independently encoded parts (the unit of resuming), in output seconds.
         trajectories: drag mode, as :func:`framer.interpolate` takes them (a ``.json`` file, ``"x0,y0:x1,y1"``
             strings, :class:`framer.Trajectory` objects...), in pixels of the video's frames. Their time runs over
@@ -267,6 +381,14 @@ def interpolate_video(
         autopilot: True (or an :class:`framer.matching.AutopilotConfig`): each gap goes through the autopilot as two
             keyframes do in :func:`framer.interpolate` (pre-aligned for large motion, plain otherwise); with
             ``trajectories``, gaps they span are pre-aligned with them instead. One summary is logged at the end.
+        strict: refuse a video file that ends before the frames its container announces (a cut-off file; its
+            packets are counted first) instead of warning when decoding ends.
+        fallback: ``none``, ``blend`` or ``nearest``: what replaces an in-between whose confidence (the engine's
+            own, see :meth:`framer.engines.Engine.iter_scored`) is below ``fallback_threshold``: nothing, the
+            linear blend of its source frames, or the nearer source frame (:mod:`framer.video.fallback`).
+        fallback_threshold: in [0, 1] (default :data:`framer.video.fallback.DEFAULT_THRESHOLD`).
+        confidence: a ``.csv`` or ``.json`` file to write the confidence of each in-between of this run to (output
+            frame and time, source frames, t, confidence, whether it fell back), written atomically at the end.
         **engine_options: for :func:`framer.create_engine` when ``engine`` is a name.
     """
     # 1. Check the output and the options that need no file.
@@ -278,6 +400,9 @@ def interpolate_video(
     if not isinstance(scene_threshold, (int, float)) or not 0 <= scene_threshold <= 1:
         raise InputError(f"`scene_threshold` must be a number in [0, 1] but is {scene_threshold!r}.")
     settings = EncoderSettings(codec, crf, pix_fmt).check(output_path.suffix) if kind == "video" else None
+    policy = FallbackPolicy(fallback, fallback_threshold)
+    if confidence is not None:
+        confidence = check_sidecar(confidence, "`confidence`", overwrite, [source, output_path])
     from framer.matching import AutopilotConfig
 
     pilot = AutopilotConfig.from_option(autopilot)
@@ -293,7 +418,7 @@ def interpolate_video(
         None if value is None else parse_rational(value, name)
         for value, name in ((fps, "fps"), (slowmo, "slowmo"), (input_fps, "input_fps"))
     )
-    reader = open_video(source, input_fps)
+    reader = open_video(source, input_fps, strict=strict)
     try:
         info = reader.info
         if info.frame_rate <= 0:
@@ -305,7 +430,9 @@ def interpolate_video(
         elif trajectory_frames is not None:
             raise InputError("`trajectory_frames` sets the span of drag trajectories; give `trajectories` too.")
         # 3. The engine, and tiles if whole frames would not fit in memory.
-        engine = create_engine(engine, **engine_options) if create else engine
+        if create:
+            logger.info("Loading model...")  # a few seconds: say so at once
+            engine = create_engine(engine, **engine_options)
         job = {
             "framer": __version__,
             "source": _source_identity(source, info),
@@ -317,6 +444,7 @@ def interpolate_video(
             "tile": [tile, overlap],
             **engine.identity(),
             **job_identity(drags, pilot),
+            **policy.identity(),
         }
         segment_frames = max(1, math.ceil(parse_rational(segment_seconds, "segment_seconds") * rates.output))
         resolved = {"tile": _resolve_tile(engine, info, tile, overlap, memory_budget)}
@@ -326,7 +454,8 @@ def interpolate_video(
         state = JobState.open(output_path, job, segment_frames, resume, resolved)
         try:
             guide = VideoGuide(engine, state.resolved["tile"], overlap, drags, pilot)
-            plan = _Plan(info, rates, output_path, kind, settings, scene_threshold, dedupe, state.resolved["tile"])
+            plan = _Plan(info, rates, output_path, kind, settings, scene_threshold, dedupe, state.resolved["tile"],
+                         ConfidenceRecord(policy), confidence)  # fmt: skip
             return _run(reader, plan, guide, state, progress)
         except InputError:
             # Bad input (frames of mixed sizes, ...): the same command can never finish, so the state this run
@@ -350,6 +479,8 @@ class _Plan:
     scene_threshold: float
     dedupe: bool
     tile: int | None
+    record: ConfidenceRecord  # the fallback policy, and each in-between's confidence
+    sidecar: Path | None  # where to write the confidences
 
     def estimate(self) -> int | None:
         """How many output frames the source's duration gives (None: unknown)."""
@@ -365,13 +496,16 @@ def _open_sink(plan: _Plan, state: JobState) -> tuple[_SegmentSink | _FolderSink
         def make_writer(path: Path) -> VideoWriter:
             return VideoWriter(path, info.width, info.height, rates.output, plan.settings, color=color)
 
-        return _SegmentSink(state, make_writer), state.finished_segments() * state.segment_frames
+        dtype = np.uint16 if info.bit_depth == 16 else np.uint8
+        sink = _SegmentSink(state, make_writer, (info.height, info.width, 3), dtype)
+        return sink, sink.resume()
     digits = max(5, len(str(plan.estimate() or 0)))
 
     def frame_name(index: int) -> str:
         return f"frame_{index + 1:0{digits}d}.png"
 
-    return _FolderSink(state, frame_name), state.finished_frames(frame_name)
+    folder = _FolderSink(state, frame_name)
+    return folder, folder.resume()
 
 
 def _run(reader: VideoReader | FolderReader, plan: _Plan, guide: VideoGuide, state: JobState, progress: bool
@@ -383,7 +517,7 @@ def _run(reader: VideoReader | FolderReader, plan: _Plan, guide: VideoGuide, sta
     if state.resumed:
         logger.info("Resuming: %d output frames were made by an earlier run.", resume_from)
 
-    def interpolate(a: _Keyframe, b: _Keyframe, times: list[float]) -> Iterator[torch.Tensor]:
+    def interpolate(a: _Keyframe, b: _Keyframe, times: list[float]) -> Iterator[ScoredFrame]:
         return guide.frames(a.index, b.index, a.frame.image, b.frame.image, a.tensor, b.tensor, times)
 
     # 6. The streaming loop: each source frame closes a gap; render the output frames that fall in it.
@@ -392,11 +526,12 @@ def _run(reader: VideoReader | FolderReader, plan: _Plan, guide: VideoGuide, sta
     cuts: list[int] = []
     duplicates: list[int] = []
     made = 0
-    bar = tqdm(total=estimate, initial=min(resume_from, estimate or resume_from), disable=not progress,
-               unit="frame", desc="Interpolating", leave=False, dynamic_ncols=True)  # fmt: skip
+    bar = progress_bar(estimate, initial=min(resume_from, estimate or resume_from), enabled=progress,
+                       unit="frame", desc="Interpolating", leave=False)  # fmt: skip
+    autosave = _Autosave(sink)
 
     def write(index: int, image: np.ndarray) -> None:
-        sink.write(index, image)
+        autosave.write(index, image)
         bar.update(1)
 
     anchor: _Keyframe | None = None
@@ -417,21 +552,19 @@ def _run(reader: VideoReader | FolderReader, plan: _Plan, guide: VideoGuide, sta
                 cuts.append(frame.index)
             outputs = retimer.push(frame.index, frame.time, cut=cut, duplicate=duplicate)
             if outputs:
-                made += _render(outputs, anchor, current, interpolate, write, resume_from)
+                made += _render(outputs, anchor, current, interpolate, write, resume_from, plan.record)
+                autosave.end_pair()
             if retimer.anchor == frame.index:
                 anchor = current
             previous, last = last, frame
         outputs = retimer.finish(_end_time(last, previous, info.frame_rate))
-        made += _render(outputs, anchor, anchor, interpolate, write, resume_from)
+        made += _render(outputs, anchor, anchor, interpolate, write, resume_from, plan.record)
         sink.finish()
-    except KeyboardInterrupt:
+    except BaseException as ex:
         sink.abort()
         bar.close()
-        logger.info("Stopped; run the same command again to resume from where it got to.")
-        raise
-    except BaseException:
-        sink.abort()
-        bar.close()
+        if isinstance(ex, KeyboardInterrupt):
+            logger.info("%s", _stop_note(sink.saved))
         raise
     bar.close()
     num_frames = retimer.next_index
@@ -440,6 +573,7 @@ def _run(reader: VideoReader | FolderReader, plan: _Plan, guide: VideoGuide, sta
 
     # 7. Put the output in place (video: join the segments, adding the audio).
     audio = _put_in_place(plan, state, num_frames)
+    sidecar = plan.record.write(plan.sidecar) if plan.sidecar is not None else None
     state.discard()
     return VideoResult(
         output=plan.output,
@@ -452,6 +586,9 @@ def _run(reader: VideoReader | FolderReader, plan: _Plan, guide: VideoGuide, sta
         tile=plan.tile,
         audio=audio,
         guidance=guide.counts(),
+        fell_back=plan.record.fell_back,
+        confidence_file=sidecar,
+        confidence_note=plan.record.summary(sidecar),
     )
 
 

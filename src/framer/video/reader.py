@@ -100,15 +100,49 @@ def _pix_bit_depth(stream: av.video.stream.VideoStream) -> int:
     return 16 if depth > 8 else 8
 
 
+def _expected_frames(container: av.container.InputContainer, stream: av.video.stream.VideoStream
+                     ) -> tuple[int, bool] | None:  # fmt: skip
+    """How many frames the container says the stream holds, and whether that is a count (True) or an estimate
+    from its duration and frame rate (False); None when it says neither."""
+    if stream.frames:
+        return stream.frames, True
+    rate = stream.average_rate or stream.guessed_rate
+    if stream.duration and stream.time_base:
+        seconds = stream.duration * Fraction(stream.time_base)
+    elif container.duration:
+        seconds = Fraction(container.duration, av.time_base)
+    else:
+        return None
+    return (round(seconds * Fraction(rate)), False) if rate else None
+
+
+def _cut_off(path: Path, found: int, expected: tuple[int, bool] | None) -> str | None:
+    """The sentence saying that ``path`` ended after ``found`` frames of those expected; None when none are missing
+    (an estimate from the duration may be off by a frame or two, or a hundredth)."""
+    if expected is None:
+        return None
+    count, exact = expected
+    missing = count - found
+    if missing <= 0 or (not exact and missing < max(2, count // 100)):
+        return None
+    about = "" if exact else "about "
+    return f"{path.name} ended after {found} of {about}{count} frames ({missing} missing): the file looks cut off."
+
+
 class VideoReader:
     """Decodes a video file in presentation order; iterate it for :class:`SourceFrame` objects.
 
     The first frame is decoded when the reader opens, so an unreadable file, a file without a video stream and a
     video without frames all fail here, before any model is loaded.
+
+    A file that ends before the frames its container announces (a cut-off download or copy) is reported with a
+    warning when decoding ends. With ``strict``, its packets are counted when it opens (without decoding them: a
+    read of the file) and it is refused if any are missing; decoding checks again.
     """
 
-    def __init__(self, path: str | os.PathLike) -> None:
+    def __init__(self, path: str | os.PathLike, strict: bool = False) -> None:
         self.path = Path(path)
+        self.strict = strict
         if not self.path.exists():
             raise VideoOpenError(f"Video {self.path} does not exist.")
         if self.path.is_file() and self.path.stat().st_size == 0:
@@ -124,6 +158,9 @@ class VideoReader:
                 raise VideoOpenError(f"{self.path} has no video stream.")
             self._stream = self._container.streams.video[0]
             self._stream.thread_type = "AUTO"
+            self._expected = _expected_frames(self._container, self._stream)
+            if strict:
+                self._check_packets()
             self._frames = self._decode()
             try:
                 self._first = next(self._frames)
@@ -133,6 +170,26 @@ class VideoReader:
         except BaseException:
             self._container.close()
             raise
+
+    def _check_packets(self) -> None:
+        """Refuse a file whose video packets are fewer than the frames its container announces."""
+        with av.open(str(self.path)) as container:
+            try:
+                packets = sum(1 for packet in container.demux(video=0) if packet.size)
+            except (av.error.FFmpegError, ValueError) as ex:
+                raise _wrap(self.path, "cannot be read to its end", ex) from ex
+        message = _cut_off(self.path, packets, self._expected)
+        if message is not None:
+            raise VideoOpenError(f"Video {message[:-1]}; strict mode refuses it.")
+
+    def _report_missing(self, decoded: int) -> None:
+        """Warn (strict: fail) when decoding ended before the frames the container announces."""
+        message = _cut_off(self.path, decoded, self._expected)
+        if message is None:
+            return
+        if self.strict:
+            raise VideoOpenError(f"Video {message[:-1]}; strict mode refuses it.")
+        logger.warning("%s", message)
 
     def _make_info(self) -> VideoInfo:
         stream, first = self._stream, self._first
@@ -182,7 +239,7 @@ class VideoReader:
         A packet the decoder rejects is skipped (FFmpeg conceals the damage in the frames after it) and counted;
         the count is reported once at the end. A container that cannot be read on raises.
         """
-        index, last, damaged = 0, None, 0
+        index, last, damaged, decoded = 0, None, 0, 0
         time_base = Fraction(self._stream.time_base) if self._stream.time_base else None
         packets = self._container.demux(self._stream)
         while True:
@@ -198,6 +255,7 @@ class VideoReader:
                 damaged += 1
                 continue
             for frame in frames:
+                decoded += 1
                 tb = Fraction(frame.time_base) if frame.time_base else time_base
                 pts = frame.pts if frame.pts is not None else getattr(frame, "dts", None)
                 duration = frame.duration * tb if frame.duration and tb else None
@@ -218,6 +276,7 @@ class VideoReader:
                 index += 1
         if damaged:
             logger.warning("Video %s: %d damaged packets could not be decoded and were skipped.", self.path, damaged)
+        self._report_missing(decoded)
 
     def __iter__(self) -> Iterator[SourceFrame]:
         if self._first is None:
@@ -313,12 +372,14 @@ def _convert_depth(image: np.ndarray, bit_depth: int) -> np.ndarray:
     return ((image.astype(np.uint32) + 128) // 257).astype(np.uint8)
 
 
-def open_video(source: str | os.PathLike, frame_rate: Fraction | None = None) -> VideoReader | FolderReader:
+def open_video(source: str | os.PathLike, frame_rate: Fraction | None = None, strict: bool = False
+               ) -> VideoReader | FolderReader:  # fmt: skip
     """Open a video file, or a folder of frames read at ``frame_rate`` (default 24 fps).
 
-    ``frame_rate`` applies to folders only; a video file's timestamps come from the file.
+    ``frame_rate`` applies to folders only; a video file's timestamps come from the file. ``strict``: refuse a video
+    file that ends before the frames its container announces (see :class:`VideoReader`) instead of warning.
     """
     path = Path(source)
     if path.is_dir():
         return FolderReader(path, frame_rate)
-    return VideoReader(path)
+    return VideoReader(path, strict=strict)

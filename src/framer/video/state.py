@@ -5,6 +5,12 @@ Layout of ``.<output name>.framer-partial/``: ``state.json`` (the job's descript
 one being written is named ``*.partial.<suffix>`` and is discarded on resume) or ``frames/frame_00001.png``, ...
 (folder output; each PNG is written under a temporary name and renamed, so every named frame is complete). Segment
 boundaries are fixed by the job, so an interrupted and resumed run encodes exactly what an uninterrupted one does.
+
+The frames of the segment being encoded are also appended, raw, to ``open_segment.raw``; a save makes them durable
+and records in ``open_segment.json`` which segment they belong to and how many are complete. A resumed run
+re-encodes those frames (cheap next to making them) and goes on from the next one, so a save need not wait for a
+segment to close. The spool holds at most one segment of raw frames (``segment_frames`` x width x height x 3 x 1 or
+2 bytes) and is deleted when its segment closes.
 """
 
 from __future__ import annotations
@@ -12,9 +18,11 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import os
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO
 
 from framer.errors import InputError
 
@@ -23,6 +31,8 @@ __all__ = ["JobState", "state_dir_for"]
 logger = logging.getLogger(__name__)
 
 _STATE_VERSION = 1
+_SPOOL = "open_segment.raw"
+_SPOOL_RECORD = "open_segment.json"
 
 
 def state_dir_for(output: Path) -> Path:
@@ -83,8 +93,9 @@ class JobState:
         return record if isinstance(record, dict) else {}
 
     def _clean_partials(self) -> None:
-        for path in self.folder.glob("*.partial*"):
-            path.unlink()
+        for pattern in ("*.partial*", "*.tmp"):
+            for path in self.folder.glob(pattern):
+                path.unlink()
         frames = self.folder / "frames"
         if frames.is_dir():
             for path in frames.glob(".*.tmp"):
@@ -106,6 +117,39 @@ class JobState:
         """(path, first output frame) of the segments holding frames ``0 .. num_frames - 1``."""
         count = -(-num_frames // self.segment_frames)
         return [(self.segment_path(n), n * self.segment_frames) for n in range(count)]
+
+    # --- video output: raw frames of the open segment ---
+
+    @property
+    def spool_path(self) -> Path:
+        return self.folder / _SPOOL
+
+    def spooled_frames(self, number: int, frame_bytes: int) -> int:
+        """How many frames of segment ``number`` the last save kept in the spool (0: none, or a stale spool)."""
+        try:
+            record = json.loads((self.folder / _SPOOL_RECORD).read_text())
+            size = self.spool_path.stat().st_size
+        except (OSError, ValueError):
+            return 0
+        if not isinstance(record, dict) or record.get("segment") != number or record.get("frame_bytes") != frame_bytes:
+            return 0
+        frames = record.get("frames")
+        if not isinstance(frames, int) or not 0 <= frames < self.segment_frames or frames * frame_bytes > size:
+            return 0
+        return frames
+
+    def save_spool(self, spool: BinaryIO, number: int, frames: int, frame_bytes: int) -> None:
+        """Make the first ``frames`` frames written to the open file ``spool`` (segment ``number``) durable, then
+        record them: the record is replaced atomically, so it never counts more frames than the file holds."""
+        spool.flush()
+        os.fsync(spool.fileno())
+        temp = self.folder / f"{_SPOOL_RECORD}.tmp"
+        temp.write_text(json.dumps({"segment": number, "frames": frames, "frame_bytes": frame_bytes}))
+        os.replace(temp, self.folder / _SPOOL_RECORD)
+
+    def drop_spool(self) -> None:
+        (self.folder / _SPOOL_RECORD).unlink(missing_ok=True)
+        self.spool_path.unlink(missing_ok=True)
 
     # --- folder output: frames ---
 

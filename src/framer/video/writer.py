@@ -114,13 +114,17 @@ def join_segments(
     """Join encoded segments (path, index of its first frame) into ``output`` without re-encoding the video.
 
     With ``audio_source``, its audio stream ``audio_stream`` is added, shifted so that ``audio_offset`` seconds of
-    the source land on the output's first frame, and cut where the video ends (to the nearest packet).
+    the source land on the output's first frame, and cut where the video ends (to the nearest packet). On any
+    failure (a full disk, an interrupt) ``output`` is removed: a truncated join is never left behind.
     """
     rate = Fraction(frame_rate)
     end = Fraction(num_frames) / rate
     source = av.open(str(audio_source)) if audio_source is not None and audio_stream is not None else None
     try:
-        with av.open(str(output), mode="w", format=container_format(Path(output).suffix)) as container:
+        # Our own file handle: PyAV leaves its own open when writing the header fails (a full disk), which would
+        # hold the space of the removed file until the process ends.
+        fmt = container_format(Path(output).suffix)
+        with open(output, "wb") as file, av.open(file, mode="w", format=fmt) as container:
             with av.open(str(segments[0][0])) as first:
                 video = container.add_stream_from_template(first.streams.video[0])
             video.time_base = 1 / rate
@@ -147,7 +151,13 @@ def join_segments(
                 for packet in audio.encode():
                     container.mux(packet)
     except av.error.FFmpegError as ex:
+        Path(output).unlink(missing_ok=True)
+        if isinstance(ex.__context__, OSError):  # PyAV wraps the errors of our file, such as a full disk
+            raise ex.__context__ from None
         raise VideoWriteError(f"Could not write the video {output}: {ex}.") from ex
+    except BaseException:
+        Path(output).unlink(missing_ok=True)
+        raise
     finally:
         if source is not None:
             source.close()

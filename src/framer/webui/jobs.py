@@ -81,7 +81,8 @@ class Job:
     """One generation job and its state (changed by its lane's worker; read by anyone under the manager's lock).
 
     ``state`` is ``queued``, ``running``, ``done``, ``failed`` or ``cancelled``; ``done`` of ``total`` frames are
-    made; ``frame_times`` (after ``done``) gives each output frame's place on the whole sequence, 0 to 1.
+    made; ``frame_times`` (after ``done``) gives each output frame's place on the whole sequence, 0 to 1, and
+    ``frame_confidence`` how far the engine trusts it, 0 to 1 (keyframes: 1).
     """
 
     id: str
@@ -95,6 +96,7 @@ class Job:
     message: str = ""
     num_frames_out: int = 0
     frame_times: list[float] = field(default_factory=list)
+    frame_confidence: list[float] = field(default_factory=list)
     version: int = 0
     cancel_requested: threading.Event = field(default_factory=threading.Event)
     finished_at: float | None = None
@@ -208,6 +210,7 @@ class JobManager:
                 status.update(
                     frames=[f"/api/jobs/{job.id}/frames/{index}.png" for index in range(job.num_frames_out)],
                     frame_times=job.frame_times,
+                    frame_confidence=job.frame_confidence,
                     fps=float(job.request.fps),
                     width=job.width,
                     height=job.height,
@@ -369,9 +372,11 @@ class JobManager:
         )
         job.frames_folder.mkdir()
         written = done = 0
+        confidence: list[float] = []
         with closing(stream):
             for item in stream:
                 written += 1
+                confidence.append(round(item.confidence, 4))
                 write_png(item.frame, job.frames_folder / f"frame_{written:05d}.png")
                 if 0.0 < item.t < 1.0:  # an in-between (keyframes are at 0 and 1)
                     done += 1
@@ -381,6 +386,7 @@ class JobManager:
         times = sequence_times(len(keyframes), apply_timing(clock, request.timing), request.include_keyframes)
         with self._changed:
             job.num_frames_out, job.frame_times = written, [round(t, 6) for t in times]
+            job.frame_confidence = confidence
 
     def _prune(self) -> None:
         """Remove the oldest finished jobs beyond ``max_jobs_kept``."""

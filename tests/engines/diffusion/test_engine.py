@@ -264,7 +264,7 @@ def test_diffusion_autopilot_steers_with_sift_matches(tiny_dirs, engine, monkeyp
     rgb = ImageFormat(channels=3, bit_depth=8)
     plan = guide.plan(tensor_to_image(frame0[0], rgb), tensor_to_image(frame1[0], rgb), frame0, frame1, times)
     assert plan.decision == "tracks" and plan.refine_tracks and plan.tracks.shape == (3, 5, 2)
-    frames = list(guide.frames(frame0, frame1, times, plan))
+    frames = [scored.frame for scored in guide.frames(frame0, frame1, times, plan)]
     tracks = pilot.last_tracks
     assert tracks.shape == (3, 5, 2) and len(calls) == 1  # three matches; points updated once (2 steps)
     assert torch.allclose(tracks[:, -1] - tracks[:, 0], torch.tensor([-8.0, -12.0]), atol=1.0)

@@ -35,6 +35,10 @@ _BOX = 5  # box filter size for photometric errors
 _REFINE_RADIUS = 8  # px searched around a trajectory's end point for the best match in keyframe 1
 _REFINE_PATCH = 8  # half-size of the patch matched around a start point
 _COLOUR_STEP = 4  # largest colour step (0-255) between neighbours inside one colour region
+# The support mask stops about _BOX // 2 px inside an object's edge (the box-filtered error there mixes in the
+# background the object's motion does not explain); its anti-aliased fringe lies beyond that. Pixels this close to
+# the support count as the object's when the background is rebuilt, so no edge is left behind as a 1-px streak.
+_EDGE_MARGIN = _BOX // 2 + 2
 
 
 # ----------------------------------------------------------------------------------------------------------------
@@ -314,9 +318,9 @@ def plan_drag(image0: np.ndarray, image1: np.ndarray, forward_flow: np.ndarray, 
         motion, mask0, visible1 = support(group)
         mask1 = _sample_affine(mask0 * visible1, _invert(motion), border=cv2.BORDER_CONSTANT)
         objects.append(DragObject(group, mask0, visible1, motion, mask1))
-    # Slightly widened so that the objects' anti-aliased edges count as covered too.
-    occupied0 = _dilate(np.clip(sum(o.mask0 for o in objects), 0, 1).astype(np.float32), 2)
-    occupied1 = _dilate(np.clip(sum(o.mask1 for o in objects), 0, 1).astype(np.float32), 2)
+    # Widened so that the objects' edges and anti-aliased fringes count as covered too (see _EDGE_MARGIN).
+    occupied0 = _dilate(np.clip(sum(o.mask0 for o in objects), 0, 1).astype(np.float32), _EDGE_MARGIN)
+    occupied1 = _dilate(np.clip(sum(o.mask1 for o in objects), 0, 1).astype(np.float32), _EDGE_MARGIN)
     return DragPlan(objects, starts, occupied0, occupied1)
 
 

@@ -12,13 +12,14 @@ import torch
 from framer.checks import check_frame_pair, check_times
 from framer.device import resolve_device
 from framer.engines import register_engine
-from framer.engines.base import Capabilities, Engine
+from framer.engines.base import Capabilities, Engine, ScoredFrame
 from framer.engines.flow.drag import plan_drag, steer_frame
-from framer.engines.flow.model import PYRAMID_SCALES, IFNet, IFNetConfig
+from framer.engines.flow.model import PYRAMID_SCALES, IFNet, IFNetConfig, IFNetOutput
 from framer.errors import InputError
 from framer.io.tensors import tensor_to_float_image
 from framer.motion import Alignment, compose_flow, compose_frame, warp_pair
 from framer.ops.pad import pad_to_multiple, unpad
+from framer.ops.quality import confidence_from_error, flow_error
 from framer.registry import ModelEntry, default_model, get_model_entry
 from framer.weights import check_local_weights, check_state_dict, load_state_dict, resolve_weights
 
@@ -127,7 +128,6 @@ class FlowEngine(Engine):
         """The network at this engine's pyramid scale."""
         return self.net(x0, x1, t, scale=self.scale, **features)
 
-    @torch.inference_mode()
     def iter_frames(
         self,
         frame0: torch.Tensor,
@@ -145,6 +145,27 @@ class FlowEngine(Engine):
                 at each time both keyframes are pre-aligned to that time and the network finds only the residual
                 motion (B must be 1; not together with ``tracks``).
         """
+        for scored in self.iter_scored(frame0, frame1, times, tracks, alignment):
+            yield scored.frame
+
+    @torch.inference_mode()
+    def iter_scored(
+        self,
+        frame0: torch.Tensor,
+        frame1: torch.Tensor,
+        times: Sequence[float],
+        tracks: np.ndarray | None = None,
+        alignment: Alignment | None = None,
+        **options,
+    ) -> Iterator[ScoredFrame]:
+        """The frames of :meth:`iter_frames`, each with a confidence from the network's own flows.
+
+        The confidence comes from :func:`framer.ops.quality.flow_error` of the network's final flows: how far the
+        two (pre-aligned) keyframes warped to t disagree, and how far the keyframes differ at all. Its cost is one
+        extra warp per frame. With drag tracks it scores the network's frame before steering.
+        """
+        if options:
+            raise InputError(f"The flow engine takes no options {sorted(options)}.")
         check_frame_pair(frame0, frame1)
         times = check_times(times)
         if alignment is not None:
@@ -168,7 +189,7 @@ class FlowEngine(Engine):
                 current, at = tensor_to_float_image(frame), tracks[:, index + 1]
                 steered = steer_frame(plan, image0, image1, current, flow[..., :2], flow[..., 2:], t, at)
                 frame = torch.from_numpy(steered).permute(2, 0, 1).unsqueeze(0)
-            yield frame.to(frame0.device)
+            yield ScoredFrame(frame.to(frame0.device), _confidence(x0, x1, out, height, width))
 
     def _iter_aligned(
         self,
@@ -177,7 +198,7 @@ class FlowEngine(Engine):
         times: list[float],
         alignment: Alignment,
         tracks: np.ndarray | None,
-    ) -> Iterator[torch.Tensor]:
+    ) -> Iterator[ScoredFrame]:
         """The frames at ``times``, the keyframe pair pre-aligned to each frame's time (see :mod:`framer.motion`)."""
         check_alignment(alignment, frame0, tracks)
         height, width = frame0.shape[-2:]
@@ -185,10 +206,11 @@ class FlowEngine(Engine):
         for t in times:
             map0, map1 = alignment.maps(t)
             warped0, warped1 = warp_pair(source0, source1, map0, map1)
-            out = self._net(self._to_network(warped0), self._to_network(warped1), t)
+            x0, x1 = self._to_network(warped0), self._to_network(warped1)
+            out = self._net(x0, x1, t)
             flow, mask = unpad(out.flow, height, width), unpad(out.mask, height, width)
             frame = compose_frame(source0, source1, warped0, warped1, map0, map1, flow, mask)
-            yield frame.clamp_(0.0, 1.0).to(frame0.device)
+            yield ScoredFrame(frame.clamp_(0.0, 1.0).to(frame0.device), _confidence(x0, x1, out, height, width))
 
     @torch.inference_mode()
     def correspondence_maps(
@@ -218,6 +240,12 @@ class FlowEngine(Engine):
         to1 = [compose_flow(map1, flow) + grid for flow in (forward[..., 2:], backward[..., :2])]
         disagreement = np.maximum(np.linalg.norm(to0[0] - to0[1], axis=-1), np.linalg.norm(to1[0] - to1[1], axis=-1))
         return 0.5 * (to0[0] + to0[1]), 0.5 * (to1[0] + to1[1]), disagreement
+
+
+def _confidence(x0: torch.Tensor, x1: torch.Tensor, out: IFNetOutput, height: int, width: int) -> float:
+    """The confidence of one network output on the (padded) pair ``x0``, ``x1``, scored on the unpadded frame."""
+    crop = [unpad(x, height, width) for x in (x0, x1, out.flow)]
+    return float(confidence_from_error(flow_error(*crop)).min())
 
 
 def check_alignment(alignment: Alignment, frame0: torch.Tensor, tracks: np.ndarray | None) -> None:

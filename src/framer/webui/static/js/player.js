@@ -1,5 +1,5 @@
 // The player: a finished job's frames in a loop at its frame rate, a scrubber, the trajectories drawn over them,
-// and its download links.
+// each frame's confidence (in the label and as a strip of bars under the timeline), and its download links.
 
 import { curveOf, polylineOf, sampleCurve } from './curves.js';
 import { context, dot, sizeCanvas, strokePath } from './draw.js';
@@ -58,7 +58,36 @@ export function drawPlayer() {
     });
   }
   $('scrubber').value = index;
-  $('frame-label').textContent = `frame ${index + 1} of ${result.images.length}, t = ${t.toFixed(3)}`;
+  const confidence = confidenceOf(result.status, index);
+  const trust = confidence === null ? '' : `, confidence ${confidence.toFixed(2)}`;
+  $('frame-label').textContent = `frame ${index + 1} of ${result.images.length}, t = ${t.toFixed(3)}${trust}`;
+  drawConfidence(result.status, index);
+}
+
+// The engine's confidence in frame `index`, 0 to 1 (null from a server that does not send it).
+export function confidenceOf(status, index) {
+  const values = status.frame_confidence;
+  return values && index < values.length ? values[index] : null;
+}
+
+function drawConfidence(status, current) {
+  const canvas = $('confidence-strip');
+  const values = status.frame_confidence || [];
+  canvas.hidden = values.length === 0;
+  if (canvas.hidden) return;
+  const width = canvas.clientWidth || 640;
+  const height = canvas.clientHeight || 28;
+  sizeCanvas(canvas, width, height);
+  const ctx = context(canvas);
+  const step = width / values.length;
+  values.forEach((value, i) => {
+    const bar = Math.max(1, value * (height - 2));
+    ctx.fillStyle = value < 0.5 ? '#d9534f' : '#5cb85c';
+    ctx.fillRect(i * step + 0.5, height - 1 - bar, Math.max(1, step - 1), bar);
+  });
+  ctx.strokeStyle = '#111';
+  ctx.lineWidth = 1.5;
+  ctx.strokeRect(current * step + 0.5, 0.75, Math.max(1, step - 1), height - 1.5);
 }
 
 export function startPlaying() {

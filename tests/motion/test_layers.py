@@ -1,0 +1,49 @@
+"""Layered pre-alignment (``framer.motion.layers``): each motion layer moves only its own region."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from framer.matching import AutopilotConfig, plan_autopilot
+from framer.motion import LayeredMotion, layer_regions
+from framer.synthetic.mixed import make_mixed_case
+
+PAN, MOTION = 64.0, 128.0
+DIRECTION = np.array([math.cos(math.atan2(1.0, 6.0)), math.sin(math.atan2(1.0, 6.0))])  # as framer.synthetic.mixed
+
+
+@pytest.fixture(scope="module")
+def layered() -> tuple[LayeredMotion, np.ndarray]:
+    case = make_mixed_case(PAN, MOTION, width=320, height=192, num_frames=1)
+    plan = plan_autopilot(case.keyframes[0], case.keyframes[1], AutopilotConfig())
+    found = plan.correspondences.layers
+    homographies = [layer.homography for layer in found]
+    layers = layer_regions(*case.keyframes, homographies, [f.starts for f in found], [f.ends for f in found])
+    start = np.array([(320 - 1) / 2.0, (192 - 1) / 2.0]) + 0.5 * MOTION * DIRECTION  # the object's centre at t = 0
+    return layers, start
+
+
+def test_each_layer_owns_its_content_and_the_object_is_in_front(layered):
+    layers, start = layered
+    assert len(layers.homographies) == 2
+    front, back = layers.homographies
+    np.testing.assert_allclose(front[:2, 2], -MOTION * DIRECTION, atol=1.5)  # the object, smaller, first
+    np.testing.assert_allclose(back[:2, 2], PAN * DIRECTION, atol=1.5)
+    x, y = np.round(start).astype(int)
+    assert layers.regions0[0, y, x] and not layers.regions0[1, y, x]
+    assert layers.regions0[1, 10, 10] and not layers.regions0[0, 10, 10]
+
+
+def test_maps_carry_object_and_background_each_along_its_own_motion(layered):
+    layers, start = layered
+    t = 0.5
+    map0, map1 = layers.maps(t)
+    assert map0.shape == map1.shape == (192, 320, 2) and map0.dtype == np.float32
+    x, y = np.round(start - t * MOTION * DIRECTION).astype(int)  # the object's centre at t
+    np.testing.assert_allclose(map0[y, x], [x, y] + t * MOTION * DIRECTION, atol=1.5)
+    np.testing.assert_allclose(map1[y, x], [x, y] - (1 - t) * MOTION * DIRECTION, atol=1.5)
+    np.testing.assert_allclose(map0[20, 100], [100, 20] - t * PAN * DIRECTION, atol=1.5)  # background, far away
+    np.testing.assert_allclose(map1[20, 100], [100, 20] + (1 - t) * PAN * DIRECTION, atol=1.5)
