@@ -94,7 +94,7 @@ def _write_json(path: Path, data: dict) -> Path:
         (["--drag", "10,10:300,20"], 1, "Trajectory 0, point 1: (300, 20) lies outside the 64x48 frame"),
         (["--drag", "10,10:30,20", "--drag-frames", "2:9"], 1, "2:9 end after the video, whose last frame is 5"),
         (["--drag", "10,10:30,20", "--drag-frames", "3:3"], 1, "must be a first source frame >= 0 and a later"),
-        (["--drag", "10,10"], 1, "Trajectory 0 has 1 point, but a trajectory needs at least 2"),
+        (["--drag", "10,10"], 2, "Trajectory 0 has 1 point, but a trajectory needs at least 2"),
         (["--trajectories", "missing.json"], 1, "Cannot read the trajectory file"),
         (["--trajectories", "far.json"], 1, "far.json: Trajectory 0, point 1: (90, 20) lies outside the 64x48"),
         (["--drag-frames", "0:5"], 2, "--drag-frames sets where trajectories run: give --trajectories or --drag"),

@@ -57,8 +57,10 @@ def main(argv: list[str] | None = None) -> int:
     except Exception as ex:
         if debug:
             raise
+        from framer.errors import UnknownNameError
+
         click.echo(f"framer: error: {_message(ex)}", err=True)
-        return 1
+        return 2 if isinstance(ex, UnknownNameError) else 1  # an unknown engine, model or matcher name is usage
     return code if isinstance(code, int) else 0  # click returns the code of an Exit raised by a command
 
 

@@ -193,6 +193,13 @@ def drag_trajectories(trajectory_file: str | None, drag: tuple[str, ...]) -> Pat
         raise click.UsageError("Give either --trajectories or --drag, not both.")
     if trajectory_file is not None:
         return Path(trajectory_file)
+    from framer.trajectory.io import TrajectoryError, parse_drag
+
+    for index, text in enumerate(drag):  # the syntax now, as a usage error; the frame size is checked later
+        try:
+            parse_drag(text, index)
+        except TrajectoryError as ex:
+            raise click.BadParameter(str(ex), param_hint="'--drag'") from None
     return list(drag) or None
 
 

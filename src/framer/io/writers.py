@@ -20,6 +20,7 @@ import logging
 import os
 import re
 import shutil
+import tempfile
 from collections.abc import Sequence
 from fractions import Fraction
 from pathlib import Path
@@ -123,9 +124,16 @@ def _check_writable(path: Path) -> None:
         existing = existing.parent
     if not existing.is_dir():
         raise InputError(f"Output folder {parent} cannot be made: {existing} is a file, not a folder.")
+    why = "" if existing == parent else f" cannot be made: {existing}"
     if not os.access(existing, os.W_OK | os.X_OK):
-        why = "" if existing == parent else f" cannot be made: {existing}"
         raise InputError(f"Output folder {parent}{why} is not writable (read-only, or no permission to write).")
+    try:  # os.access says yes to root on read-only or virtual file systems: try it
+        with tempfile.TemporaryFile(dir=existing, prefix=".framer-write-check-"):
+            pass
+    except OSError as ex:
+        reason = ex.strerror or type(ex).__name__
+        raise InputError(f"Output folder {parent}{why} is not writable: no file can be made there ({reason}).") \
+            from None
 
 
 def check_output(

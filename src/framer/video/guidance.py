@@ -94,13 +94,13 @@ def prepare_drags(trajectories: object, frames: object, info: VideoInfo, num_fra
     first, last = span if span is not None else (0, num_frames - 1)
     if not 0 <= first < last:
         raise InputError(
-            f"The drag frames (--drag-frames, `trajectory_frames`) {first}:{last} must be a first source frame >= 0 "
+            f"The drag frames `trajectory_frames` {first}:{last} must be a first source frame >= 0 "
             "and a later last one."
         )
     if last > num_frames - 1:
         seconds, rate = float(num_frames / info.frame_rate), float(info.frame_rate)
         raise InputError(
-            f"The drag frames (--drag-frames, `trajectory_frames`) {first}:{last} end after the video, whose last "
+            f"The drag frames `trajectory_frames` {first}:{last} end after the video, whose last "
             f"frame is {num_frames - 1} ({num_frames} frames, about {seconds:.2f} s at {rate:g} fps)."
         )
     return VideoDrags(Drags(tuple(result)), first, last)
