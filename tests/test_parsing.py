@@ -16,19 +16,26 @@ from framer.parsing import MAX_DENOMINATOR, ParseError, parse_fps, parse_rationa
 
 class TestSize:
     @pytest.mark.parametrize(
-        ("text", "size"), [("640x360", (640, 360)), (" 64 X 48 ", (64, 48)), ("1x1", (1, 1)), ("07x3", (7, 3))]
+        ("text", "size"),
+        [("640x360", (640, 360)), (" 64 X 48 ", (64, 48)), ("1x1", (1, 1)), ("07x3", (7, 3)), ("65536x1", (65536, 1))],
     )
     def test_values(self, text, size):
         assert parse_size(text) == size
 
-    @pytest.mark.parametrize("text", ["big", "640", "640x", "0x360", "640x0", "-640x360", "640x360x2", "6.4x3", ""])
+    @pytest.mark.parametrize(
+        "text",
+        ["big", "640", "640x", "0x360", "640x0", "-640x360", "640x360x2", "6.4x3", "", "65537x10", "99999999x1"],
+    )
     def test_errors(self, text):
         with pytest.raises(ParseError) as caught:
             parse_size(text)
         assert str(caught.value) == (
-            f"A size must be WIDTHxHEIGHT with positive integers, such as 640x360, not {text!r}."
+            f"A size must be WIDTHxHEIGHT with integers from 1 to 65536, such as 640x360, not {text!r}."
         )
-        assert caught.value.detail == f"expected WIDTHxHEIGHT with positive integers such as 640x360, got {text!r}."
+        assert (
+            caught.value.detail
+            == f"expected WIDTHxHEIGHT with integers from 1 to 65536 such as 640x360, got {text!r}."
+        )
 
 
 class TestRational:

@@ -14,13 +14,13 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
-import cv2
 import numpy as np
 import psutil
 
 from framer.engines import Engine, create_engine
 from framer.errors import InputError, ResourceError, ShapeError
 from framer.guidance import FALLBACKS, Drags, GapPlan, Guide, Span, load_drags
+from framer.io.fit import Placement, fit_image, fit_note, placement
 from framer.io.images import ImageFormat, ImageSource, probe_image, read_image
 from framer.io.tensors import image_to_tensor, tensor_to_image
 from framer.matching import AutopilotConfig
@@ -61,41 +61,6 @@ def _target_size(keyframes: Sequence[ImageSource], sizes: list[Size], resize: Re
     raise InputError(f"`resize` must be True, 'WxH' or a (width, height) tuple, not {resize!r}.")
 
 
-class _Placement(NamedTuple):
-    """Where a keyframe lands in the target size: scaled to ``scaled``, its top-left corner at ``offset`` (negative
-    when cropped)."""
-
-    scaled: Size
-    offset: tuple[int, int]
-
-
-def _placement(source: Size, target: Size, fit: str) -> _Placement:
-    """How a ``source``-sized image fits ``target`` with ``fit`` (one of :data:`framer.parsing.FITS`); the aspect
-    is kept except with ``stretch``."""
-    if fit == "stretch" or source == target:
-        return _Placement(target, (0, 0))
-    factors = (target[0] / source[0], target[1] / source[1])
-    factor = min(factors) if fit == "pad" else max(factors)
-    width, height = (max(1, round(side * factor)) for side in source)
-    # Rounding must not leave a 1-pixel gap (crop) or overflow (pad) on the side that fits exactly.
-    bound = min if fit == "pad" else max
-    width, height = bound(width, target[0]), bound(height, target[1])
-    return _Placement((width, height), ((target[0] - width) // 2, (target[1] - height) // 2))
-
-
-def _fit_note(source: Size, target: Size, fit: str) -> str | None:
-    """What fitting a ``source``-sized keyframe into ``target`` does, as an info line; None when nothing is done."""
-    if source == target:
-        return None
-    (width, height), _ = _placement(source, target, fit)
-    scaled = f"scaled {source[0]}x{source[1]} to {width}x{height}"
-    if (width, height) != target:
-        return f"{scaled} and {'padded' if fit == 'pad' else 'cropped'} to {target[0]}x{target[1]}"
-    if fit == "stretch" and source[0] * target[1] != target[0] * source[1]:
-        return f"{scaled}, stretched (the aspect changed)"
-    return scaled
-
-
 def _check_memory(engine: Engine, size: Size) -> None:
     needed = engine.memory_needed(size[1], size[0])
     available = psutil.virtual_memory().available
@@ -104,26 +69,6 @@ def _check_memory(engine: Engine, size: Size) -> None:
             f"Keyframes of {size[0]}x{size[1]} need about {needed / 2**30:.1f} GiB of memory for the {engine.name} "
             f"engine but {available / 2**30:.1f} GiB are available; downscale them with --resize WxH."
         )
-
-
-def _scale(image: np.ndarray, size: Size) -> np.ndarray:
-    if (image.shape[1], image.shape[0]) == size:
-        return image
-    shrinking = size[0] * size[1] < image.shape[0] * image.shape[1]
-    return cv2.resize(image, size, interpolation=cv2.INTER_AREA if shrinking else cv2.INTER_CUBIC)
-
-
-def _resize(image: np.ndarray, size: Size, fit: str) -> np.ndarray:
-    """``image`` at ``size`` (width, height), fitted as ``fit`` says (see :data:`framer.parsing.FITS`)."""
-    (width, height), (left, top) = _placement((image.shape[1], image.shape[0]), size, fit)
-    scaled = _scale(image, (width, height))
-    if (width, height) == size:
-        return scaled
-    if fit == "crop":
-        return np.ascontiguousarray(scaled[-top : -top + size[1], -left : -left + size[0]])
-    canvas = np.zeros((size[1], size[0], *image.shape[2:]), dtype=image.dtype)
-    canvas[top : top + height, left : left + width] = scaled
-    return canvas
 
 
 def _check_fit(fit: object) -> str:
@@ -143,17 +88,17 @@ def _plan_sizes(keyframes: Sequence[ImageSource], resize: ResizeSpec, fit: str =
     sizes = [probe_image(k) for k in keyframes]
     target = _target_size(keyframes, sizes, resize)
     for size in dict.fromkeys(sizes):  # one line per distinct size, in order
-        note = _fit_note(size, target, fit)
+        note = fit_note(size, target, fit)
         if note:
             logger.info("%s.", note[0].upper() + note[1:])
     return sizes[0], target
 
 
 def _decode(keyframes: Sequence[ImageSource], size: Size, fit: str = "pad") -> list[np.ndarray]:
-    return [_resize(read_image(k), size, fit) for k in keyframes]
+    return [fit_image(read_image(k), size, fit) for k in keyframes]
 
 
-def _place_drags(trajectories: list[Trajectory], placement: _Placement, size: Size) -> list[Trajectory]:
+def _place_drags(trajectories: list[Trajectory], placement: Placement, size: Size) -> list[Trajectory]:
     """Trajectories in the pixels of the first keyframe as scaled (``placement.scaled``), moved to where it lands in
     the padded or cropped frame of ``size``; checked there (a point cropped away is an error)."""
     if placement.offset == (0, 0):
@@ -282,9 +227,9 @@ def iter_interpolate(
     first_size, size = _plan_sizes(keyframes, resize, fit)
     drags = None
     if trajectories is not None:
-        placement = _placement(first_size, size, fit)
-        loaded = load_drags(trajectories, placement.scaled, first_size, rescale=rescale_trajectories)
-        drags = Drags(tuple(_place_drags(loaded, placement, size)))
+        first = placement(first_size, size, fit)
+        loaded = load_drags(trajectories, first.scaled, first_size, rescale=rescale_trajectories)
+        drags = Drags(tuple(_place_drags(loaded, first, size)))
     pilot = AutopilotConfig.from_option(autopilot)
     if overlay and drags is None and pilot is None:
         raise InputError("`overlay` draws trajectories, but no trajectories were given and autopilot is off.")

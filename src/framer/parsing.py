@@ -43,13 +43,16 @@ class ParseError(InputError):
         self.detail = detail
 
 
+MAX_SIDE = 65536  # the largest width or height framer takes (as trajectory files: framer.trajectory.io)
+
+
 def parse_size(text: object) -> tuple[int, int]:
-    """``"640x360"`` -> ``(640, 360)`` (width, height); both positive integers."""
+    """``"640x360"`` -> ``(640, 360)`` (width, height); both integers in 1..:data:`MAX_SIDE`."""
     match = re.fullmatch(r"\s*(\d+)\s*[xX]\s*(\d+)\s*", str(text))
-    if not match or int(match.group(1)) < 1 or int(match.group(2)) < 1:
+    if not match or not all(1 <= int(side) <= MAX_SIDE for side in match.groups()):
         raise ParseError(
-            f"A size must be WIDTHxHEIGHT with positive integers, such as 640x360, not {text!r}.",
-            f"expected WIDTHxHEIGHT with positive integers such as 640x360, got {text!r}.",
+            f"A size must be WIDTHxHEIGHT with integers from 1 to {MAX_SIDE}, such as 640x360, not {text!r}.",
+            f"expected WIDTHxHEIGHT with integers from 1 to {MAX_SIDE} such as 640x360, got {text!r}.",
         )
     return int(match.group(1)), int(match.group(2))
 

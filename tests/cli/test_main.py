@@ -330,8 +330,8 @@ class TestErrorsInProcess:
             (["--device", "tpu"], "Error: Invalid value for '--device': expected cpu, cuda, cuda:N, mps or auto, "
                                   "got 'tpu'."),
             (["--device", "gpu"], "Error: Invalid value for '--device': expected cpu, cuda, cuda:N, mps or auto"),
-            (["--resize", "big"], "Error: Invalid value for '--resize': expected WIDTHxHEIGHT with positive "
-                                  "integers such as 640x360, got 'big'."),
+            (["--resize", "big"], "Error: Invalid value for '--resize': expected WIDTHxHEIGHT with integers "
+                                  "from 1 to 65536 such as 640x360, got 'big'."),
             (["--resize", "100"], "Error: Invalid value for '--resize': expected WIDTHxHEIGHT"),
             (["--fit", "wide"], "Error: Invalid value for '--fit': 'wide' is not one of 'pad', 'crop', 'stretch'."),
             (["--rescale-trajectories"], "Error: --rescale-trajectories applies to a --trajectories file"),

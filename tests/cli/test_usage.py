@@ -19,7 +19,7 @@ from PIL import Image
 from framer import api
 from framer.cli.commands import LARGE_JOB_FRAMES
 from framer.cli.main import main
-from framer.io import atomic
+from framer.io import atomic, fit
 
 # Each case: arguments after ``framer tween A B -o OUT`` and what the one error line must say.
 USAGE_ERRORS = [
@@ -133,14 +133,14 @@ class TestFit:
         assert "Scaled 451x300 to 902x600." in caplog.messages
 
     def test_a_drag_follows_the_padded_keyframe(self):
-        placement = api._placement((451, 300), (512, 512), "pad")
+        placement = fit.placement((451, 300), (512, 512), "pad")
         [moved] = api._place_drags(
             api.load_drags(["0,0:450,299"], placement.scaled, (451, 300)), placement, (512, 512)
         )
         assert moved.points.ravel().tolist() == pytest.approx([0.0, 85.0, 511.0, 85.0 + 340.0], abs=0.6)
 
     def test_a_drag_cropped_away_is_refused(self):
-        placement = api._placement((451, 300), (512, 512), "crop")
+        placement = fit.placement((451, 300), (512, 512), "crop")
         loaded = api.load_drags(["2,150:100,150"], placement.scaled, (451, 300))
         with pytest.raises(api.InputError, match="outside"):
             api._place_drags(loaded, placement, (512, 512))
