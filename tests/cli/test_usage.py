@@ -235,3 +235,27 @@ def test_disk_full_is_one_message_from_the_cli(cli, pair, tmp_path, monkeypatch)
         "space and run again.\n"
     )
     assert sorted(p.name for p in tmp_path.iterdir()) == ["a.png", "b.png"]
+
+
+class TestStartLine:
+    """A terminal gets one line at once, before the seconds of importing PyTorch; a log and -q do not."""
+
+    def test_a_terminal_hears_at_once(self, tmp_path, capsys, monkeypatch):
+        from framer.cli import options
+
+        a, b = tmp_path / "a.png", tmp_path / "b.png"
+        Image.new("RGB", (32, 24)).save(a)
+        Image.new("RGB", (16, 12)).save(b)  # fails in the API, after the start line
+        monkeypatch.setattr(options.sys.stderr, "isatty", lambda: True, raising=False)
+        assert main(["tween", str(a), str(b), "-n", "1", "-o", str(tmp_path / "out")]) == 1
+        lines = capsys.readouterr().err.strip().splitlines()
+        assert lines[0] == "framer: Starting (loading PyTorch and the model)..." and "differ in size" in lines[-1]
+        assert main(["tween", str(a), str(b), "-n", "1", "-q", "-o", str(tmp_path / "out")]) == 1
+        assert "Starting" not in capsys.readouterr().err
+
+    def test_a_log_gets_no_start_line(self, tmp_path, capsys):
+        a, b = tmp_path / "a.png", tmp_path / "b.png"
+        Image.new("RGB", (32, 24)).save(a)
+        Image.new("RGB", (16, 12)).save(b)
+        assert main(["tween", str(a), str(b), "-n", "1", "-o", str(tmp_path / "out")]) == 1
+        assert "Starting" not in capsys.readouterr().err

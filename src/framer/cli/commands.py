@@ -22,6 +22,7 @@ from framer.cli.options import (
     fps_callback,
     matcher_option,
     resize_option,
+    say_starting,
     strict_weights_options,
     times_callback,
 )
@@ -228,6 +229,7 @@ def tween(keyframes, output, num_frames, times, timing, fps, include_keyframes, 
         include_keyframes = output_kind(path) != "folder"
     count, memory = _job_size(keyframes, len(times) if times else num_frames or 7, include_keyframes, resize)
     _confirm_large_job(count, memory, output_kind(path) == "folder", yes)
+    say_starting(quiet)
     from framer.api import iter_interpolate  # PyTorch: seconds, so only once the arguments are known to be good
 
     options = {"model": model, "weights": weights, "device": device, "threads": threads}

@@ -8,6 +8,7 @@ instead of the parameter's.
 from __future__ import annotations
 
 import re
+import sys
 from collections.abc import Callable
 from fractions import Fraction
 from pathlib import Path
@@ -32,6 +33,7 @@ __all__ = [
     "fps_callback",
     "matcher_option",
     "resize_option",
+    "say_starting",
     "strict_weights_option",
     "strict_weights_options",
     "times_callback",
@@ -39,6 +41,13 @@ __all__ = [
 ]
 
 _DEVICE = re.compile(r"cpu|cuda(:\d+)?|mps|auto")
+
+
+def say_starting(quiet: bool) -> None:
+    """At a terminal, one line at once before the seconds of loading PyTorch and the model (in a log, the API's
+    "Loading model..." line and the periodic progress lines say what is happening)."""
+    if not quiet and sys.stderr.isatty():
+        click.echo("framer: Starting (loading PyTorch and the model)...", err=True)
 
 
 def check_device(ctx: click.Context | None, param: click.Parameter | None, value: str | None) -> str | None:

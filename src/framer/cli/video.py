@@ -15,6 +15,7 @@ from framer.cli.options import (
     engine_options,
     flow_scale,
     matcher_option,
+    say_starting,
     strict_weights_options,
 )
 from framer.parsing import ParseError, parse_rational, parse_span
@@ -221,6 +222,7 @@ def video(source, output, multi, fps, slowmo, input_fps, codec, crf, pix_fmt, sc
         from framer.io.sidecar import check_sidecar
 
         check_sidecar(confidence_file, "--confidence", overwrite, [source, output])
+    say_starting(quiet)
     from framer.video import interpolate_video  # PyTorch: seconds, so only once the arguments are known to be good
 
     result = interpolate_video(
