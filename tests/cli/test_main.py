@@ -77,18 +77,6 @@ def keyframes(street_pair, tmp_path):
 
 
 @pytest.fixture
-def cli(capsys):
-    """Run ``framer ARGS`` in this process; returns (exit code, stdout, stderr)."""
-
-    def run(*args):
-        code = main([str(arg) for arg in args])
-        captured = capsys.readouterr()
-        return code, captured.out, captured.err
-
-    return run
-
-
-@pytest.fixture
 def reuse_engine(monkeypatch, tiny_flow_engine):
     """Hand the session's tiny flow engine to the CLI when it asks for the default one (any other request goes
     through): the tests that use it check the command (exit codes, messages, files, counts, sizes), not pictures."""

@@ -54,16 +54,6 @@ def pair(tmp_path):
     return _png(tmp_path / "a.png", 48, 32, 1), _png(tmp_path / "b.png", 48, 32, 2)
 
 
-@pytest.fixture
-def cli(capsys):
-    def run(*args):
-        code = main([str(arg) for arg in args])
-        captured = capsys.readouterr()
-        return code, captured.out, captured.err
-
-    return run
-
-
 @pytest.mark.parametrize(("options", "complaint"), USAGE_ERRORS)
 def test_usage_errors_exit_2_naming_the_option(cli, pair, tmp_path, options, complaint):
     code, out, err = cli("tween", *pair, "-o", tmp_path / "out", *options)
