@@ -88,6 +88,21 @@ def _write_json(path: Path, data: dict) -> Path:
     return path
 
 
+def test_cli_a_file_of_another_shape_is_stretched_only_when_asked(tmp_path, clip, capsys):
+    wide = {"version": 1, "width": 128, "height": 48, "trajectories": [{"points": [[20, 10], [60, 20]]}]}
+    path = _write_json(tmp_path / "wide.json", wide)
+    args = ["video", str(clip), "--multi", "2", "--trajectories", str(path), "-o", str(tmp_path / "out.mp4")]
+    assert main(args) == 1
+    err = capsys.readouterr().err.strip()
+    assert "another shape" in err and "--rescale-trajectories" in err and "\n" not in err
+    assert not (tmp_path / "out.mp4").exists()
+    assert main([*args, "--rescale-trajectories"]) == 0
+    assert "5 gaps dragged" in capsys.readouterr().err
+    assert main(["video", str(clip), "--multi", "2", "--drag", "1,1:5,5", "--rescale-trajectories", "-o",
+                 str(tmp_path / "other.mp4")]) == 2  # fmt: skip
+    assert "applies to a --trajectories file" in capsys.readouterr().err
+
+
 @pytest.mark.parametrize(
     ("options", "code", "message"),
     [

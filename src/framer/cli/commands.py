@@ -21,6 +21,7 @@ from framer.cli.options import (
     flow_scale,
     fps_callback,
     matcher_option,
+    rescale_trajectories_option,
     resize_option,
     say_starting,
     strict_weights_options,
@@ -164,11 +165,7 @@ def cli() -> None:
 @resize_option()
 @fit_option
 @drag_options("Drag mode: trajectories from a file (docs/trajectory-format.md).")
-@click.option(
-    "--rescale-trajectories",
-    is_flag=True,
-    help="Stretch a --trajectories file drawn on a frame of another shape onto the keyframes (refused otherwise).",
-)
+@rescale_trajectories_option
 @click.option(
     "--autopilot",
     is_flag=True,

@@ -32,6 +32,7 @@ __all__ = [
     "flow_scale",
     "fps_callback",
     "matcher_option",
+    "rescale_trajectories_option",
     "resize_option",
     "say_starting",
     "strict_weights_option",
@@ -194,6 +195,13 @@ def drag_options(file_help: str) -> Callable:
         )
 
     return decorate
+
+
+rescale_trajectories_option = click.option(
+    "--rescale-trajectories",
+    is_flag=True,
+    help="Stretch a --trajectories file drawn on a frame of another shape onto the frames (refused otherwise).",
+)
 
 
 def drag_trajectories(trajectory_file: str | None, drag: tuple[str, ...]) -> Path | list[str] | None:

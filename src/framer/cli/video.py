@@ -15,6 +15,7 @@ from framer.cli.options import (
     engine_options,
     flow_scale,
     matcher_option,
+    rescale_trajectories_option,
     say_starting,
     strict_weights_options,
 )
@@ -133,6 +134,7 @@ def _parse_rational(value: str, option: str, minimum: int = 0) -> Fraction:
     help="Resume an interrupted run of the same command, or discard it and start over.",
 )
 @drag_options("Drag mode: trajectories from a file (docs/trajectory-format.md, section Video), in the video's pixels.")
+@rescale_trajectories_option
 @click.option(
     "--drag-frames",
     default=None,
@@ -173,8 +175,8 @@ def _parse_rational(value: str, option: str, minimum: int = 0) -> Fraction:
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar or messages.")
 @debug_option
 def video(source, output, multi, fps, slowmo, input_fps, codec, crf, pix_fmt, scene_threshold, dedupe, tile,
-          overlap, resume, trajectory_file, drag, drag_frames, autopilot, matcher, strict, fallback,
-          fallback_threshold, confidence_file, segment_seconds, engine,
+          overlap, resume, trajectory_file, drag, rescale_trajectories, drag_frames, autopilot, matcher, strict,
+          fallback, fallback_threshold, confidence_file, segment_seconds, engine,
           model, weights, device, threads, flow_scale_value, overwrite, quiet, debug,
           strict_weights) -> None:  # fmt: skip
     """Raise the frame rate of video IN (or slow it down) with in-betweens at the exact target timestamps.
@@ -206,6 +208,8 @@ def video(source, output, multi, fps, slowmo, input_fps, codec, crf, pix_fmt, sc
     autopilot = autopilot_setting(autopilot, matcher)
     if drag_frames is not None and trajectories is None:
         raise click.UsageError("--drag-frames sets where trajectories run: give --trajectories or --drag too.")
+    if rescale_trajectories and trajectory_file is None:
+        raise click.UsageError("--rescale-trajectories applies to a --trajectories file: give one too.")
     if fallback_threshold is not None and fallback == "none":
         raise click.UsageError("--fallback-threshold sets when --fallback replaces frames: give --fallback too.")
     options = {"model": model, "weights": weights, "device": device, "threads": threads}
@@ -246,6 +250,7 @@ def video(source, output, multi, fps, slowmo, input_fps, codec, crf, pix_fmt, sc
         segment_seconds=_parse_rational(segment_seconds, "--segment-seconds"),
         trajectories=trajectories,
         trajectory_frames=_parse_span(drag_frames) if drag_frames is not None else None,
+        rescale_trajectories=rescale_trajectories,
         autopilot=autopilot,
         strict=strict,
         fallback=fallback,

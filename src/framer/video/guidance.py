@@ -71,11 +71,13 @@ def count_frames(source: Path, info: VideoInfo) -> int:
     return count
 
 
-def prepare_drags(trajectories: object, frames: object, info: VideoInfo, num_frames: int) -> VideoDrags:
+def prepare_drags(
+    trajectories: object, frames: object, info: VideoInfo, num_frames: int, *, rescale: bool = False
+) -> VideoDrags:
     """Check trajectories (as ``framer.interpolate`` takes them) and their span of source frames against a video.
 
-    A trajectory file drawn on frames of another size is rescaled to the video's size; other trajectories are in
-    the video's pixels.
+    A trajectory file drawn on frames of another size is scaled to the video's size when its shape is the video's
+    (or with ``rescale``, stretched to it); other trajectories are in the video's pixels.
 
     Args:
         trajectories: a list of :class:`Trajectory`, ``--drag`` strings, point lists or objects, a
@@ -87,7 +89,7 @@ def prepare_drags(trajectories: object, frames: object, info: VideoInfo, num_fra
     Raises:
         InputError: one sentence naming the rule broken (a point outside the frame, a span beyond the video).
     """
-    result = load_drags(trajectories, (info.width, info.height))
+    result = load_drags(trajectories, (info.width, info.height), rescale=rescale)
     span = None if frames is None else parse_span(frames)
     if num_frames < 2:
         raise InputError(f"Drag trajectories need a video of at least 2 frames but {info.path} holds {num_frames}.")

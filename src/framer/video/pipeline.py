@@ -339,6 +339,7 @@ def interpolate_video(
     segment_seconds: Fraction | float = SEGMENT_SECONDS,
     trajectories: object | None = None,
     trajectory_frames: tuple[int, int] | str | None = None,
+    rescale_trajectories: bool = False,
     autopilot: object = False,
     strict: bool = False,
     fallback: str = "none",
@@ -378,6 +379,8 @@ def interpolate_video(
             between source frames inside that span is steered along its piece of the trajectories.
         trajectory_frames: ``(first, last)`` or ``"FIRST:LAST"``: the source frame indices (from 0) where the
             trajectories' time is 0 and 1; None: the first and the last frame of the video.
+        rescale_trajectories: stretch a trajectory file drawn on a frame of another shape (aspect) onto the video's
+            frames; without it such a file is refused (one of the same shape is always scaled).
         autopilot: True (or an :class:`framer.matching.AutopilotConfig`): each gap goes through the autopilot as two
             keyframes do in :func:`framer.interpolate` (pre-aligned for large motion, plain otherwise); with
             ``trajectories``, gaps they span are pre-aligned with them instead. One summary is logged at the end.
@@ -426,7 +429,8 @@ def interpolate_video(
         rates = plan_rates(info.frame_rate, multi=multi, fps=fps, slowmo=slowmo)
         drags = None
         if trajectories is not None:
-            drags = prepare_drags(trajectories, trajectory_frames, info, count_frames(source, info))
+            frames = count_frames(source, info)
+            drags = prepare_drags(trajectories, trajectory_frames, info, frames, rescale=rescale_trajectories)
         elif trajectory_frames is not None:
             raise InputError("`trajectory_frames` sets the span of drag trajectories; give `trajectories` too.")
         # 3. The engine, and tiles if whole frames would not fit in memory.
