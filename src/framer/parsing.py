@@ -16,6 +16,7 @@ from fractions import Fraction
 from framer.errors import InputError
 
 __all__ = [
+    "FALLBACK_MODES",
     "FITS",
     "MAX_DENOMINATOR",
     "ParseError",
@@ -26,6 +27,8 @@ __all__ = [
     "parse_times",
 ]
 
+# What replaces an in-between the engine does not trust (`framer video --fallback`; see framer.video.fallback).
+FALLBACK_MODES = ("none", "blend", "nearest")
 # How a keyframe of another shape is fitted into the size it is interpolated at (``fit=``, ``--fit``; see
 # framer.api): scaled to fit inside and padded, scaled to cover and cropped at the centre, or stretched.
 FITS = ("pad", "crop", "stretch")

@@ -19,7 +19,7 @@ from framer.cli.options import (
     say_starting,
     strict_weights_options,
 )
-from framer.parsing import ParseError, parse_rational, parse_span
+from framer.parsing import FALLBACK_MODES, ParseError, parse_rational, parse_span
 
 __all__ = ["video"]
 
@@ -155,7 +155,7 @@ def _parse_rational(value: str, option: str, minimum: int = 0) -> Fraction:
 )
 @click.option(
     "--fallback",
-    type=click.Choice(["none", "blend", "nearest"]),
+    type=click.Choice(FALLBACK_MODES),
     default="none",
     show_default=True,
     help="Replace an in-between whose confidence is below --fallback-threshold by the blend of its source frames, "

@@ -132,8 +132,9 @@ def _check_writable(path: Path) -> None:
             pass
     except OSError as ex:
         reason = ex.strerror or type(ex).__name__
-        raise InputError(f"Output folder {parent}{why} is not writable: no file can be made there ({reason}).") \
-            from None
+        raise InputError(
+            f"Output folder {parent}{why} is not writable: no file can be made there ({reason})."
+        ) from None
 
 
 def check_output(

@@ -26,11 +26,11 @@ import torch
 from framer.engines import ScoredFrame
 from framer.errors import InputError
 from framer.io.sidecar import write_sidecar
+from framer.parsing import FALLBACK_MODES
 from framer.video.retime import OutputFrame
 
 __all__ = ["DEFAULT_THRESHOLD", "FALLBACK_MODES", "SIDECAR_COLUMNS", "ConfidenceRecord", "FallbackPolicy"]
 
-FALLBACK_MODES = ("none", "blend", "nearest")
 DEFAULT_THRESHOLD = 0.3
 SIDECAR_COLUMNS = ("output_frame", "output_time", "source_a", "source_b", "t", "confidence", "fell_back")
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import math
 import os
 from collections.abc import Iterator, Sequence
 
@@ -145,10 +146,9 @@ class FlowEngine(Engine):
                 at each time both keyframes are pre-aligned to that time and the network finds only the residual
                 motion (B must be 1; not together with ``tracks``).
         """
-        for scored in self.iter_scored(frame0, frame1, times, tracks, alignment):
+        for scored in self._iter(frame0, frame1, times, tracks, alignment, score=False):
             yield scored.frame
 
-    @torch.inference_mode()
     def iter_scored(
         self,
         frame0: torch.Tensor,
@@ -162,14 +162,28 @@ class FlowEngine(Engine):
 
         The confidence comes from :func:`framer.ops.quality.flow_error` of the network's final flows: how far the
         two (pre-aligned) keyframes warped to t disagree, and how far the keyframes differ at all. Its cost is one
-        extra warp per frame. With drag tracks it scores the network's frame before steering.
+        extra warp per frame (not paid by :meth:`iter_frames`). With drag tracks it scores the network's frame
+        before steering.
         """
         if options:
             raise InputError(f"The flow engine takes no options {sorted(options)}.")
+        return self._iter(frame0, frame1, times, tracks, alignment, score=True)
+
+    @torch.inference_mode()
+    def _iter(
+        self,
+        frame0: torch.Tensor,
+        frame1: torch.Tensor,
+        times: Sequence[float],
+        tracks: np.ndarray | None,
+        alignment: Alignment | None,
+        score: bool,
+    ) -> Iterator[ScoredFrame]:
+        """The frames at ``times``; each with its confidence when ``score``, else NaN (not computed)."""
         check_frame_pair(frame0, frame1)
         times = check_times(times)
         if alignment is not None:
-            yield from self._iter_aligned(frame0, frame1, times, alignment, tracks)
+            yield from self._iter_aligned(frame0, frame1, times, alignment, tracks, score)
             return
         height, width = frame0.shape[-2:]
         x0, x1 = self._to_network(frame0), self._to_network(frame1)
@@ -189,7 +203,8 @@ class FlowEngine(Engine):
                 current, at = tensor_to_float_image(frame), tracks[:, index + 1]
                 steered = steer_frame(plan, image0, image1, current, flow[..., :2], flow[..., 2:], t, at)
                 frame = torch.from_numpy(steered).permute(2, 0, 1).unsqueeze(0)
-            yield ScoredFrame(frame.to(frame0.device), _confidence(x0, x1, out, height, width))
+            confidence = _confidence(x0, x1, out, height, width) if score else math.nan
+            yield ScoredFrame(frame.to(frame0.device), confidence)
 
     def _iter_aligned(
         self,
@@ -198,6 +213,7 @@ class FlowEngine(Engine):
         times: list[float],
         alignment: Alignment,
         tracks: np.ndarray | None,
+        score: bool,
     ) -> Iterator[ScoredFrame]:
         """The frames at ``times``, the keyframe pair pre-aligned to each frame's time (see :mod:`framer.motion`)."""
         check_alignment(alignment, frame0, tracks)
@@ -210,7 +226,8 @@ class FlowEngine(Engine):
             out = self._net(x0, x1, t)
             flow, mask = unpad(out.flow, height, width), unpad(out.mask, height, width)
             frame = compose_frame(source0, source1, warped0, warped1, map0, map1, flow, mask)
-            yield ScoredFrame(frame.clamp_(0.0, 1.0).to(frame0.device), _confidence(x0, x1, out, height, width))
+            confidence = _confidence(x0, x1, out, height, width) if score else math.nan
+            yield ScoredFrame(frame.clamp_(0.0, 1.0).to(frame0.device), confidence)
 
     @torch.inference_mode()
     def correspondence_maps(
