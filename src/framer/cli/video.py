@@ -13,7 +13,7 @@ from framer.cli.options import (
     drag_options,
     drag_trajectories,
     engine_options,
-    flow_scale,
+    flow_options,
     matcher_option,
     rescale_trajectories_option,
     say_starting,
@@ -108,9 +108,13 @@ def _parse_rational(value: str, option: str, minimum: int = 0) -> Fraction:
 )
 @click.option(
     "--dedupe/--no-dedupe",
-    default=False,
-    show_default=True,
-    help="Drop repeated frames so motion through holds is even.",
+    default=None,
+    help="Drop repeated frames so motion through holds is even [default: with --cartoon, else not].",
+)
+@click.option(
+    "--cartoon",
+    is_flag=True,
+    help="Line art: single sharp lines (the engine of framer cartoon), and held drawings dropped (--dedupe).",
 )
 @click.option(
     "--tile",
@@ -169,14 +173,36 @@ def _parse_rational(value: str, option: str, minimum: int = 0) -> Fraction:
     help="Confidence (0-1) below which --fallback replaces an in-between [default: the calibrated value, README].",
 )
 @confidence_option
+@click.option(
+    "--protect-static",
+    type=click.Choice(["auto", "off"]),
+    default="auto",
+    show_default=True,
+    help="Keep static overlays (logos, subtitles, HUDs, timestamps) still and sharp: found over a window of source "
+    "frames, put back unwarped from the nearer source frame.",
+)
+@click.option(
+    "--static-mask",
+    type=click.Path(dir_okay=False),
+    default=None,
+    metavar="PATH",
+    help="An image of the video's size, white where the picture is to be kept still (with either --protect-static).",
+)
+@click.option(
+    "--show-static",
+    default=None,
+    metavar="PATH",
+    help="Preview what was kept still: a .mp4 (the source, dimmed elsewhere) or a folder (a PNG mask per change).",
+)
 @click.option("--segment-seconds", default="2", hidden=True, help="Length of the resumable parts, in seconds.")
 @engine_options
 @click.option("--overwrite", is_flag=True, help="Replace an existing output.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar or messages.")
 @debug_option
-def video(source, output, multi, fps, slowmo, input_fps, codec, crf, pix_fmt, scene_threshold, dedupe, tile,
+def video(source, output, multi, fps, slowmo, input_fps, codec, crf, pix_fmt, scene_threshold, dedupe, cartoon, tile,
           overlap, resume, trajectory_file, drag, rescale_trajectories, drag_frames, autopilot, matcher, strict,
-          fallback, fallback_threshold, confidence_file, segment_seconds, engine,
+          fallback, fallback_threshold, confidence_file, protect_static, static_mask, show_static, segment_seconds,
+          engine,
           model, weights, device, threads, flow_scale_value, overwrite, quiet, debug,
           strict_weights) -> None:  # fmt: skip
     """Raise the frame rate of video IN (or slow it down) with in-betweens at the exact target timestamps.
@@ -213,7 +239,7 @@ def video(source, output, multi, fps, slowmo, input_fps, codec, crf, pix_fmt, sc
     if fallback_threshold is not None and fallback == "none":
         raise click.UsageError("--fallback-threshold sets when --fallback replaces frames: give --fallback too.")
     options = {"model": model, "weights": weights, "device": device, "threads": threads}
-    options.update(flow_scale(engine, flow_scale_value))
+    options.update(flow_options(engine, flow_scale_value))
     options.update(strict_weights_options(engine, strict_weights))
     from framer.io.images import is_still_image
 
@@ -229,6 +255,11 @@ def video(source, output, multi, fps, slowmo, input_fps, codec, crf, pix_fmt, sc
     say_starting(quiet)
     from framer.video import interpolate_video  # PyTorch: seconds, so only once the arguments are known to be good
 
+    if cartoon:  # the engine wrapped as framer cartoon's
+        from framer.applications.cartoon import cartoon_engine
+
+        engine = cartoon_engine(engine, **{key: value for key, value in options.items() if value is not None})
+        options = {}
     result = interpolate_video(
         source,
         output,
@@ -241,7 +272,7 @@ def video(source, output, multi, fps, slowmo, input_fps, codec, crf, pix_fmt, sc
         crf=crf,
         pix_fmt=pix_fmt,
         scene_threshold=scene_threshold,
-        dedupe=dedupe,
+        dedupe=cartoon if dedupe is None else dedupe,  # held drawings leave a cartoon's timeline unless told
         tile=_parse_tile(tile),
         overlap=overlap,
         resume=resume,
@@ -255,6 +286,9 @@ def video(source, output, multi, fps, slowmo, input_fps, codec, crf, pix_fmt, sc
         strict=strict,
         fallback=fallback,
         confidence=confidence_file,
+        protect_static=protect_static,
+        static_mask=static_mask,
+        show_static=show_static,
         **({} if fallback_threshold is None else {"fallback_threshold": fallback_threshold}),
         **{key: value for key, value in options.items() if value is not None},
     )
@@ -272,6 +306,8 @@ def video(source, output, multi, fps, slowmo, input_fps, codec, crf, pix_fmt, sc
         if result.tile:
             notes.append(f"tiles of {result.tile} px")
         notes.append(f"audio {result.audio}")
+        if protect_static != "off" or static_mask is not None:
+            notes.append(f"{100 * result.protected:.1f}% of the frame kept still as static overlays")
         if fallback != "none" or result.confidence_file is not None:
             notes.append(result.confidence_note)
         summary = f"Wrote {result.num_frames} frames at {shown} fps to {result.output}"

@@ -50,6 +50,8 @@ class Capabilities:
         track_limit: how many tracks it steers with at most (None: any number); the autopilot keeps that many of
             its most confident, spread matches.
         tiles: can interpolate a frame tile by tile (its output at a pixel depends on a bounded neighbourhood).
+        backends: the ``backend=`` values it takes (runtimes of its network; empty: no choice).
+        precisions: the ``precision=`` values it takes (empty: no choice).
     """
 
     tracks: bool = False
@@ -58,6 +60,8 @@ class Capabilities:
     refines_tracks: bool = False
     track_limit: int | None = None
     tiles: bool = False
+    backends: tuple[str, ...] = ()
+    precisions: tuple[str, ...] = ()
 
 
 class Engine(ABC):

@@ -89,6 +89,7 @@ def _measure(job: dict) -> dict:
 
     name, model = parse_engine_spec(job["engine"])
     options = {"model": model, "device": job["device"], "threads": job["threads"], "weights": job["weights"]}
+    options["backend"] = job.get("backend")
     start = time.perf_counter()
     engine = create_engine(name, **{key: value for key, value in options.items() if value is not None})
     load_seconds = time.perf_counter() - start
@@ -141,6 +142,7 @@ def run_bench(
     threads: int | None = None,
     weights: str | os.PathLike | None = None,
     autopilot: bool = False,
+    backends: Sequence[str] = (),
 ) -> list[BenchRow]:
     """Measure each engine (and its autopilot variant when asked for) at each size, one fresh process each.
 
@@ -151,6 +153,8 @@ def run_bench(
         repeats: timed repeats (the median is reported).
         device, threads, weights: passed to :func:`framer.create_engine`.
         autopilot: also measure each engine with ``autopilot=True`` (an error where the API has none).
+        backends: measure each flow engine once per backend (``torch``, ``onnxruntime``, ``openvino``, ``auto``;
+            ``all``: every installed one), labelled ``flow[BACKEND]``; empty: the engine's default.
     """
     from framer.evaluation.methods import autopilot_available, parse_engine_spec
     from framer.parsing import parse_size
@@ -173,7 +177,7 @@ def run_bench(
         raise InputError("Give at least one size to measure.")
     variants = [(spec, False) for spec in engines] + ([(spec, True) for spec in engines] if autopilot else [])
     rows = []
-    for spec, with_autopilot in variants:
+    for (spec, with_autopilot), backend in _with_backends(variants, backends):
         for width, height in parsed:
             job = {
                 "engine": spec,
@@ -185,12 +189,35 @@ def run_bench(
                 "threads": threads,
                 "weights": None if weights is None else str(weights),
                 "autopilot": with_autopilot,
+                "backend": backend,
             }
-            logger.info("Measuring %s%s at %dx%d.", spec, " with autopilot" if with_autopilot else "", width, height)
+            label = spec if backend is None else f"{spec}[{backend}]"
+            logger.info("Measuring %s%s at %dx%d.", label, " with autopilot" if with_autopilot else "", width, height)
             measured = _run_child(job)
-            label = f"{spec}+autopilot" if with_autopilot else spec
+            label = f"{label}+autopilot" if with_autopilot else label
             rows.append(BenchRow(engine=label, width=width, height=height, **measured))
     return rows
+
+
+def _with_backends(
+    variants: list[tuple[str, bool]], backends: Sequence[str]
+) -> list[tuple[tuple[str, bool], str | None]]:
+    """Each variant with each backend (flow engines only; others once with None)."""
+    if not backends:
+        return [(variant, None) for variant in variants]
+    from framer.engines.flow.backends import BACKEND_CHOICES, installed_backends
+
+    names = list(
+        dict.fromkeys(name for given in backends for name in (installed_backends() if given == "all" else [given]))
+    )
+    for name in names:
+        if name not in BACKEND_CHOICES:
+            raise InputError(f"`backends` holds {name!r}; choose from {', '.join(BACKEND_CHOICES)} or all.")
+    return [
+        (variant, backend)
+        for variant in variants
+        for backend in (names if variant[0].split(":")[0] == "flow" else [None])
+    ]
 
 
 def format_bench_table(rows: Sequence[BenchRow]) -> str:

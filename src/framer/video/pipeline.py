@@ -36,6 +36,7 @@ from framer.parsing import parse_rational
 from framer.progress import progress_bar
 from framer.video.fallback import DEFAULT_THRESHOLD, ConfidenceRecord, FallbackPolicy
 from framer.video.guidance import VideoGuide, count_frames, job_identity, prepare_drags
+from framer.video.overlays import StaticSettings, StaticTracker, static_identity, static_tracker
 from framer.video.reader import FolderReader, SourceFrame, VideoInfo, VideoReader, open_video
 from framer.video.retime import OutputFrame, Rates, Retimer, count_output_frames, plan_rates
 from framer.video.scenes import SSIM_THRESHOLD, Thumbnail, is_cut, is_duplicate, make_thumbnail
@@ -74,6 +75,7 @@ class VideoResult:
         fell_back: in-betweens of this run replaced by the fallback (their confidence was below the threshold).
         confidence_file: the confidence sidecar written (None: none was asked for).
         confidence_note: one line saying how many fell back and where the sidecar is.
+        protected: mean share of the frame kept still as a static overlay in the in-betweens of this run.
     """
 
     output: Path
@@ -89,6 +91,7 @@ class VideoResult:
     fell_back: int = 0
     confidence_file: Path | None = None
     confidence_note: str = ""
+    protected: float = 0.0
 
 
 @dataclass
@@ -303,6 +306,7 @@ def _render(
     write: Callable[[int, np.ndarray], None],
     skip_before: int,
     record: ConfidenceRecord,
+    static: StaticTracker | None = None,
 ) -> int:
     """Make and write the output frames of one gap ``a -> b`` in order; returns how many the engine made."""
     todo = [frame for frame in outputs if frame.index >= skip_before]
@@ -313,6 +317,8 @@ def _render(
             image = a.frame.image if frame.a == a.index else b.frame.image
         else:
             image = tensor_to_image(record.judge(next(generated), a.tensor, b.tensor, frame)[0], a.fmt)
+            if static is not None:
+                image = static.composite(image, a.index, b.index, a.frame.image, b.frame.image, float(frame.t))
         write(frame.index, image)
     return len(times)
 
@@ -345,6 +351,9 @@ def interpolate_video(
     fallback: str = "none",
     fallback_threshold: float = DEFAULT_THRESHOLD,
     confidence: str | os.PathLike | None = None,
+    protect_static: str = "auto",
+    static_mask: str | os.PathLike | None = None,
+    show_static: str | os.PathLike | None = None,
     **engine_options,
 ) -> VideoResult:
     """Raise the frame rate of a video (or a folder of frames), or slow it down, with in-betweens.
@@ -392,6 +401,12 @@ def interpolate_video(
         fallback_threshold: in [0, 1] (default :data:`framer.video.fallback.DEFAULT_THRESHOLD`).
         confidence: a ``.csv`` or ``.json`` file to write the confidence of each in-between of this run to (output
             frame and time, source frames, t, confidence, whether it fell back), written atomically at the end.
+        protect_static: ``"auto"``: find static overlays (logos, subtitles, HUDs, timestamps) over a window of
+            source frames and put them back unwarped into every in-between, from the nearer source frame (see
+            :mod:`framer.video.overlays`); ``"off"``: do not. A clip where none is found is left untouched.
+        static_mask: an image of the frames' size, white where the picture is to be kept still (with either mode).
+        show_static: a ``.mp4``/``.mkv``/``.mov`` (each source frame, dimmed outside what was protected) or a
+            folder (a PNG mask per change) to preview what was protected.
         **engine_options: for :func:`framer.create_engine` when ``engine`` is a name.
     """
     # 1. Check the output and the options that need no file.
@@ -404,6 +419,9 @@ def interpolate_video(
         raise InputError(f"`scene_threshold` must be a number in [0, 1] but is {scene_threshold!r}.")
     settings = EncoderSettings(codec, crf, pix_fmt).check(output_path.suffix) if kind == "video" else None
     policy = FallbackPolicy(fallback, fallback_threshold)
+    static_settings = StaticSettings(mode=protect_static)
+    if show_static is not None:
+        show_static = check_output(show_static, overwrite=overwrite, inputs=[source, output_path])
     if confidence is not None:
         confidence = check_sidecar(confidence, "`confidence`", overwrite, [source, output_path])
     from framer.matching import AutopilotConfig
@@ -433,6 +451,7 @@ def interpolate_video(
             drags = prepare_drags(trajectories, trajectory_frames, info, frames, rescale=rescale_trajectories)
         elif trajectory_frames is not None:
             raise InputError("`trajectory_frames` sets the span of drag trajectories; give `trajectories` too.")
+        static = static_tracker(static_settings, static_mask, show_static, info)  # reads the mask
         # 3. The engine, and tiles if whole frames would not fit in memory.
         if create:
             logger.info("Loading model...")  # a few seconds: say so at once
@@ -450,6 +469,7 @@ def interpolate_video(
             **job_identity(drags, pilot),
             **policy.identity(),
         }
+        job.update(static_identity(static))
         segment_frames = max(1, math.ceil(parse_rational(segment_seconds, "segment_seconds") * rates.output))
         resolved = {"tile": _resolve_tile(engine, info, tile, overlap, memory_budget)}
         VideoGuide(engine, resolved["tile"], overlap, drags, pilot)  # refuses what it cannot do before any state
@@ -459,7 +479,7 @@ def interpolate_video(
         try:
             guide = VideoGuide(engine, state.resolved["tile"], overlap, drags, pilot)
             plan = _Plan(info, rates, output_path, kind, settings, scene_threshold, dedupe, state.resolved["tile"],
-                         ConfidenceRecord(policy), confidence)  # fmt: skip
+                         ConfidenceRecord(policy), confidence, static)  # fmt: skip
             return _run(reader, plan, guide, state, progress)
         except InputError:
             # Bad input (frames of mixed sizes, ...): the same command can never finish, so the state this run
@@ -485,6 +505,7 @@ class _Plan:
     tile: int | None
     record: ConfidenceRecord  # the fallback policy, and each in-between's confidence
     sidecar: Path | None  # where to write the confidences
+    static: StaticTracker | None = None  # static overlays kept still
 
     def estimate(self) -> int | None:
         """How many output frames the source's duration gives (None: unknown)."""
@@ -521,7 +542,13 @@ def _run(reader: VideoReader | FolderReader, plan: _Plan, guide: VideoGuide, sta
     if state.resumed:
         logger.info("Resuming: %d output frames were made by an earlier run.", resume_from)
 
+    static = plan.static
+
     def interpolate(a: _Keyframe, b: _Keyframe, times: list[float]) -> Iterator[ScoredFrame]:
+        cleaned = static.engine_inputs(a.index, b.index, a.frame.image, b.frame.image) if static else None
+        if cleaned is not None:  # an overlay in one frame only: not shown to the engine
+            tensors = [image_to_tensor(image, a.fmt) for image in cleaned]
+            return guide.frames(a.index, b.index, *cleaned, *tensors, times)
         return guide.frames(a.index, b.index, a.frame.image, b.frame.image, a.tensor, b.tensor, times)
 
     # 6. The streaming loop: each source frame closes a gap; render the output frames that fall in it.
@@ -542,7 +569,7 @@ def _run(reader: VideoReader | FolderReader, plan: _Plan, guide: VideoGuide, sta
     last: SourceFrame | None = None
     previous: SourceFrame | None = None
     try:
-        for frame in reader:
+        for frame in static.frames(reader) if static else reader:
             current = _Keyframe(frame, make_thumbnail(frame.image), fmt)
             duplicate = cut = False
             if anchor is not None:
@@ -556,16 +583,20 @@ def _run(reader: VideoReader | FolderReader, plan: _Plan, guide: VideoGuide, sta
                 cuts.append(frame.index)
             outputs = retimer.push(frame.index, frame.time, cut=cut, duplicate=duplicate)
             if outputs:
-                made += _render(outputs, anchor, current, interpolate, write, resume_from, plan.record)
+                made += _render(outputs, anchor, current, interpolate, write, resume_from, plan.record, static)
                 autosave.end_pair()
             if retimer.anchor == frame.index:
                 anchor = current
+                if static:
+                    static.forget_before(anchor.index)
             previous, last = last, frame
         outputs = retimer.finish(_end_time(last, previous, info.frame_rate))
-        made += _render(outputs, anchor, anchor, interpolate, write, resume_from, plan.record)
+        made += _render(outputs, anchor, anchor, interpolate, write, resume_from, plan.record, static)
         sink.finish()
     except BaseException as ex:
         sink.abort()
+        if static:
+            static.abort()
         bar.close()
         if isinstance(ex, KeyboardInterrupt):
             logger.info("%s", _stop_note(sink.saved))
@@ -577,6 +608,8 @@ def _run(reader: VideoReader | FolderReader, plan: _Plan, guide: VideoGuide, sta
 
     # 7. Put the output in place (video: join the segments, adding the audio).
     audio = _put_in_place(plan, state, num_frames)
+    if static:
+        static.finish()
     sidecar = plan.record.write(plan.sidecar) if plan.sidecar is not None else None
     state.discard()
     return VideoResult(
@@ -593,6 +626,7 @@ def _run(reader: VideoReader | FolderReader, plan: _Plan, guide: VideoGuide, sta
         fell_back=plan.record.fell_back,
         confidence_file=sidecar,
         confidence_note=plan.record.summary(sidecar),
+        protected=static.protected_share if static else 0.0,
     )
 
 

@@ -6,6 +6,7 @@ import logging
 import math
 import os
 from collections.abc import Iterator, Sequence
+from dataclasses import replace
 
 import numpy as np
 import torch
@@ -14,8 +15,17 @@ from framer.checks import check_frame_pair, check_times
 from framer.device import resolve_device
 from framer.engines import register_engine
 from framer.engines.base import Capabilities, Engine, ScoredFrame
+from framer.engines.flow.architectures import BuiltNetwork, build_network
+from framer.engines.flow.backends import (
+    BACKEND_CHOICES,
+    PRECISIONS,
+    make_runner,
+    resolve_backend,
+    takes_compute_dtype,
+    tune_allocator,
+)
 from framer.engines.flow.drag import plan_drag, steer_frame
-from framer.engines.flow.model import PYRAMID_SCALES, IFNet, IFNetConfig, IFNetOutput
+from framer.engines.flow.model import PYRAMID_SCALES, IFNetOutput
 from framer.errors import InputError
 from framer.io.tensors import tensor_to_float_image
 from framer.motion import Alignment, compose_flow, compose_frame, warp_pair
@@ -28,17 +38,17 @@ __all__ = ["FlowEngine"]
 
 logger = logging.getLogger(__name__)
 
+EXPORTABLE = ("ifnet",)  # architectures the exported backends (framer.engines.flow.export) can run
+
 # Peak host memory of one interpolation with the v4.25 weights, fitted over 448x256 to 1920x1088 by
-# benchmarks/speed.py (RSS after model load ~310 MiB, then 830-1180 bytes per padded pixel), with some margin.
-_BYTES_PER_PIXEL = 900
+# benchmarks/speed.py (RSS after model load ~310 MiB, then 830-1180 bytes per padded pixel); with the allocator kept
+# from returning memory (backends.tune_allocator) 1080-1220 bytes per padded pixel at 720p and 1080p (2026-12-02).
+_BYTES_PER_PIXEL = 1250
 _BASELINE_BYTES = 350 * 2**20
 
 
-def _build_network(entry: ModelEntry) -> tuple[IFNet, str]:
-    config = dict(entry.config)
-    channel_order = config.pop("channel_order", "rgb")
-    config = {key: tuple(value) if isinstance(value, list) else value for key, value in config.items()}
-    return IFNet(IFNetConfig(**config)), channel_order
+def _build_network(entry: ModelEntry) -> BuiltNetwork:
+    return build_network(entry)  # the network of entry.architecture, its colour order and capabilities
 
 
 @register_engine("flow")
@@ -56,6 +66,11 @@ class FlowEngine(Engine):
             input) but loses detail; 1.0 is the network as trained.
         strict_weights: refuse a ``weights`` file whose SHA-256 differs from the registered model's weights; by
             default such a file (fine-tuned, or damaged) is used with a warning.
+        backend: where the network runs (:mod:`framer.engines.flow.backends`): ``torch``, ``onnxruntime`` or
+            ``openvino`` (CPU; the network exported to ONNX once per size and cached), or ``auto``, the fastest
+            installed one by a measured table. The exported backends run single RGB pairs; other calls use PyTorch.
+        precision: ``fp32``; ``bf16`` runs the convolutions in bfloat16 (CPU with AVX-512 BF16 or AMX, or CUDA),
+            ``fp16`` in float16 (CUDA); flows, warps and the blend stay float32 (torch backend).
     """
 
     name = "flow"
@@ -70,6 +85,8 @@ class FlowEngine(Engine):
         download: bool = True,
         scale: float = 1.0,
         strict_weights: bool = False,
+        backend: str = "auto",
+        precision: str = "fp32",
     ) -> None:
         if isinstance(scale, bool) or not isinstance(scale, (int, float)) or float(scale) not in PYRAMID_SCALES:
             choices = ", ".join(f"{choice:g}" for choice in PYRAMID_SCALES)
@@ -79,6 +96,7 @@ class FlowEngine(Engine):
             raise InputError(f"`strict_weights` must be True or False but is {strict_weights!r}.")
         self.entry = get_model_entry(model, engine="flow") if model else default_model("flow")
         self.device = resolve_device(device)
+        self.backend, self.precision = resolve_backend(backend, precision, self.device), precision
         if threads is not None:
             if isinstance(threads, bool) or not isinstance(threads, int) or threads < 1:
                 raise InputError(f"`threads` must be an integer >= 1 but is {threads!r}.")
@@ -86,16 +104,35 @@ class FlowEngine(Engine):
         path = resolve_weights(self.entry.weights, self.entry.name, weights, download=download)
         if weights is not None:  # the cached file was verified when fetched; a user's file is checked here
             check_local_weights(path, self.entry.weights, self.entry.name, strict=strict_weights)
-        self.net, self.channel_order = _build_network(self.entry)
+        self.net, self.channel_order, self.capabilities = _build_network(self.entry)
         drop = self.entry.weights.drop_prefixes if self.entry.weights else ()
         self._load(path, drop)
         self.net.eval().requires_grad_(False).to(self.device)
+        precisions = PRECISIONS if takes_compute_dtype(self.net) else ("fp32",)
+        if precision not in precisions:
+            raise InputError(f"Model {self.entry.name} runs in fp32 only, not in `precision` {precision}.")
+        backends = BACKEND_CHOICES if self.entry.architecture in EXPORTABLE else ("auto", "torch")
+        if self.backend not in backends:
+            if backend != "auto":
+                name = self.entry.name
+                raise InputError(f"Model {name} runs on the torch backend only, not on `backend` {backend}.")
+            self.backend = "torch"
+        # Per engine: the architecture's guidance, and the backends and precisions its network runs on.
+        self.capabilities = replace(self.capabilities, backends=backends, precisions=precisions)
+        if self.device.type == "cpu":
+            tune_allocator()
+        self._runner = make_runner(self.net, self.backend, precision, self.scale, self.entry.name)
 
     def identity(self) -> dict:
-        """Engine, model and device; the pyramid scale when not 1 (it changes every in-between)."""
+        """Engine, model and device; the pyramid scale, backend and precision when not the defaults (they change
+        the in-betweens' pixels, if only slightly)."""
         identity = {"engine": self.name, "model": self.entry.name, "device": str(self.device)}
         if self.scale != 1.0:
             identity["scale"] = self.scale
+        if self.backend != "torch":
+            identity["backend"] = self.backend
+        if self.precision != "fp32":
+            identity["precision"] = self.precision
         return identity
 
     def _load(self, path: os.PathLike, drop_prefixes: tuple[str, ...]) -> None:
@@ -126,8 +163,8 @@ class FlowEngine(Engine):
         return frame.clamp_(0.0, 1.0)
 
     def _net(self, x0: torch.Tensor, x1: torch.Tensor, t: float, **features: torch.Tensor):
-        """The network at this engine's pyramid scale."""
-        return self.net(x0, x1, t, scale=self.scale, **features)
+        """The network at this engine's pyramid scale, on its backend and precision."""
+        return self._runner(x0, x1, t, **features)
 
     def iter_frames(
         self,
@@ -188,7 +225,7 @@ class FlowEngine(Engine):
         height, width = frame0.shape[-2:]
         x0, x1 = self._to_network(frame0), self._to_network(frame1)
         # Frame features do not depend on t: compute them once for all in-betweens of the pair.
-        features0, features1 = self.net.encode_frames(x0), self.net.encode_frames(x1)
+        features0, features1 = self._runner.encode(x0), self._runner.encode(x1)
         plan = None
         if tracks is not None:
             tracks = check_tracks(tracks, len(times), frame0)

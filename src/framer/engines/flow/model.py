@@ -106,16 +106,25 @@ class IFBlock(nn.Module):
         self.lastconv = nn.Sequential(nn.ConvTranspose2d(width, 4 * out_channels, 4, 2, 1), nn.PixelShuffle(2))
 
     def forward(
-        self, x: torch.Tensor, flow: torch.Tensor | None, scale: float
+        self, x: torch.Tensor, flow: torch.Tensor | None, scale: float, compute_dtype: torch.dtype | None = None
     ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-        """``x`` ``(B, C, H, W)``, ``flow`` ``(B, 4, H, W)`` or None -> flow delta, mask logit, hidden features."""
+        """``x`` ``(B, C, H, W)``, ``flow`` ``(B, 4, H, W)`` or None -> flow delta, mask logit, hidden features.
+
+        ``compute_dtype`` (e.g. ``torch.bfloat16``) runs the convolutions alone in that precision (autocast); what
+        they return is cast back to float32 before it becomes a flow, so flows and warp coordinates stay float32.
+        """
         if scale != 1:
             x = F.interpolate(x, scale_factor=1.0 / scale, mode="bilinear", align_corners=False)
         if flow is not None:
             if scale != 1:
                 flow = F.interpolate(flow, scale_factor=1.0 / scale, mode="bilinear", align_corners=False) / scale
             x = torch.cat((x, flow), 1)
-        out = self.lastconv(self.convblock(self.conv0(x)))
+        if compute_dtype is None or compute_dtype == x.dtype:
+            out = self.lastconv(self.convblock(self.conv0(x)))
+        else:
+            with torch.autocast(x.device.type, dtype=compute_dtype):
+                out = self.lastconv(self.convblock(self.conv0(x)))
+            out = out.to(x.dtype)
         if scale != 1:
             out = F.interpolate(out, scale_factor=scale, mode="bilinear", align_corners=False)
         return out[:, :4] * scale, out[:, 4:5], out[:, 5:]
@@ -166,6 +175,7 @@ class IFNet(nn.Module):
         features0: torch.Tensor | None = None,
         features1: torch.Tensor | None = None,
         scale: float = 1.0,
+        compute_dtype: torch.dtype | None = None,
     ) -> IFNetOutput:
         """Synthesise the frame at time ``t`` between ``frame0`` (t=0) and ``frame1`` (t=1).
 
@@ -176,6 +186,8 @@ class IFNet(nn.Module):
             features0, features1: optional precomputed :meth:`encode_frames` outputs (reused across times).
             scale: pyramid scale (module docstring); H and W must then be multiples of
                 ``config.pad_multiple_at(scale)``.
+            compute_dtype: optional reduced precision of the blocks' convolutions (``torch.bfloat16`` on CPU,
+                ``torch.float16`` or ``torch.bfloat16`` on CUDA); the encoder, flows, warps and blend stay float32.
         """
         batch, _, height, width = frame0.shape
         if features0 is None:
@@ -195,14 +207,21 @@ class IFNet(nn.Module):
         for block, level in zip(self.blocks, self.config.level_scales(scale), strict=True):
             if flow is None:
                 x = torch.cat((rgb0, rgb1, features0, features1, time_plane), 1)
-                flow, mask, hidden = block(x, None, level)
+                flow, mask, hidden = block(x, None, level, compute_dtype)
             else:
                 warped = backward_warp(sources, _split_flow(flow))  # (2B, 3 + F, H, W)
                 warped0, warped1 = warped[:batch], warped[batch:]
-                x = torch.cat(
-                    (warped0[:, :3], warped1[:, :3], warped0[:, 3:], warped1[:, 3:], time_plane, mask, hidden), 1
-                )
-                delta, mask, hidden = block(x, flow, level)
+                parts = [warped0[:, :3], warped1[:, :3], warped0[:, 3:], warped1[:, 3:], time_plane, mask, hidden]
+                del warped, warped0, warped1  # peak memory: the full-size warps are not needed past the concatenation
+                if level == 1:  # the block would append the flow unchanged: do it here, in one full-size copy
+                    x = torch.cat((*parts, flow), 1)
+                    del parts
+                    delta, mask, hidden = block(x, None, level, compute_dtype)
+                else:
+                    x = torch.cat(parts, 1)
+                    del parts
+                    delta, mask, hidden = block(x, flow, level, compute_dtype)
+                del x
                 flow = flow + delta
         assert flow is not None and mask is not None  # at least one block
         warped = backward_warp(torch.cat((frame0, frame1), 0), _split_flow(flow))

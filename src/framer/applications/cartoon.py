@@ -1,0 +1,255 @@
+"""Cartoon in-betweening: line art and flat colour, and drawings held on twos or threes.
+
+:func:`cartoon` is :func:`framer.interpolate` with the engine wrapped in :class:`framer.engines.cartoon.CartoonEngine`
+(colour and lines interpolated apart, each line moved by the engine's motion and taken from one keyframe, so it stays
+single and sharp). :func:`find_drawings` finds the distinct drawings of an animation whose drawings are held for
+several frames, with their times, and :func:`fill_holds` replaces each held copy by an in-between of its drawing and
+the next, so the motion is even instead of a stutter.
+
+The measures the check uses (``benchmarks/applications_cartoon.py``):
+
+- :func:`edge_sharpness`: mean gradient magnitude (Sobel on the grey image, grey levels 0..255) on given edge pixels.
+- :func:`ghost_line_pixels`: the double-line count, the pixels where a frame draws a line (:func:`line_layer` strength
+  >= 0.25) but the true frame has none within ``tolerance`` (2) px. A plain flow in-between of misaligned strokes
+  draws each stroke twice at half strength: the copy off the true line counts here, the true copy does not.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+from framer.api import InterpolatedFrame, interpolate, iter_interpolate
+from framer.engines import Engine, create_engine
+from framer.engines.cartoon import LINE_CONTRAST, LINE_WIDTH, CartoonEngine, line_layer
+from framer.errors import InputError
+from framer.io.images import ImageSource, read_image
+from framer.video.scenes import is_duplicate, make_thumbnail
+
+__all__ = [
+    "Drawing",
+    "cartoon",
+    "cartoon_engine",
+    "edge_sharpness",
+    "fill_holds",
+    "find_drawings",
+    "ghost_line_pixels",
+    "iter_cartoon",
+]
+
+# A frame line at least this strong (line_layer) is a drawn line for the double-line count.
+GHOST_STRENGTH = 0.25
+
+
+def cartoon_engine(
+    engine: str | Engine = "flow", line_width: int = LINE_WIDTH, line_contrast: float = LINE_CONTRAST, **options
+) -> CartoonEngine:
+    """``engine`` (a name, made with ``options``, or an engine) wrapped for line art; a :class:`CartoonEngine` is
+    returned as it is, with its own line settings."""
+    if isinstance(engine, CartoonEngine):
+        return engine
+    if isinstance(engine, str):
+        engine = create_engine(engine, **options)
+    elif options:
+        raise InputError(f"Engine options {sorted(options)} apply only when `engine` is a name.")
+    return CartoonEngine(engine, line_width, line_contrast)
+
+
+def iter_cartoon(
+    keyframes: Sequence[ImageSource],
+    num_frames: int | None = None,
+    times: Sequence[float] | None = None,
+    engine: str | Engine = "flow",
+    line_width: int = LINE_WIDTH,
+    line_contrast: float = LINE_CONTRAST,
+    **options,
+) -> Iterator[InterpolatedFrame]:
+    """:func:`cartoon` as a stream of :class:`framer.api.InterpolatedFrame` (as :func:`framer.iter_interpolate`)."""
+    names = ("model", "weights", "device", "threads", "scale", "strict_weights")
+    engine_options = {key: options.pop(key) for key in names if key in options}
+    if isinstance(keyframes, (str, os.PathLike, np.ndarray)) or len(keyframes) < 2:
+        raise InputError("At least two keyframes are needed.")
+    wrapped = cartoon_engine(engine, line_width, line_contrast, **engine_options)
+    return iter_interpolate(keyframes, num_frames, times, engine=wrapped, **options)
+
+
+def cartoon(
+    keyframes: Sequence[ImageSource],
+    num_frames: int | None = None,
+    times: Sequence[float] | None = None,
+    engine: str | Engine = "flow",
+    line_width: int = LINE_WIDTH,
+    line_contrast: float = LINE_CONTRAST,
+    **options,
+) -> list[np.ndarray]:
+    """In-betweens of line art and flat colour: lines single and sharp, flat regions flat.
+
+    Args:
+        keyframes: two or more paths, PIL images or arrays (as :func:`framer.interpolate`).
+        num_frames, times: in-betweens per gap, or explicit times in (0, 1).
+        engine: an engine name (``flow``) or engine; it must give dense correspondences (the flow engine does).
+        line_width: widest dark stroke (px) kept as a line; wider dark areas are treated as fills.
+        line_contrast: how much darker than its surroundings (grey levels 0..1) a full-strength line is.
+        **options: the other arguments of :func:`framer.interpolate` (``timing``, ``include_keyframes``,
+            ``resize``, ``fit``, ``autopilot``, ``progress``) and, with an engine name, its options (``model``,
+            ``weights``, ``device``, ``threads``, ``scale``).
+
+    Returns:
+        Frames as :func:`framer.interpolate` returns them.
+    """
+    stream = iter_cartoon(keyframes, num_frames, times, engine, line_width, line_contrast, **options)
+    return [item.frame for item in stream]
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Held drawings
+
+
+@dataclass(frozen=True)
+class Drawing:
+    """One distinct drawing of an animation and where it is shown.
+
+    Attributes:
+        index: the first frame that shows it.
+        count: how many consecutive frames show it (2 "on twos", 3 "on threes").
+        time: its time, the first frame's ``index / fps`` (seconds; with the default fps 1, frame units).
+    """
+
+    index: int
+    count: int
+    time: float
+
+
+def _rgb8(image: np.ndarray) -> np.ndarray:
+    """An image read by :func:`framer.io.read_image` as ``(H, W, 3)`` uint8 or uint16 RGB (thumbnails' input)."""
+    if image.ndim == 2:
+        image = np.repeat(image[:, :, None], 3, axis=2)
+    return np.ascontiguousarray(image[:, :, :3])
+
+
+def find_drawings(frames: Sequence[ImageSource], fps: float = 1.0) -> list[Drawing]:
+    """The distinct drawings of ``frames``: each frame that repeats the drawing before it joins that drawing.
+
+    A frame repeats the drawing when it is near-identical to the drawing's first frame (:mod:`framer.video.scenes`'
+    repeated-frame test: grey thumbnails 128 px wide differ by < 0.1 levels on average and < 6 anywhere, which
+    tolerates video compression); comparing with the first frame, not the previous one, keeps a slow drift from
+    being taken for a hold.
+
+    Args:
+        frames: two or more paths, PIL images or arrays of one size.
+        fps: frames per second, for :attr:`Drawing.time`.
+    """
+    if isinstance(frames, (str, os.PathLike, np.ndarray)) or len(frames) < 2:
+        raise InputError("At least two frames are needed to find held drawings.")
+    if not fps > 0:
+        raise InputError(f"`fps` must be > 0 but is {fps!r}.")
+    drawings: list[list[int]] = []
+    anchor = None
+    size = None
+    for index, source in enumerate(frames):
+        image = _rgb8(read_image(source))
+        if size is None:
+            size = image.shape[:2]
+        elif image.shape[:2] != size:
+            raise InputError(
+                f"Frames differ in size (frame 0 is {size[1]}x{size[0]}, frame {index} is "
+                f"{image.shape[1]}x{image.shape[0]})."
+            )
+        thumbnail = make_thumbnail(image)
+        if anchor is not None and is_duplicate(anchor, thumbnail):
+            drawings[-1].append(index)
+            continue
+        anchor = thumbnail
+        drawings.append([index])
+    return [Drawing(group[0], len(group), group[0] / fps) for group in drawings]
+
+
+def fill_holds(
+    frames: Sequence[ImageSource],
+    engine: str | Engine = "flow",
+    line_mode: bool = True,
+    **engine_options,
+) -> list[np.ndarray]:
+    """``frames`` with each held copy of a drawing replaced by an in-between of the drawing and the next one.
+
+    Frame ``j`` of a drawing shown from frame ``s`` until the next drawing at frame ``e`` becomes the in-between
+    at ``t = (j - s) / (e - s)``: the motion between drawings is spread evenly over the hold. The drawings
+    themselves and the holds of the last drawing are kept as they are. As many frames come out as go in, in the
+    frames' format.
+
+    Args:
+        frames: the animation's frames (paths, PIL images or arrays of one size).
+        engine: an engine name or engine; ``line_mode`` wraps it in :class:`CartoonEngine`.
+        **engine_options: with an engine name, its options (``model``, ``weights``, ``device``, ``threads``).
+    """
+    drawings = find_drawings(frames)
+    if line_mode:
+        engine = cartoon_engine(engine, **engine_options)
+    elif isinstance(engine, str):
+        engine = create_engine(engine, **engine_options)
+    images = [read_image(source) for source in frames]
+    result = list(images)
+    for drawing, following in itertools.pairwise(drawings):
+        if drawing.count == 1:
+            continue
+        span = following.index - drawing.index
+        times = [step / span for step in range(1, drawing.count)]
+        pair = [images[drawing.index], images[following.index]]
+        for step, frame in enumerate(interpolate(pair, times=times, engine=engine), start=1):
+            result[drawing.index + step] = frame
+    return result
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Measures
+
+
+def _grey255(image: np.ndarray) -> np.ndarray:
+    """``(H, W[, C])`` uint8/uint16/float image -> ``(H, W)`` float32 grey levels 0..255."""
+    scale = 255.0 / 65535.0 if image.dtype == np.uint16 else (255.0 if image.dtype.kind == "f" else 1.0)
+    image = image.astype(np.float32) * scale
+    if image.ndim == 3:
+        image = image[..., :3] @ np.array([0.299, 0.587, 0.114], np.float32)
+    return image
+
+
+def _float_rgb(image: np.ndarray) -> np.ndarray:
+    grey = _grey255(image) if image.ndim == 2 else None
+    if grey is not None:
+        return np.repeat(grey[..., None] / 255.0, 3, axis=2)
+    scale = 1.0 / 65535.0 if image.dtype == np.uint16 else (1.0 if image.dtype.kind == "f" else 1.0 / 255.0)
+    return image[..., :3].astype(np.float32) * scale
+
+
+def edge_sharpness(image: np.ndarray, edges: np.ndarray) -> float:
+    """Mean gradient magnitude (3x3 Sobel of the grey image, grey levels 0..255 per px) on the ``edges`` pixels.
+
+    Args:
+        image: ``(H, W[, C])`` uint8, uint16 or float in [0, 1].
+        edges: ``(H, W)`` bool, e.g. ``cv2.Canny`` of the true frame.
+    """
+    if edges.shape != image.shape[:2] or not edges.any():
+        raise InputError(f"`edges` must be a non-empty (H, W) mask of the image's size {image.shape[:2]}.")
+    grey = _grey255(image)
+    gx, gy = cv2.Sobel(grey, cv2.CV_32F, 1, 0) / 8.0, cv2.Sobel(grey, cv2.CV_32F, 0, 1) / 8.0
+    return float(np.hypot(gx, gy)[edges].mean())
+
+
+def ghost_line_pixels(image: np.ndarray, truth: np.ndarray, tolerance: int = 2, line_width: int = LINE_WIDTH) -> int:
+    """The double-line count: pixels where ``image`` draws a line (strength >= 0.25) and ``truth`` has none within
+    ``tolerance`` px (any strength > 0).
+
+    Args:
+        image, truth: ``(H, W[, C])`` of one size, uint8, uint16 or float in [0, 1].
+    """
+    if image.shape[:2] != truth.shape[:2]:
+        raise InputError(f"`image` and `truth` differ in size: {image.shape[:2]} and {truth.shape[:2]}.")
+    drawn = line_layer(_float_rgb(image), line_width) >= GHOST_STRENGTH
+    size = 2 * tolerance + 1
+    near_truth = cv2.dilate((line_layer(_float_rgb(truth), line_width) > 0).astype(np.uint8), np.ones((size, size)))
+    return int((drawn & ~near_truth.astype(bool)).sum())

@@ -1,0 +1,265 @@
+"""Where the flow network runs: PyTorch, or its ONNX export on onnxruntime or OpenVINO, behind one switch.
+
+Every backend gets the same padded float32 tensors and returns the same :class:`IFNetOutput`, so padding, colour
+order, drag steering, pre-alignment and scoring in the engine do not know which one ran. ``auto`` picks the
+fastest installed backend for the device from :data:`MEASURED_SECONDS`, a table of measured figures.
+
+The exported backends run batch-1, 3-channel frames on CPU (the graphs have fixed sizes, one export per padded size
+and pyramid scale, see :mod:`framer.engines.flow.export`). A call they cannot run (a batch of several pairs,
+frames with alpha) falls back to PyTorch for that call, with one log line. ``bf16`` precision is the torch backend's
+(its convolutions in bfloat16, flows and warps in float32): OpenVINO's own bf16 hint also lowers the flows and the
+warp coordinates, which breaks the picture (about 10 dB), and onnxruntime has no bf16 convolutions on CPU.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import importlib.util
+import inspect
+import logging
+import sys
+from collections.abc import Callable
+
+import numpy as np
+import torch
+from torch import nn
+
+from framer.engines.flow.model import IFNetOutput
+from framer.errors import InputError, MissingExtraError
+
+__all__ = [
+    "BACKENDS",
+    "BACKEND_CHOICES",
+    "MEASURED_SECONDS",
+    "PRECISIONS",
+    "FlowRunner",
+    "installed_backends",
+    "make_runner",
+    "resolve_backend",
+    "takes_compute_dtype",
+    "tune_allocator",
+]
+
+logger = logging.getLogger(__name__)
+
+BACKENDS = ("torch", "onnxruntime", "openvino")
+BACKEND_CHOICES = ("auto", *BACKENDS)
+PRECISIONS = ("fp32", "bf16", "fp16")  # fp16: CUDA only
+_PACKAGES = {"torch": "torch", "onnxruntime": "onnxruntime", "openvino": "openvino"}
+_EXTRA = {"onnxruntime": "framer-vfi[onnxruntime]", "openvino": "framer-vfi[openvino]"}
+
+# Seconds per 1280x720 in-between (3 per pair, features reused, fp32, v4.25 weights, 2 threads), measured on an AMD
+# EPYC Zen 4 (2 vCPUs), 2026-12-02, one process per backend, before other work loaded the machine: torch 0.42-0.54,
+# OpenVINO 2026.4.1 1.29-1.72 and onnxruntime 1.32.0 3.07-4.76 (these two with load average 3-5, so the table may
+# understate them). CPU seconds per in-between on 1 thread, same day, loaded machine: torch 0.73-0.85, OpenVINO
+# 0.71-0.88, onnxruntime 1.72-1.76. Rerun benchmarks/speed.py on a quiet machine to refresh. ``auto`` takes the
+# smallest installed figure for the device type; a device type missing here runs torch.
+MEASURED_SECONDS: dict[str, dict[str, float]] = {
+    "cpu": {"torch": 0.48, "openvino": 1.5, "onnxruntime": 3.9},
+}
+
+_ALLOCATOR_TUNED = False
+
+
+def installed_backends() -> list[str]:
+    """The backends whose runtime package is importable here (torch always)."""
+    return [name for name in BACKENDS if importlib.util.find_spec(_PACKAGES[name]) is not None]
+
+
+def resolve_backend(backend: str, precision: str, device: torch.device) -> str:
+    """The backend to run: ``backend`` itself after checks, or for ``auto`` the fastest installed one.
+
+    Raises:
+        InputError: an unknown name, an exported backend on a device other than the CPU, or ``bf16`` with an
+            exported backend.
+        MissingExtraError: the backend's package is not installed.
+    """
+    if backend not in BACKEND_CHOICES:
+        raise InputError(f"`backend` must be one of {', '.join(BACKEND_CHOICES)} but is {backend!r}.")
+    if precision not in PRECISIONS:
+        raise InputError(f"`precision` must be one of {', '.join(PRECISIONS)} but is {precision!r}.")
+    if precision == "fp16" and device.type != "cuda":
+        raise InputError(f"`precision` fp16 runs on CUDA only, not on {device.type}; use bf16 or fp32.")
+    if precision == "bf16" and device.type == "cpu" and not torch.backends.mkldnn.is_available():
+        raise InputError("`precision` bf16 needs PyTorch with oneDNN on this CPU; use fp32.")
+    if backend == "auto":
+        if precision != "fp32" or device.type != "cpu":
+            return "torch"
+        table = MEASURED_SECONDS.get(device.type, {})
+        candidates = [name for name in installed_backends() if name in table]
+        return min(candidates, key=table.__getitem__, default="torch")
+    if backend == "torch":
+        return backend
+    if device.type != "cpu":
+        raise InputError(f"The {backend} backend runs on the CPU; use `backend` torch on {device.type}.")
+    if precision != "fp32":
+        raise InputError(f"`precision` {precision} runs on the torch backend only, not on {backend}.")
+    if importlib.util.find_spec(_PACKAGES[backend]) is None:
+        raise MissingExtraError(f"The {backend} backend needs its package: pip install '{_EXTRA[backend]}'.")
+    return backend
+
+
+def takes_compute_dtype(net: nn.Module) -> bool:
+    """Whether ``net.forward`` has a ``compute_dtype`` parameter (reduced-precision convolutions)."""
+    return "compute_dtype" in inspect.signature(net.forward).parameters
+
+
+def tune_allocator() -> None:
+    """Keep freed memory in the process heap (glibc only), so full-frame tensors stop costing page faults.
+
+    glibc gives every block above 32 MiB its own ``mmap`` and returns it on free; the network makes dozens of such
+    tensors per frame, so each one is faulted in page by page again (measured at 720p: 1.0-1.8 s -> 0.54 s per
+    in-between on 2 threads, pictures unchanged). The cost: freed memory stays with the process (peak RSS +25%
+    at 720p). Process-wide and once; nothing happens on other C libraries or with ``FRAMER_NO_MALLOPT`` set.
+    """
+    global _ALLOCATOR_TUNED
+    import os
+
+    if _ALLOCATOR_TUNED or not sys.platform.startswith("linux") or os.environ.get("FRAMER_NO_MALLOPT"):
+        return
+    _ALLOCATOR_TUNED = True
+    try:
+        libc = ctypes.CDLL("libc.so.6")
+        mallopt = libc.mallopt
+    except (OSError, AttributeError):  # musl or another C library: leave it
+        return
+    m_trim_threshold, m_mmap_max = -1, -4
+    mallopt(m_mmap_max, 0)
+    mallopt(m_trim_threshold, 1 << 30)
+
+
+class FlowRunner:
+    """Runs the network in PyTorch, optionally with its convolutions in reduced precision.
+
+    Args:
+        net: the network, on its device, in eval mode.
+        scale: pyramid scale.
+        precision: ``fp32``, or ``bf16`` (convolutions in bfloat16; on CUDA also ``fp16``); flows, warps, the
+            encoder and the blend stay float32.
+    """
+
+    backend = "torch"
+
+    def __init__(self, net: nn.Module, scale: float = 1.0, precision: str = "fp32") -> None:
+        self.net, self.scale, self.precision = net, scale, precision
+        self.compute_dtype = {"fp32": None, "bf16": torch.bfloat16, "fp16": torch.float16}[precision]
+
+    def encode(self, frames: torch.Tensor) -> torch.Tensor:
+        """``(B, C, H, W)`` padded frames -> features ``(B, F, H, W)``."""
+        return self.net.encode_frames(frames)
+
+    def __call__(
+        self,
+        x0: torch.Tensor,
+        x1: torch.Tensor,
+        t: float,
+        features0: torch.Tensor | None = None,
+        features1: torch.Tensor | None = None,
+    ) -> IFNetOutput:
+        """The network's output at ``t`` for the padded pair ``x0``, ``x1`` ``(B, C, H, W)``."""
+        options = {} if self.compute_dtype is None else {"compute_dtype": self.compute_dtype}
+        return self.net(x0, x1, t, features0=features0, features1=features1, scale=self.scale, **options)
+
+
+class _ExportedRunner(FlowRunner):
+    """Base of the ONNX runtimes: one compiled graph pair per padded size, PyTorch for what they cannot run."""
+
+    def __init__(self, net: nn.Module, scale: float, model_name: str) -> None:
+        super().__init__(net, scale)
+        self.model_name = model_name
+        self._hash: str | None = None
+        self._compiled: dict[tuple[int, int], tuple[Callable, Callable]] = {}
+        self._warned = False
+
+    def _fits(self, frames: torch.Tensor) -> bool:
+        if frames.shape[0] == 1 and frames.shape[1] == 3 and frames.device.type == "cpu":
+            return True
+        if not self._warned:
+            logger.info("The %s backend runs single RGB pairs on the CPU; PyTorch runs this one.", self.backend)
+            self._warned = True
+        return False
+
+    def _graphs(self, height: int, width: int) -> tuple[Callable, Callable]:
+        key = (height, width)
+        if key not in self._compiled:
+            from framer.engines.flow.export import exported_graphs, network_hash
+
+            if self._hash is None:
+                self._hash = network_hash(self.net)
+            graphs = exported_graphs(self.net, self.model_name, self._hash, height, width, self.scale)
+            self._compiled[key] = (self._compile(str(graphs.encoder)), self._compile(str(graphs.step)))
+        return self._compiled[key]
+
+    def _compile(self, path: str) -> Callable[[dict[str, np.ndarray]], list[np.ndarray]]:
+        raise NotImplementedError
+
+    def encode(self, frames: torch.Tensor) -> torch.Tensor:
+        if not self._fits(frames):
+            return super().encode(frames)
+        encoder, _ = self._graphs(*frames.shape[-2:])
+        return torch.from_numpy(encoder({"x": _numpy(frames)})[0])
+
+    def __call__(self, x0, x1, t, features0=None, features1=None) -> IFNetOutput:
+        if not (self._fits(x0) and self._fits(x1)):
+            return super().__call__(x0, x1, t, features0, features1)
+        encoder, step = self._graphs(*x0.shape[-2:])
+        if features0 is None:
+            features0 = torch.from_numpy(encoder({"x": _numpy(x0)})[0])
+        if features1 is None:
+            features1 = torch.from_numpy(encoder({"x": _numpy(x1)})[0])
+        inputs = {"x0": x0, "x1": x1, "f0": features0, "f1": features1}
+        feed = {name: _numpy(value) for name, value in inputs.items()}
+        feed["t"] = np.asarray([float(t)], dtype=np.float32)
+        frame, flow, mask = (torch.from_numpy(array) for array in step(feed))
+        return IFNetOutput(frame=frame, flow=flow, mask=mask)
+
+
+class OnnxRuntimeRunner(_ExportedRunner):
+    """The exported network on onnxruntime's CPU provider, with PyTorch's thread count."""
+
+    backend = "onnxruntime"
+
+    def _compile(self, path: str) -> Callable[[dict[str, np.ndarray]], list[np.ndarray]]:
+        import onnxruntime
+
+        options = onnxruntime.SessionOptions()
+        options.intra_op_num_threads = torch.get_num_threads()
+        options.inter_op_num_threads = 1
+        session = onnxruntime.InferenceSession(path, options, providers=["CPUExecutionProvider"])
+        return lambda feed: session.run(None, feed)
+
+
+class OpenVinoRunner(_ExportedRunner):
+    """The exported network on OpenVINO's CPU plugin in float32, latency mode, with PyTorch's thread count."""
+
+    backend = "openvino"
+
+    def _compile(self, path: str) -> Callable[[dict[str, np.ndarray]], list[np.ndarray]]:
+        import openvino
+
+        config = {
+            "INFERENCE_NUM_THREADS": torch.get_num_threads(),
+            "INFERENCE_PRECISION_HINT": "f32",
+            "PERFORMANCE_HINT": "LATENCY",
+        }
+        compiled = openvino.Core().compile_model(path, "CPU", config)
+        request = compiled.create_infer_request()
+
+        def run(feed: dict[str, np.ndarray]) -> list[np.ndarray]:
+            results = request.infer(feed)
+            return [np.array(results[output]) for output in compiled.outputs]  # copies: the request reuses its buffers
+
+        return run
+
+
+def make_runner(net: nn.Module, backend: str, precision: str, scale: float, model_name: str) -> FlowRunner:
+    """The runner of a resolved ``backend`` (:func:`resolve_backend`) for ``net``."""
+    if backend == "onnxruntime":
+        return OnnxRuntimeRunner(net, scale, model_name)
+    if backend == "openvino":
+        return OpenVinoRunner(net, scale, model_name)
+    return FlowRunner(net, scale, precision)
+
+
+def _numpy(tensor: torch.Tensor) -> np.ndarray:
+    return np.ascontiguousarray(tensor.detach().to("cpu", torch.float32).numpy())

@@ -1,0 +1,182 @@
+"""Static overlays in video mode: found over a window of frames, put back unwarped, switched (never blended)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import av
+import cv2
+import numpy as np
+import pytest
+
+from framer.errors import InputError
+from framer.io.atomic import write_png
+from framer.io.images import read_image
+from framer.synthetic.overlays import make_overlay_clip
+from framer.video import interpolate_video
+from framer.video.overlays import (
+    StaticSettings,
+    StaticTracker,
+    detect_overlay,
+    load_static_mask,
+    static_identity,
+)
+from helpers.video import BlendEngine
+
+SETTINGS = StaticSettings()
+CARPHONE = Path("/work/shared/data/video_carphone/carphone_pristine.mp4")
+
+
+def _window(frames: np.ndarray, index: int) -> tuple[np.ndarray, int]:
+    """The frames the tracker looks at for frame ``index``, and its place among them."""
+    low = max(0, index - SETTINGS.window)
+    return frames[low : index + SETTINGS.window + 1], index - low
+
+
+def _write_folder(folder: Path, frames) -> Path:
+    folder.mkdir()
+    for k, frame in enumerate(frames):
+        write_png(frame, folder / f"f{k:03d}.png")
+    return folder
+
+
+def _read_folder(folder: Path) -> list[np.ndarray]:
+    return [read_image(path) for path in sorted(folder.iterdir())]
+
+
+@pytest.mark.parametrize("kind", ["logo", "hud", "subtitles"])
+@pytest.mark.parametrize("index", [0, 4, 9, 10, 11, 16, 25])
+def test_each_frame_finds_its_own_overlay_state(kind, index):
+    clip = make_overlay_clip(kind, num_frames=26, speed=24)  # every state lasts at least `run` frames
+    frames = clip.frames()
+    mask = detect_overlay(*_window(frames, index), SETTINGS)
+    truth = clip.overlays[index][1] > 0
+    found = np.zeros_like(truth) if mask is None else mask
+    assert np.array_equal(found, truth)  # the whole overlay (digits of the new state included), nothing else
+
+
+@pytest.mark.parametrize("speed", [10, 60])
+def test_a_panning_clip_without_overlay_finds_nothing(speed):
+    clip = make_overlay_clip("logo", num_frames=12, speed=speed)
+    frames = np.stack([clip.render(k, 0) for k in range(12)])
+    bare = frames.copy()
+    for k in range(12):  # the same background without the logo
+        offset = speed * k
+        bare[k] = np.clip(clip.world[:, offset : offset + clip.width] + 0.5, 0, 255).astype(np.uint8)
+    assert all(detect_overlay(*_window(bare, k), SETTINGS) is None for k in range(12))
+
+
+def test_a_still_background_beside_a_moving_object_is_not_an_overlay():
+    """A static camera: the background is constant and a textured square walks past; nothing is an overlay."""
+    rng = np.random.default_rng(1)
+    background = cv2.GaussianBlur(rng.integers(0, 256, (160, 256, 3), np.uint8), (0, 0), 1.5)
+    sprite = rng.integers(0, 256, (40, 40, 3), np.uint8)
+    frames = np.stack([background.copy() for _ in range(12)])
+    for k in range(12):
+        frames[k, 60:100, 10 + 14 * k : 50 + 14 * k] = sprite
+    assert all(detect_overlay(*_window(frames, k), SETTINGS) is None for k in range(12))
+
+
+@pytest.mark.skipif(not CARPHONE.exists(), reason="shared test data not on this machine")
+def test_real_clip_without_overlay_finds_nothing():
+    with av.open(str(CARPHONE)) as container:
+        decoded = zip(range(40), container.decode(video=0), strict=False)
+        frames = np.stack([frame.to_ndarray(format="rgb24") for _, frame in decoded])
+    found = [detect_overlay(*_window(frames, k), SETTINGS) for k in range(len(frames))]
+    assert all(mask is None for mask in found)
+
+
+@pytest.mark.parametrize("kind", ["logo", "hud", "subtitles"])
+def test_in_betweens_show_the_nearest_overlay_state_exactly(tmp_path, kind):
+    """With a blending engine, an unprotected changing overlay is a blend of its two states; protected, each
+    in-between's overlay is the nearer source frame's, to the level, and the rest of the frame is unchanged."""
+    clip = make_overlay_clip(kind, width=160, height=100, num_frames=24 if kind == "subtitles" else 16, speed=16)
+    source = _write_folder(tmp_path / "in", clip.frames())
+    outputs = {}
+    for mode in ("off", "auto"):
+        result = interpolate_video(
+            source, tmp_path / mode, multi=3, input_fps=24, engine=BlendEngine(), protect_static=mode
+        )
+        outputs[mode] = _read_folder(tmp_path / mode)
+        assert (result.protected > 0) == (mode == "auto")
+    area = clip.overlay_area()
+    blended = 0
+    for index in range(len(outputs["auto"]) - 3):
+        k, step = divmod(index, 3)
+        if step == 0:
+            continue
+        t = step / 3
+        _, alpha = clip.truth(k, t)
+        nearest = clip.frames()[k if t < 0.5 else k + 1]
+        shown = alpha > 0
+        assert np.array_equal(outputs["auto"][index][shown], nearest[shown])
+        assert np.array_equal(outputs["auto"][index][~area], outputs["off"][index][~area])
+        blended += not np.array_equal(outputs["off"][index][shown], nearest[shown])
+    if kind != "logo":  # a still logo blends into itself; a changing overlay does not
+        assert blended > 0
+
+
+def test_clip_without_overlay_is_byte_identical_to_off(tmp_path):
+    clip = make_overlay_clip("logo", width=128, height=80, num_frames=10, speed=12)
+    bare = [np.clip(clip.world[:, 12 * k : 12 * k + 128] + 0.5, 0, 255).astype(np.uint8) for k in range(10)]
+    source = _write_folder(tmp_path / "in", bare)
+    results = {
+        mode: interpolate_video(
+            source, tmp_path / f"{mode}.mp4", multi=2, input_fps=24, engine=BlendEngine(), protect_static=mode
+        )
+        for mode in ("off", "auto")
+    }
+    assert results["auto"].protected == 0
+    assert (tmp_path / "off.mp4").read_bytes() == (tmp_path / "auto.mp4").read_bytes()
+
+
+def test_tiles_keep_the_overlay(tmp_path):
+    clip = make_overlay_clip("logo", width=160, height=100, num_frames=8, speed=16)
+    source = _write_folder(tmp_path / "in", clip.frames())
+    result = interpolate_video(source, tmp_path / "out", multi=2, input_fps=24, engine=BlendEngine(), tile=64,
+                               overlap=16)  # fmt: skip
+    assert result.tile == 64
+    frames, outputs = clip.frames(), _read_folder(tmp_path / "out")
+    shown = clip.overlays[4][1] > 0
+    assert shown.any() and np.array_equal(outputs[7][shown], frames[4][shown])  # t = 0.5 of 3 -> 4
+
+
+def test_user_mask_keeps_its_region_still(tmp_path):
+    """A user mask protects its region (white) with --protect-static off; a mask of another size is refused."""
+    clip = make_overlay_clip("logo", width=128, height=80, num_frames=6, speed=12)
+    frames = clip.frames()
+    source = _write_folder(tmp_path / "in", frames)
+    mask = np.zeros((80, 128), np.uint8)
+    mask[10:30, 20:60] = 255
+    write_png(mask, tmp_path / "mask.png")
+    interpolate_video(source, tmp_path / "out", multi=2, input_fps=24, engine=BlendEngine(), protect_static="off",
+                      static_mask=tmp_path / "mask.png")  # fmt: skip
+    outputs = _read_folder(tmp_path / "out")
+    assert np.array_equal(outputs[1][10:30, 20:60], frames[1][10:30, 20:60])
+    assert not np.array_equal(outputs[1][40:], frames[1][40:])  # elsewhere: the engine's blend
+    write_png(mask[:40], tmp_path / "small.png")
+    with pytest.raises(InputError, match="is 128x40 but the frames are 128x80"):
+        load_static_mask(tmp_path / "small.png", 128, 80)
+
+
+def test_show_static_writes_a_mask_per_change(tmp_path):
+    clip = make_overlay_clip("subtitles", width=192, height=120, num_frames=24, speed=16)
+    source = _write_folder(tmp_path / "in", clip.frames())
+    interpolate_video(source, tmp_path / "out", multi=2, input_fps=24, engine=BlendEngine(),
+                      show_static=tmp_path / "masks")  # fmt: skip
+    names = sorted(path.name for path in (tmp_path / "masks").iterdir())
+    assert names == ["mask_000000.png", "mask_000004.png", "mask_000012.png", "mask_000016.png"]
+    shown = read_image(tmp_path / "masks" / "mask_000004.png") > 0
+    assert np.array_equal(shown, clip.overlays[4][1] > 0)
+
+
+def test_resume_identity_follows_the_protection(tmp_path):
+    mask = tmp_path / "mask.png"
+    write_png(np.full((8, 8), 255, np.uint8), mask)
+    auto = StaticTracker(StaticSettings())
+    masked = StaticTracker(StaticSettings("off"), np.ones((8, 8), bool), mask_digest="abc")
+    identities = [static_identity(None), static_identity(auto), static_identity(masked)]
+    assert len({str(identity) for identity in identities}) == 3
+    assert static_identity(StaticTracker(StaticSettings("off"))) == static_identity(None)
+    with pytest.raises(InputError, match="protect_static"):
+        StaticSettings("always")
