@@ -48,14 +48,13 @@ PRECISIONS = ("fp32", "bf16", "fp16")  # fp16: CUDA only
 _PACKAGES = {"torch": "torch", "onnxruntime": "onnxruntime", "openvino": "openvino"}
 _EXTRA = {"onnxruntime": "framer-vfi[onnxruntime]", "openvino": "framer-vfi[openvino]"}
 
-# Seconds per 1280x720 in-between (3 per pair, features reused, fp32, v4.25 weights, 2 threads), measured on an AMD
-# EPYC Zen 4 (2 vCPUs), 2026-12-02, one process per backend, before other work loaded the machine: torch 0.42-0.54,
-# OpenVINO 2026.4.1 1.29-1.72 and onnxruntime 1.32.0 3.07-4.76 (these two with load average 3-5, so the table may
-# understate them). CPU seconds per in-between on 1 thread, same day, loaded machine: torch 0.73-0.85, OpenVINO
-# 0.71-0.88, onnxruntime 1.72-1.76. Rerun benchmarks/speed.py on a quiet machine to refresh. ``auto`` takes the
+# Seconds per 1280x720 in-between (fp32, v4.25 weights, 2 threads), measured by benchmarks/speed.py on an AMD EPYC
+# Zen 4 (2 vCPUs), 2026-12-02, quiet machine, one process per backend, with 3 / 1 in-betweens per pair: torch 0.640 /
+# 0.525, OpenVINO 2026.4.1 0.573 / 0.814, onnxruntime 1.32.0 1.285 / 2.088 (at 1920x1080: 1.280 / 1.467, 1.081 /
+# 1.478, 3.007 / 4.898). The figure is the mean of the two; torch also peaks lower in memory. ``auto`` takes the
 # smallest installed figure for the device type; a device type missing here runs torch.
 MEASURED_SECONDS: dict[str, dict[str, float]] = {
-    "cpu": {"torch": 0.48, "openvino": 1.5, "onnxruntime": 3.9},
+    "cpu": {"torch": 0.58, "openvino": 0.69, "onnxruntime": 1.69},
 }
 
 _ALLOCATOR_TUNED = False
