@@ -12,6 +12,9 @@ from framer.cli.options import (
     fit_option,
     flow_options,
     fps_callback,
+    frames_output_option,
+    include_keyframes_option,
+    overwrite_quiet_options,
     resize_option,
     say_starting,
     strict_weights_options,
@@ -23,13 +26,7 @@ __all__ = ["cartoon"]
 
 @cli.command()
 @click.argument("keyframes", nargs=-1, required=True, metavar="KEYFRAME KEYFRAME [KEYFRAME...]")
-@click.option(
-    "-o",
-    "--output",
-    required=True,
-    metavar="PATH",
-    help="Folder for PNG frames (no suffix), or a .mp4/.mkv/.mov video, or a .gif/.webp animation.",
-)
+@frames_output_option
 @click.option(
     "-n",
     "--num-frames",
@@ -60,11 +57,7 @@ __all__ = ["cartoon"]
     callback=fps_callback,
     help="Frame rate of video/animation output.",
 )
-@click.option(
-    "--include-keyframes/--no-include-keyframes",
-    default=None,
-    help="Put the keyframes in the output [default: yes for video/animation, no for a folder].",
-)
+@include_keyframes_option()
 @click.option(
     "--line-width",
     type=click.IntRange(1, 32),
@@ -83,8 +76,7 @@ __all__ = ["cartoon"]
 @engine_options
 @resize_option()
 @fit_option
-@click.option("--overwrite", is_flag=True, help="Replace an existing output.")
-@click.option("-q", "--quiet", is_flag=True, help="No progress bar or messages.")
+@overwrite_quiet_options
 @debug_option
 def cartoon(keyframes, output, num_frames, times, timing, fps, include_keyframes, line_width, fill_holds, autopilot,
             engine, model, weights, device, threads, flow_scale_value, strict_weights, resize, fit, overwrite, quiet,

@@ -20,6 +20,8 @@ from framer.cli.options import (
     fit_option,
     flow_options,
     fps_callback,
+    frames_output_option,
+    include_keyframes_option,
     matcher_option,
     rescale_trajectories_option,
     resize_option,
@@ -124,13 +126,7 @@ def cli() -> None:
 
 @cli.command()
 @click.argument("keyframes", nargs=-1, required=True, metavar="KEYFRAME KEYFRAME [KEYFRAME...]")
-@click.option(
-    "-o",
-    "--output",
-    required=True,
-    metavar="PATH",
-    help="Folder for PNG frames (no suffix), or a .mp4/.mkv/.mov video, or a .gif/.webp animation.",
-)
+@frames_output_option
 @click.option(
     "-n",
     "--num-frames",
@@ -161,11 +157,7 @@ def cli() -> None:
     callback=fps_callback,
     help="Frame rate of video/animation output (a GIF: at most 50, in 10 ms steps).",
 )
-@click.option(
-    "--include-keyframes/--no-include-keyframes",
-    default=None,
-    help="Put the keyframes in the output [default: yes for video/animation, no for a folder].",
-)
+@include_keyframes_option()
 @engine_options
 @resize_option()
 @fit_option

@@ -14,6 +14,9 @@ from framer.cli.options import (
     fit_option,
     flow_options,
     fps_callback,
+    frames_output_option,
+    include_keyframes_option,
+    overwrite_quiet_options,
     resize_option,
     say_starting,
     strict_weights_options,
@@ -25,13 +28,7 @@ __all__ = ["morph"]
 @cli.command()
 @click.argument("image_a", metavar="A")
 @click.argument("image_b", metavar="B")
-@click.option(
-    "-o",
-    "--output",
-    required=True,
-    metavar="PATH",
-    help="Folder for PNG frames (no suffix), or a .mp4/.mkv/.mov video, or a .gif/.webp animation.",
-)
+@frames_output_option
 @click.option(
     "-n", "--num-frames", type=click.IntRange(min=1), default=24, show_default=True, metavar="N", help="In-betweens."
 )
@@ -64,13 +61,8 @@ __all__ = ["morph"]
 @engine_options
 @resize_option("Scale B to A's size, or both to WxH (drawn points are in the pixels of that size).")
 @fit_option
-@click.option(
-    "--include-keyframes/--no-include-keyframes",
-    default=None,
-    help="Put A and B in the output [default: yes for video/animation, no for a folder].",
-)
-@click.option("--overwrite", is_flag=True, help="Replace an existing output.")
-@click.option("-q", "--quiet", is_flag=True, help="No progress bar or messages.")
+@include_keyframes_option("A and B")
+@overwrite_quiet_options
 @debug_option
 def morph(image_a, image_b, output, num_frames, fps, pingpong, trajectory_file, drag, matcher, warp, refine, engine,
           model, weights, device, threads, flow_scale_value, strict_weights, resize, fit, include_keyframes, overwrite,

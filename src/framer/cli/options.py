@@ -33,7 +33,10 @@ __all__ = [
     "fit_option",
     "flow_options",
     "fps_callback",
+    "frames_output_option",
+    "include_keyframes_option",
     "matcher_option",
+    "overwrite_quiet_options",
     "rescale_trajectories_option",
     "resize_option",
     "say_starting",
@@ -51,6 +54,32 @@ def say_starting(quiet: bool) -> None:
     "Loading model..." line and the periodic progress lines say what is happening)."""
     if not quiet and sys.stderr.isatty():
         click.echo("framer: Starting (loading PyTorch and the model)...", err=True)
+
+
+def frames_output_option(command: Callable) -> Callable:
+    """``-o/--output`` of the commands that write frames (``tween`` and the applications)."""
+    return click.option(
+        "-o",
+        "--output",
+        required=True,
+        metavar="PATH",
+        help="Folder for PNG frames (no suffix), or a .mp4/.mkv/.mov video, or a .gif/.webp animation.",
+    )(command)
+
+
+def include_keyframes_option(what: str = "the keyframes") -> Callable:
+    """``--include-keyframes/--no-include-keyframes``; ``what`` names the given frames in the help."""
+    return click.option(
+        "--include-keyframes/--no-include-keyframes",
+        default=None,
+        help=f"Put {what} in the output [default: yes for video/animation, no for a folder].",
+    )
+
+
+def overwrite_quiet_options(command: Callable) -> Callable:
+    """``--overwrite`` and ``-q/--quiet``."""
+    command = click.option("-q", "--quiet", is_flag=True, help="No progress bar or messages.")(command)
+    return click.option("--overwrite", is_flag=True, help="Replace an existing output.")(command)
 
 
 def check_device(ctx: click.Context | None, param: click.Parameter | None, value: str | None) -> str | None:

@@ -11,7 +11,10 @@ from framer.cli.options import (
     fit_option,
     flow_options,
     fps_callback,
+    frames_output_option,
+    include_keyframes_option,
     matcher_option,
+    overwrite_quiet_options,
     resize_option,
     say_starting,
     strict_weights_options,
@@ -23,13 +26,7 @@ __all__ = ["views"]
 @cli.command()
 @click.argument("left", metavar="LEFT")
 @click.argument("right", metavar="RIGHT")
-@click.option(
-    "-o",
-    "--output",
-    required=True,
-    metavar="PATH",
-    help="Folder for PNG frames (no suffix), or a .mp4/.mkv/.mov video, or a .gif/.webp animation.",
-)
+@frames_output_option
 @click.option(
     "-n", "--num-views", type=click.IntRange(min=1), default=8, show_default=True, metavar="N",
     help="In-between viewpoints.",
@@ -41,13 +38,8 @@ __all__ = ["views"]
 @engine_options
 @resize_option("Scale RIGHT to LEFT's size, or both to WxH.")
 @fit_option
-@click.option(
-    "--include-keyframes/--no-include-keyframes",
-    default=None,
-    help="Put LEFT and RIGHT in the output [default: yes for video/animation, no for a folder].",
-)
-@click.option("--overwrite", is_flag=True, help="Replace an existing output.")
-@click.option("-q", "--quiet", is_flag=True, help="No progress bar or messages.")
+@include_keyframes_option("LEFT and RIGHT")
+@overwrite_quiet_options
 @debug_option
 def views(left, right, output, num_views, fps, matcher, engine, model, weights, device, threads, flow_scale_value,
           strict_weights, resize, fit, include_keyframes, overwrite, quiet, debug) -> None:  # fmt: skip
