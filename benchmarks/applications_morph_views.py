@@ -112,8 +112,8 @@ def views_check(engine) -> None:
 
 
 def gallery() -> None:
-    """The gallery's morph GIF and montage (astronaut -> cat) and views GIF and montage (parked cars), made with the
-    commands the gallery page shows."""
+    """The gallery's morph GIF and montage (astronaut -> cat) and views GIF and montage (the two-plane scene of
+    check 5 at 64 px parallax), made with the commands the gallery page shows."""
     import tempfile
 
     from framer.cli.main import main
@@ -125,25 +125,39 @@ def gallery() -> None:
         base.append("--overwrite")
         code = main([str(a) for a in [*base, "-n", "12", "--pingpong", "--fps", "12", "-o", GALLERY / "morph.gif"]])
         code |= main([str(a) for a in [*base, "-n", "3", "--include-keyframes", "-o", Path(work) / "morph"]])
-        _montage(Path(work) / "morph", GALLERY / "morph_montage.png")
-        left, right = DATA / "practical_rife_demo_pair" / "i0.png", DATA / "practical_rife_demo_pair" / "i1.png"
+        _montage([Path(work) / "morph"], GALLERY / "morph_montage.png")
+        # Views: the two-plane scene of check 5 at 64 px parallax (seed 0), rows: views, plain tween, the truth.
+        from PIL import Image
+
+        from framer.applications._views_cases import make_views_case
+
+        case = make_views_case(64, seed=0)
+        left, right = Path(work) / "left.png", Path(work) / "right.png"
+        Image.fromarray(case.left).save(left)
+        Image.fromarray(case.right).save(right)
         views = ["views", left, right, "--overwrite"]
         code |= main([str(a) for a in [*views, "-n", "8", "--fps", "12", "-o", GALLERY / "views.gif"]])
         code |= main([str(a) for a in [*views, "-n", "3", "--include-keyframes", "-o", Path(work) / "v"]])
-        _montage(Path(work) / "v", GALLERY / "views_montage.png")
+        plain = ["tween", left, right, "-n", "3", "--include-keyframes", "-o", Path(work) / "p"]
+        code |= main([str(a) for a in plain])
+        (Path(work) / "t").mkdir()
+        for index, t in enumerate((0.0, 0.25, 0.5, 0.75, 1.0)):
+            Image.fromarray(case.truth(t)).save(Path(work) / "t" / f"frame_{index:05d}.png")
+        _montage([Path(work) / "v", Path(work) / "p", Path(work) / "t"], GALLERY / "views_montage.png")
     print("gallery written" if code == 0 else f"gallery: a command failed (exit {code})")
 
 
-def _montage(folder: Path, output: Path) -> None:
-    """A strip of the PNG frames in ``folder``."""
+def _montage(folders: list[Path], output: Path) -> None:
+    """The PNG frames of each folder as one row of a grid."""
     from PIL import Image
 
-    frames = [Image.open(p).convert("RGB") for p in sorted(folder.glob("frame_*.png"))]
-    width, height = frames[0].size
-    strip = Image.new("RGB", (width * len(frames), height))
-    for index, frame in enumerate(frames):
-        strip.paste(frame, (index * width, 0))
-    strip.save(output, optimize=True)
+    rows = [[Image.open(p).convert("RGB") for p in sorted(folder.glob("frame_*.png"))] for folder in folders]
+    width, height = rows[0][0].size
+    grid = Image.new("RGB", (width * max(map(len, rows)), height * len(rows)))
+    for row, frames in enumerate(rows):
+        for index, frame in enumerate(frames):
+            grid.paste(frame, (index * width, row * height))
+    grid.save(output, optimize=True)
 
 
 def main(argv: list[str] | None = None) -> None:
