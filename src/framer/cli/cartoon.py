@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import click
 
-from framer.cli.commands import TIMINGS, cli
+from framer.cli.commands import cli
 from framer.cli.options import (
     debug_option,
     engine_options,
@@ -17,8 +17,8 @@ from framer.cli.options import (
     overwrite_quiet_options,
     resize_option,
     say_starting,
+    spacing_options,
     strict_weights_options,
-    times_callback,
 )
 
 __all__ = ["cartoon"]
@@ -27,28 +27,7 @@ __all__ = ["cartoon"]
 @cli.command()
 @click.argument("keyframes", nargs=-1, required=True, metavar="KEYFRAME KEYFRAME [KEYFRAME...]")
 @frames_output_option
-@click.option(
-    "-n",
-    "--num-frames",
-    type=click.IntRange(min=1),
-    default=None,
-    metavar="N",
-    help="In-betweens per pair of keyframes, evenly spaced [default: 3].",
-)
-@click.option(
-    "--times",
-    default=None,
-    metavar="T1,T2,...",
-    callback=times_callback,
-    help="Explicit times in (0, 1), increasing, instead of -n.",
-)
-@click.option(
-    "--timing",
-    type=click.Choice(TIMINGS),
-    default="linear",
-    show_default=True,
-    help="Timing curve: how far the motion has got at each in-between.",
-)
+@spacing_options(default_num_frames=3)
 @click.option(
     "--fps",
     default="12",

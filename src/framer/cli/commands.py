@@ -26,13 +26,12 @@ from framer.cli.options import (
     rescale_trajectories_option,
     resize_option,
     say_starting,
+    spacing_options,
     strict_weights_options,
-    times_callback,
 )
 
 __all__ = ["LARGE_JOB_FRAMES", "cli", "confidence_option"]
 
-TIMINGS = ("linear", "ease-in", "ease-out", "ease-in-out")
 # Above this many output frames `framer tween` prints an estimate first and needs --yes (or, at a terminal, a "y").
 LARGE_JOB_FRAMES = 1000
 
@@ -127,28 +126,7 @@ def cli() -> None:
 @cli.command()
 @click.argument("keyframes", nargs=-1, required=True, metavar="KEYFRAME KEYFRAME [KEYFRAME...]")
 @frames_output_option
-@click.option(
-    "-n",
-    "--num-frames",
-    type=click.IntRange(min=1),
-    default=None,
-    metavar="N",
-    help="In-betweens per pair of keyframes, evenly spaced [default: 7].",
-)
-@click.option(
-    "--times",
-    default=None,
-    metavar="T1,T2,...",
-    callback=times_callback,
-    help="Explicit times in (0, 1), increasing, instead of -n.",
-)
-@click.option(
-    "--timing",
-    type=click.Choice(TIMINGS),
-    default="linear",
-    show_default=True,
-    help="Timing curve: how far the motion has got at each in-between.",
-)
+@spacing_options(default_num_frames=7)
 @click.option(
     "--fps",
     default="24",

@@ -21,6 +21,7 @@ __all__ = [
     "BACKENDS",
     "MATCHERS",
     "PRECISIONS",
+    "TIMINGS",
     "autopilot_setting",
     "check_device",
     "compute_options",
@@ -40,12 +41,14 @@ __all__ = [
     "rescale_trajectories_option",
     "resize_option",
     "say_starting",
+    "spacing_options",
     "strict_weights_option",
     "strict_weights_options",
     "times_callback",
     "weights_option",
 ]
 
+TIMINGS = ("linear", "ease-in", "ease-out", "ease-in-out")  # framer.timing's curves (torch-free here)
 _DEVICE = re.compile(r"cpu|cuda(:\d+)?|mps|auto")
 
 
@@ -74,6 +77,36 @@ def include_keyframes_option(what: str = "the keyframes") -> Callable:
         default=None,
         help=f"Put {what} in the output [default: yes for video/animation, no for a folder].",
     )
+
+
+def spacing_options(default_num_frames: int) -> Callable:
+    """``-n/--num-frames``, ``--times`` and ``--timing``: where the in-betweens of each pair of keyframes fall."""
+
+    def decorate(command: Callable) -> Callable:
+        command = click.option(
+            "--timing",
+            type=click.Choice(TIMINGS),
+            default="linear",
+            show_default=True,
+            help="Timing curve: how far the motion has got at each in-between.",
+        )(command)
+        command = click.option(
+            "--times",
+            default=None,
+            metavar="T1,T2,...",
+            callback=times_callback,
+            help="Explicit times in (0, 1), increasing, instead of -n.",
+        )(command)
+        return click.option(
+            "-n",
+            "--num-frames",
+            type=click.IntRange(min=1),
+            default=None,
+            metavar="N",
+            help=f"In-betweens per pair of keyframes, evenly spaced [default: {default_num_frames}].",
+        )(command)
+
+    return decorate
 
 
 def overwrite_quiet_options(command: Callable) -> Callable:

@@ -7,24 +7,30 @@ drives them alike; what one cannot do is declared in the capabilities it is buil
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import NamedTuple
 
 from torch import nn
 
 from framer.engines.base import Capabilities
 from framer.engines.flow import ifnet_hdv3, ifnet_v4_0
+from framer.engines.flow.backends import BACKEND_CHOICES, PRECISIONS
 from framer.engines.flow.model import IFNet, IFNetConfig
 from framer.registry import ModelEntry
 
 __all__ = ["ARCHITECTURES", "BuiltNetwork", "build_network"]
 
-# v4.25 layout: every guidance the engine offers.
-_IFNET_CAPABILITIES = Capabilities(tracks=True, alignment=True, correspondences=True, tiles=True)
+# v4.25 layout: every guidance the engine offers, every backend (the ONNX export knows this layout) and precision
+# (its blocks take a compute dtype for their convolutions).
+_IFNET_CAPABILITIES = Capabilities(
+    tracks=True, alignment=True, correspondences=True, tiles=True, backends=BACKEND_CHOICES, precisions=PRECISIONS
+)
+_TORCH_FP32 = {"backends": ("auto", "torch"), "precisions": ("fp32",)}  # the other layouts: PyTorch, float32
 
 ARCHITECTURES: dict[str, tuple[type[nn.Module], type, Capabilities]] = {
     "ifnet": (IFNet, IFNetConfig, _IFNET_CAPABILITIES),
-    "ifnet_v4_0": (ifnet_v4_0.IFNetV4_0, ifnet_v4_0.IFNetV4_0Config, ifnet_v4_0.CAPABILITIES),
-    "ifnet_hdv3": (ifnet_hdv3.IFNetHDv3, ifnet_hdv3.IFNetHDv3Config, ifnet_hdv3.CAPABILITIES),
+    "ifnet_v4_0": (ifnet_v4_0.IFNetV4_0, ifnet_v4_0.IFNetV4_0Config, replace(ifnet_v4_0.CAPABILITIES, **_TORCH_FP32)),
+    "ifnet_hdv3": (ifnet_hdv3.IFNetHDv3, ifnet_hdv3.IFNetHDv3Config, replace(ifnet_hdv3.CAPABILITIES, **_TORCH_FP32)),
 }
 
 

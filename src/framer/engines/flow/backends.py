@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import ctypes
 import importlib.util
-import inspect
 import logging
 import sys
 from collections.abc import Callable
@@ -36,7 +35,6 @@ __all__ = [
     "installed_backends",
     "make_runner",
     "resolve_backend",
-    "takes_compute_dtype",
     "tune_allocator",
 ]
 
@@ -96,11 +94,6 @@ def resolve_backend(backend: str, precision: str, device: torch.device) -> str:
     if importlib.util.find_spec(_PACKAGES[backend]) is None:
         raise MissingExtraError(f"The {backend} backend needs its package: pip install '{_EXTRA[backend]}'.")
     return backend
-
-
-def takes_compute_dtype(net: nn.Module) -> bool:
-    """Whether ``net.forward`` has a ``compute_dtype`` parameter (reduced-precision convolutions)."""
-    return "compute_dtype" in inspect.signature(net.forward).parameters
 
 
 def tune_allocator() -> None:

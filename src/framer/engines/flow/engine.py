@@ -6,7 +6,6 @@ import logging
 import math
 import os
 from collections.abc import Iterator, Sequence
-from dataclasses import replace
 
 import numpy as np
 import torch
@@ -17,11 +16,8 @@ from framer.engines import register_engine
 from framer.engines.base import Capabilities, Engine, ScoredFrame
 from framer.engines.flow.architectures import BuiltNetwork, build_network
 from framer.engines.flow.backends import (
-    BACKEND_CHOICES,
-    PRECISIONS,
     make_runner,
     resolve_backend,
-    takes_compute_dtype,
     tune_allocator,
 )
 from framer.engines.flow.drag import plan_drag, steer_frame
@@ -37,8 +33,6 @@ from framer.weights import check_local_weights, check_state_dict, load_state_dic
 __all__ = ["FlowEngine"]
 
 logger = logging.getLogger(__name__)
-
-EXPORTABLE = ("ifnet",)  # architectures the exported backends (framer.engines.flow.export) can run
 
 # Peak host memory of one interpolation with the v4.25 weights, fitted over 448x256 to 1920x1088 by
 # benchmarks/speed.py (RSS after model load ~310 MiB, then 830-1180 bytes per padded pixel); with the allocator kept
@@ -108,17 +102,14 @@ class FlowEngine(Engine):
         drop = self.entry.weights.drop_prefixes if self.entry.weights else ()
         self._load(path, drop)
         self.net.eval().requires_grad_(False).to(self.device)
-        precisions = PRECISIONS if takes_compute_dtype(self.net) else ("fp32",)
-        if precision not in precisions:
+        # The architecture declares the backends and precisions its network runs on.
+        if precision not in self.capabilities.precisions:
             raise InputError(f"Model {self.entry.name} runs in fp32 only, not in `precision` {precision}.")
-        backends = BACKEND_CHOICES if self.entry.architecture in EXPORTABLE else ("auto", "torch")
-        if self.backend not in backends:
+        if self.backend not in self.capabilities.backends:
             if backend != "auto":
                 name = self.entry.name
                 raise InputError(f"Model {name} runs on the torch backend only, not on `backend` {backend}.")
             self.backend = "torch"
-        # Per engine: the architecture's guidance, and the backends and precisions its network runs on.
-        self.capabilities = replace(self.capabilities, backends=backends, precisions=precisions)
         if self.device.type == "cpu":
             tune_allocator()
         self._runner = make_runner(self.net, self.backend, precision, self.scale, self.entry.name)
