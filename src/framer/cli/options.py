@@ -332,11 +332,22 @@ DIFFUSION_OPTIONS = (
     click.option("--motion-bucket", "motion_bucket_id", type=click.IntRange(1, 255), default=None, metavar="1-255",
                  help="Diffusion engine: amount of motion [default: 100]."),
     click.option("--control-scale", "conditioning_scale", type=click.FloatRange(min=0), default=None, metavar="S",
-                 help="Diffusion engine: weight of the trajectory ControlNet [default: 1.0]."),
+                 help="Diffusion engine: weight of the trajectory ControlNet [default: 1.0 for drawn tracks, 0.5 for "
+                      "the autopilot's]."),
     click.option("--clip-frames", type=click.IntRange(min=3), default=None, metavar="N",
                  help="Diffusion engine: frames per generated clip [default: chosen from the times, near 14]."),
     click.option("--work-size", default=None, metavar="WxH",
-                 help="Diffusion engine: working size, multiples of 64 [default: about 512x320, keyframes' shape]."),
+                 help="Diffusion engine: working size, multiples of 64 [default: 512x320, the only size the model "
+                      "was trained at; another size warns]."),
+    click.option("--work-fit", type=click.Choice(("stretch", "pad", "crop")), default=None,
+                 help="Diffusion engine: how keyframes of another shape fill the working size: stretch (as the "
+                      "release), pad (letterbox) or crop; frames come back at the input size [default: stretch]."),
+    click.option("--decode-chunk", "decode_chunk_size", type=click.IntRange(min=1), default=None, metavar="N",
+                 help="Diffusion engine: frames the VAE decodes at a time; saves memory but changes the pictures "
+                      "[default: the whole clip; 8 with --offload]."),
+    click.option("--release-compat", is_flag=True, default=None,
+                 help="Diffusion engine: reproduce the release's temporal attention under guidance (diffusers 0.24's "
+                      "ordering), for comparisons."),
     click.option("--dtype", type=click.Choice(("fp32", "fp16", "bf16")), default=None,
                  help="Diffusion engine: model precision [default: fp16 on CUDA, else fp32]."),
     click.option("--offload", is_flag=True, default=None, help="Diffusion engine: model CPU offload."),
@@ -344,7 +355,7 @@ DIFFUSION_OPTIONS = (
 
 
 _DIFFUSION_FLAGS = {"num_inference_steps": "--steps", "motion_bucket_id": "--motion-bucket",
-                    "conditioning_scale": "--control-scale"}  # fmt: skip
+                    "conditioning_scale": "--control-scale", "decode_chunk_size": "--decode-chunk"}  # fmt: skip
 
 
 def diffusion_options(command: Callable) -> Callable:
@@ -364,6 +375,8 @@ def diffusion_engine_options(engine: str, given: dict) -> dict:
         from framer.parsing import parse_size
 
         given["size"] = parse_size(given.pop("work_size"))
+    if "work_fit" in given:
+        given["fit"] = given.pop("work_fit")
     return given
 
 

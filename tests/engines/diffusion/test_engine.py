@@ -157,16 +157,33 @@ def test_diffusion_controlnet_sees_the_heatmaps(traced):
 
 
 def test_diffusion_point_updating_rebuilds_heatmaps(engine, keyframes, monkeypatch):
+    given, decoded = [], []
+
     def shift_middle(features, tracks, radius, tolerance, size):
-        assert features.shape[:2] == (5, 64)  # decoder features of the conditional branch, 64 channels
+        given.append(features)
         accepted = torch.zeros(tracks.shape[:2], dtype=torch.bool)
         accepted[:, 2] = True
         return tracks + torch.tensor([0.0, 6.0]), accepted
 
+    def on_unet(module, args, output):
+        decoded.append(output.features.float())
+
     monkeypatch.setattr(pipeline_module.point_ops, "update_points", shift_middle)
     steps = []
     options = SamplingOptions(num_frames=5, num_inference_steps=2, update_points=True)
-    out = engine.pipeline(*keyframes, TRACKS, options, torch.Generator().manual_seed(0), lambda s, t: steps.append(t))
+    handle = engine.pipeline.unet.register_forward_hook(on_unet)
+    try:
+        out = engine.pipeline(
+            *keyframes, TRACKS, options, torch.Generator().manual_seed(0), lambda s, t: steps.append(t)
+        )
+    finally:
+        handle.remove()
+    # the release's rule: decoder features (64 channels here) of both branches mixed with each frame's guidance scale
+    unguided, guided = decoded[0].chunk(2)
+    scales = guidance_scales(5, options.min_guidance, options.max_guidance)
+    assert given[0].shape[:2] == (5, 64)
+    assert torch.allclose(given[0], (unguided + scales * (guided - unguided))[0], atol=1e-6)
+    assert not torch.allclose(given[0], guided[0], atol=1e-3)  # not the guided branch alone
     assert out.tracks[0, 2].tolist() == [32.0, 30.0]  # the middle point moved 6 px down, the curve refitted
     assert out.tracks[0, 0].tolist() == [8.0, 8.0] and out.tracks[0, 4].tolist() == [56.0, 40.0]
     assert not torch.equal(steps[0]["control"], steps[1]["control"])  # rebuilt before the next step
@@ -311,3 +328,137 @@ def test_diffusion_autopilot_through_the_api_uses_the_verified_matches(tiny_dirs
     assert torch.allclose(tracks[:, -1] - tracks[:, 0], torch.tensor([-8.0, -12.0]), atol=1.0)
     with pytest.raises(framer.errors.InputError, match="cannot show the diffusion engine's own autopilot"):
         framer.interpolate(images, num_frames=1, engine=pilot, autopilot=True, overlay=True)
+
+
+# ------------------------------------------------------------------------------------------------------------------
+# Issue 18: decoding, working size, ControlNet scale (the release's defaults)
+
+
+def _spy_pipeline(engine, monkeypatch) -> list[tuple]:
+    """Record what the engine hands its pipeline: (frame0, tracks, options) per call."""
+    seen = []
+    original = type(engine.pipeline).__call__
+
+    def spy(self, frame0, frame1, tracks=None, options=None, generator=None, callback=None):
+        seen.append((frame0.clone(), None if tracks is None else tracks.clone(), options))
+        return original(self, frame0, frame1, tracks, options, generator, callback)
+
+    monkeypatch.setattr(type(engine.pipeline), "__call__", spy)
+    return seen
+
+
+def test_diffusion_decodes_the_whole_clip_unless_asked(engine, keyframes, monkeypatch):
+    pipe = engine.pipeline
+    calls = []
+    decode = pipe.vae.decode
+    monkeypatch.setattr(pipe.vae, "decode", lambda z, num_frames: calls.append(num_frames) or decode(z, num_frames))
+    run = lambda **kw: pipe(*keyframes, None, SamplingOptions(num_frames=5, num_inference_steps=1, **kw)).frames  # noqa: E731
+    whole = run()
+    assert calls == [5]  # the temporal decoder sees every frame at once, as the release's 14
+    calls.clear()
+    chunked = run(decode_chunk_size=2)
+    assert calls == [2, 2, 1]
+    assert (whole - chunked).abs().max() > 1e-3  # chunks change the pictures (documented)
+    calls.clear()
+    monkeypatch.setattr(pipeline_module, "OFFLOAD_DECODE_CHUNK", 2)
+    pipe.offload = True
+    try:
+        offloaded = run()
+    finally:
+        pipe.offload = False
+    assert calls == [2, 2, 1] and torch.equal(offloaded, chunked)  # offload alone asks for chunks
+
+
+def test_diffusion_works_at_512x320_for_every_shape(tiny_dirs, monkeypatch, caplog):
+    pilot = framer.create_engine("diffusion", model_dir=tiny_dirs[0], svd_dir=tiny_dirs[1], device="cpu",
+                                 num_inference_steps=1, clip_frames=3)  # fmt: skip
+    assert pilot.size == (512, 320) and "trained at 512x320" not in caplog.text
+    seen = _spy_pipeline(pilot, monkeypatch)
+    rng = np.random.default_rng(0)
+    portrait = [rng.integers(0, 256, (80, 48, 3), dtype=np.uint8) for _ in range(2)]
+    frames = [torch.from_numpy(p).permute(2, 0, 1)[None].float() / 255 for p in portrait]
+    clip = pilot.generate(*frames, 3)
+    assert clip.shape == (1, 3, 3, 80, 48)  # back at the keyframes' size
+    given = seen[-1][0]
+    assert given.shape == (1, 3, 320, 512)  # portrait too: the model never saw 320x512
+    expected = np.asarray(Image.fromarray(portrait[0]).resize((512, 320), Image.Resampling.BILINEAR))
+    assert np.abs(given[0].permute(1, 2, 0).numpy() * 255 - expected).max() < 1e-3  # the release's pixels exactly
+    deep = frames[0] + 0.3 / 65535  # not 8-bit: resized in float, within one 8-bit level of PIL's 8-bit path
+    pilot.generate(deep, frames[1], 3)
+    assert np.abs(seen[-1][0][0].permute(1, 2, 0).numpy() * 255 - expected).max() <= 1.0
+    framer.create_engine("diffusion", model_dir=tiny_dirs[0], svd_dir=tiny_dirs[1], device="cpu", size=(320, 512))
+    assert "Working size 320x512: the model was trained at 512x320 only" in caplog.text
+    with pytest.raises(framer.errors.InputError, match="`fit` must be one of stretch, pad, crop"):
+        framer.create_engine("diffusion", model_dir=tiny_dirs[0], svd_dir=tiny_dirs[1], device="cpu", fit="box")
+
+
+@pytest.mark.parametrize("fit", ["stretch", "pad", "crop"])
+def test_diffusion_fit_places_keyframes_and_tracks(fit):
+    from framer.engines.diffusion.engine import _from_work, _to_work, place
+
+    x = torch.rand(1, 3, 10, 6, generator=torch.Generator().manual_seed(1))
+    x = torch.nn.functional.interpolate(x, size=(80, 48), mode="bilinear", align_corners=False)  # smooth
+    where = place(48, 80, (512, 320), fit)
+    work = _to_work(x, where, (512, 320))
+    assert work.shape == (1, 3, 320, 512)
+    if fit == "pad":  # scaled by 4 to 192x320, centred: black bars left and right
+        assert where.canvas == (192, 320) and where.offset == (160.0, 0.0)
+        assert work[..., :160].eq(0).all() and work[..., 352:].eq(0).all() and work[..., 160:352].gt(0).any()
+    if fit == "crop":  # scaled to 512x853, the centre 320 rows kept
+        assert where.canvas == (512, 853) and where.offset == (0.0, -266.0)
+    # the keyframe's centre pixel lands on the working frame's centre; its frame comes back at its own size
+    centre = (np.array([23.5, 39.5]) + 0.5) * np.array(where.scale) + np.array(where.offset) - 0.5
+    if fit != "crop":
+        assert np.allclose(centre, [255.5, 159.5])
+    backdrop = torch.zeros(1, 3, where.canvas[1], where.canvas[0]) if fit == "crop" else None
+    back = _from_work(work, backdrop, where, 80, 48)
+    assert back.shape == (1, 3, 80, 48)
+    if fit != "crop":  # up and down again: only the filters' blur (measured: mean 0.0015, max 0.019)
+        assert (back - x).abs().mean() < 0.005 and (back - x).abs().max() < 0.05
+    if fit == "crop":  # the rows the crop cut off come from the backdrop
+        assert back[..., :20, :].abs().max() < 0.05 and back[..., 30:50, :].gt(0.05).any()
+
+
+def test_diffusion_pad_fit_maps_tracks_and_frames_back(tiny_dirs, monkeypatch):
+    pilot = framer.create_engine("diffusion", model_dir=tiny_dirs[0], svd_dir=tiny_dirs[1], device="cpu",
+                                 num_inference_steps=1, clip_frames=3, fit="pad", size=(128, 64))  # fmt: skip
+    seen = _spy_pipeline(pilot, monkeypatch)
+    frames = [torch.rand(1, 3, 80, 40, generator=torch.Generator().manual_seed(k)) for k in (2, 3)]
+    tracks = np.array([[[4.0, 10.0], [20.0, 40.0], [36.0, 70.0]]])  # (1, 3, 2) keyframe pixels
+    clip = pilot.generate(*frames, 3, tracks, [0.0, 0.5, 1.0])
+    assert clip.shape == (1, 3, 3, 80, 40)
+    given, work_tracks = seen[-1][0], seen[-1][1]
+    assert given[..., :48].eq(0).all() and given[..., 80:].eq(0).all()  # 40x80 -> 32x64 centred in 128x64
+    assert torch.allclose(work_tracks[0, 1], torch.tensor([48 + 20.5 * 0.8 - 0.5, 40.5 * 0.8 - 0.5]))
+    assert torch.allclose(pilot.last_tracks, torch.from_numpy(tracks).float(), atol=1e-5)  # and back
+
+
+def test_diffusion_control_scale_defaults_to_the_release(tiny_dirs, engine, keyframes, monkeypatch):
+    seen = _spy_pipeline(engine, monkeypatch)
+    drawn = TRACKS.numpy().astype(np.float64)
+    engine.generate(*keyframes, 5, drawn)
+    engine.generate(*keyframes, 5, drawn, refine_tracks=True)
+    assert [options.conditioning_scale for _, _, options in seen] == [1.0, 0.5]  # drags 1.0, autopilot 0.5
+    chosen = framer.create_engine("diffusion", model_dir=tiny_dirs[0], svd_dir=tiny_dirs[1], conditioning_scale=0.8,
+                                  **{**SMALL, "num_inference_steps": 1})  # fmt: skip
+    seen.clear()
+    chosen.generate(*keyframes, 5, drawn)
+    chosen.generate(*keyframes, 5, drawn, refine_tracks=True)
+    assert [options.conditioning_scale for _, _, options in seen] == [0.8, 0.8]
+    assert chosen.identity()["options"]["conditioning_scale"] == 0.8
+    assert engine.identity()["options"]["conditioning_scale"] is None and engine.identity()["fit"] == "stretch"
+
+
+def test_diffusion_cli_options_of_issue_18(capsys):
+    import click
+
+    from framer.cli.options import diffusion_engine_options
+
+    given = {"work_fit": "pad", "decode_chunk_size": 2, "release_compat": True, "work_size": "512x320"}
+    assert diffusion_engine_options("diffusion", given) == {
+        "fit": "pad", "decode_chunk_size": 2, "release_compat": True, "size": (512, 320)
+    }  # fmt: skip
+    with pytest.raises(click.UsageError, match=r"^--decode-chunk, --release-compat, --work-fit apply only with"):
+        diffusion_engine_options("flow", {"work_fit": "pad", "decode_chunk_size": 2, "release_compat": True})
+    assert main(["tween", "a.png", "b.png", "--decode-chunk", "0", "-o", "x/"]) == 2
+    assert "--decode-chunk" in capsys.readouterr().err

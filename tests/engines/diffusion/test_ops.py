@@ -13,7 +13,7 @@ import framer.engines
 from framer.engines.diffusion import ControlNetSVD, FramerUNet, clip_length, gaussian_heatmaps, working_size
 from framer.engines.diffusion._deps import EXTRA_HINT, check_extra
 from framer.engines.diffusion.configs import RELEASE_CONTROLNET_CONFIG, RELEASE_UNET_CONFIG
-from framer.engines.diffusion.points import refit_tracks, sample_features, update_points
+from framer.engines.diffusion.points import refit_tracks, update_points, upsampled_at
 from framer.errors import MissingExtraError, ShapeError
 
 # sha256 of the sorted "name:shape" lines of the release-config models' state dicts
@@ -58,8 +58,9 @@ def test_diffusion_missing_extra_is_one_sentence(monkeypatch):
 
 
 def test_diffusion_heatmap_golden():
+    """The ``smooth`` drawing (the default is the release's: test_heatmaps_release.py)."""
     sigma, radius = 3.0, 7.0
-    maps = gaussian_heatmaps(torch.tensor([[[10.0, 6.0], [11.0, 6.0]]]), 16, 24, sigma, radius)
+    maps = gaussian_heatmaps(torch.tensor([[[10.0, 6.0], [11.0, 6.0]]]), 16, 24, sigma, radius, drawing="smooth")
     assert maps.shape == (2, 3, 16, 24)
     assert torch.equal(maps[:, 0], maps[:, 1]) and torch.equal(maps[:, 0], maps[:, 2])
     first = maps[0, 0]
@@ -70,16 +71,21 @@ def test_diffusion_heatmap_golden():
     assert math.isclose(float(first[6, 17]), math.exp(-49 / (2 * sigma**2)), rel_tol=1e-6)  # on it: kept
     assert maps[1, 0, 6, 11] == 1.0 and maps[1, 0, 6, 10] < 1.0  # the second frame's point moved one pixel
     # a fractional point: peak shared by the two pixels it lies between
-    half = gaussian_heatmaps(torch.tensor([[[4.5, 3.0]]]), 8, 10, sigma, radius)[0, 0]
+    half = gaussian_heatmaps(torch.tensor([[[4.5, 3.0]]]), 8, 10, sigma, radius, drawing="smooth")[0, 0]
     assert torch.allclose(half[3, 4], half[3, 5]) and half[3, 4] < 1.0
 
 
 def test_diffusion_heatmaps_combine_by_max():
+    """The ``smooth`` drawing takes the maximum (the release's pastes: test_heatmaps_release.py)."""
     a = torch.tensor([[[8.0, 8.0]]])
     b = torch.tensor([[[12.0, 8.0]]])
-    both = gaussian_heatmaps(torch.cat((a, b)), 16, 24, 4.0, 10.0)
+    both = gaussian_heatmaps(torch.cat((a, b)), 16, 24, 4.0, 10.0, drawing="smooth")
     assert torch.equal(
-        both, torch.maximum(gaussian_heatmaps(a, 16, 24, 4.0, 10.0), gaussian_heatmaps(b, 16, 24, 4.0, 10.0))
+        both,
+        torch.maximum(
+            gaussian_heatmaps(a, 16, 24, 4.0, 10.0, drawing="smooth"),
+            gaussian_heatmaps(b, 16, 24, 4.0, 10.0, drawing="smooth"),
+        ),
     )
     assert both.max() == 1.0  # not summed
     assert gaussian_heatmaps(torch.zeros(0, 3, 2), 8, 8).abs().sum() == 0
@@ -94,7 +100,7 @@ def _moving_texture(shifts: list[int], channels: int = 8, size: int = 16) -> tor
 
 
 def test_diffusion_point_update_finds_the_motion():
-    shifts = [0, 3, 4, 4, 4]  # fast then still: a straight line misses it
+    shifts = [0, 1, 2, 2, 2]  # fast then still: a straight line misses it by 2 to 4 px (the search reaches 5 px)
     features = _moving_texture(shifts)  # grid 16x16 cells over a 64x64 frame: 4 px a cell
     start = torch.tensor([18.0, 30.0])
     truth = torch.stack([start + torch.tensor([4.0 * s, 0.0]) for s in shifts])[None]  # (1, 5, 2)
@@ -107,7 +113,7 @@ def test_diffusion_point_update_finds_the_motion():
     before = gaussian_heatmaps(straight, 64, 64)
     after = gaussian_heatmaps(refit, 64, 64)
     assert not torch.equal(before[1:-1], after[1:-1]) and torch.equal(before[[0, -1]], after[[0, -1]])
-    assert after[1, 0, 30, 30] == 1.0  # frame 1's blob now sits on the texture point (18 + 12, 30)
+    assert after[1, 0, 30, 22] * 255 == 254  # frame 1's blob (peak 254) now sits on the texture point (18 + 4, 30)
 
 
 def test_diffusion_point_update_rejects_disagreement():
@@ -119,10 +125,13 @@ def test_diffusion_point_update_rejects_disagreement():
     assert torch.allclose(refit, tracks, atol=1e-5)
 
 
-def test_diffusion_sample_features_at_pixel_centres():
+def test_diffusion_upsampled_features_at_pixels():
     features = torch.arange(16.0).view(1, 4, 4)  # value = 4 * row + column, one pixel per cell
-    values = sample_features(features, torch.tensor([[0.0, 0.0], [3.0, 1.0], [1.5, 2.0]]), 4, 4)
-    assert values[:, 0].tolist() == [0.0, 7.0, 9.5]
+    values = upsampled_at(features, torch.tensor([0, 1, 2]), torch.tensor([0, 3, 1]), (4, 4))
+    assert values[0].tolist() == [0.0, 7.0, 9.0]
+    # upsampled 2x (align_corners=False): pixel (row 3, col 5) samples cell (1.25, 2.25); pixel (0, 0) clamps to 0
+    values = upsampled_at(features, torch.tensor([3, 0]), torch.tensor([5, 0]), (8, 8))
+    assert values[0].tolist() == [7.25, 0.0]
 
 
 def test_diffusion_clip_length_and_working_size():

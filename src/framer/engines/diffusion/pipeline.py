@@ -13,7 +13,6 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
 import torch
-import torch.nn.functional as F
 from diffusers import AutoencoderKLTemporalDecoder, EulerDiscreteScheduler
 from torch import nn
 
@@ -21,12 +20,14 @@ from framer.checks import check_shape
 from framer.engines.diffusion import points as point_ops
 from framer.engines.diffusion.controlnet import ControlNetSVD
 from framer.engines.diffusion.heatmaps import DEFAULT_RADIUS, DEFAULT_SIGMA, RELEASE_SCALE, gaussian_heatmaps
-from framer.engines.diffusion.unet import FramerUNet
+from framer.engines.diffusion.preprocess import clip_preprocess
+from framer.engines.diffusion.unet import FramerUNet, release_temporal_context
 from framer.errors import InputError, ShapeError
 
 __all__ = ["FramerOutput", "FramerPipeline", "SamplingOptions", "guidance_scales"]
 
 MULTIPLE = 64
+OFFLOAD_DECODE_CHUNK = 8  # frames per VAE decode with offload and no decode_chunk_size given
 
 
 @dataclass(frozen=True)
@@ -41,9 +42,13 @@ class SamplingOptions:
         motion_bucket_id: SVD's motion amount, 1..255 (more: more motion).
         noise_aug_strength: noise added to the keyframes before encoding them (also a micro-condition).
         conditioning_scale: weight of the ControlNet's residuals (the release's autopilot used 0.5).
-        decode_chunk_size: frames decoded by the VAE at a time (lower: less memory).
+        decode_chunk_size: frames the VAE decodes at a time; None: the whole clip at once as the release (its
+            temporal decoder sees every frame), or ``OFFLOAD_DECODE_CHUNK`` with offload. Chunks use less memory
+            but change the pictures.
+        release_compat: reproduce the release's temporal attention under guidance (diffusers 0.24 mixed the two
+            halves of the batch; see ``unet.release_temporal_context``), for bit-for-bit comparisons.
         update_points: move the in-between points during denoising (autopilot; see ``points.py``).
-        update_radius, update_tolerance: feature-grid search radius and forward-backward agreement (px).
+        update_radius, update_tolerance: search radius (image px) and forward-backward agreement (px).
         heatmap_sigma, heatmap_radius: Gaussian blob size (px at the working size).
     """
 
@@ -55,16 +60,19 @@ class SamplingOptions:
     motion_bucket_id: int = 100
     noise_aug_strength: float = 0.02
     conditioning_scale: float = 1.0
-    decode_chunk_size: int = 8
+    decode_chunk_size: int | None = None
     update_points: bool = False
     update_radius: int = 5
     update_tolerance: float = 2.0
     heatmap_sigma: float = DEFAULT_SIGMA
     heatmap_radius: float = DEFAULT_RADIUS
+    release_compat: bool = False
 
     def __post_init__(self) -> None:
         for name, low in (("num_frames", 3), ("num_inference_steps", 1), ("decode_chunk_size", 1), ("fps", 2)):
             value = getattr(self, name)
+            if name == "decode_chunk_size" and value is None:
+                continue
             if isinstance(value, bool) or not isinstance(value, int) or value < low:
                 raise InputError(f"`{name}` must be an integer >= {low} but is {value!r}.")
         if isinstance(self.motion_bucket_id, bool) or not 1 <= int(self.motion_bucket_id) <= 255:
@@ -90,8 +98,10 @@ class FramerOutput:
 
 
 def guidance_scales(num_frames: int, low: float, high: float) -> torch.Tensor:
-    """Per-frame CFG scale, linear from ``low`` (first frame) to ``high`` (last frame): ``(1, F, 1, 1, 1)``."""
-    return torch.linspace(low, high, num_frames, dtype=torch.float64).float().view(1, num_frames, 1, 1, 1)
+    """Per-frame CFG scale, linear from ``low`` (first frame) to ``high`` (last frame): ``(1, F, 1, 1, 1)``.
+
+    A float32 ``linspace``, as the release computes it (float64 then rounded can differ by one ulp)."""
+    return torch.linspace(low, high, num_frames, dtype=torch.float32).view(1, num_frames, 1, 1, 1)
 
 
 @dataclass
@@ -157,10 +167,7 @@ class FramerPipeline:
     def encode_image(self, images: torch.Tensor) -> torch.Tensor:
         """CLIP image embeddings of ``images (B, 3, H, W)`` in [0, 1]: ``(B, 1, D)``."""
         encoder_dtype = next(self.image_encoder.parameters()).dtype
-        x = F.interpolate(images.float(), size=self.clip_size, mode="bicubic", antialias=True, align_corners=False)
-        mean = torch.tensor(self.image_mean, device=x.device).view(1, 3, 1, 1)
-        std = torch.tensor(self.image_std, device=x.device).view(1, 3, 1, 1)
-        x = ((x.clamp(0, 1) - mean) / std).to(self.device, encoder_dtype)
+        x = clip_preprocess(images, self.clip_size, self.image_mean, self.image_std).to(self.device, encoder_dtype)
         return self.image_encoder(pixel_values=x).image_embeds.unsqueeze(1)
 
     def encode_latents(self, images: torch.Tensor) -> torch.Tensor:
@@ -188,9 +195,10 @@ class FramerPipeline:
         ids = [options.fps - 1, options.motion_bucket_id, options.noise_aug_strength]
         return torch.tensor([ids], dtype=self.dtype, device=self.device).repeat(batch, 1)
 
-    def decode_latents(self, latents: torch.Tensor, chunk: int) -> torch.Tensor:
-        """``(B, F, 4, h, w)`` -> frames ``(B, F, 3, H, W)`` in [0, 1], ``chunk`` frames at a time."""
+    def decode_latents(self, latents: torch.Tensor, chunk: int | None = None) -> torch.Tensor:
+        """``(B, F, 4, h, w)`` -> frames ``(B, F, 3, H, W)`` in [0, 1], ``chunk`` frames at a time (None: all)."""
         batch, frames = latents.shape[:2]
+        chunk = chunk or frames
         vae_dtype = self.vae.decoder.conv_in.weight.dtype
         flat = latents.flatten(0, 1) / self.vae.config.scaling_factor  # [B * F, 4, h, w]
         pieces = []
@@ -222,7 +230,8 @@ class FramerPipeline:
 
         ``tracks (N, F, 2)`` steer the motion through the ControlNet (the same tracks for every clip of the
         batch); ``generator`` (a CPU generator) makes the run reproducible bit for bit. ``callback(step, tensors)``,
-        for inspection, sees each step's UNet input ``(B', F, 9, h, w)``, heatmaps and guided prediction.
+        for inspection, sees each step's UNet input ``(B', F, 9, h, w)``, heatmaps, guided prediction and the
+        latents after the step.
         """
         # 1. Check inputs
         options = options or SamplingOptions()
@@ -269,8 +278,9 @@ class FramerPipeline:
             control = self.heatmaps(tracks, height, width, options)
             control = control.expand(condition.shape[0], *control.shape[1:])
 
-        # 7. Denoising loop
-        with self._on_device(self.unet, self.controlnet):
+        # 7. Denoising loop (release_compat: the release's temporal attention, see unet.release_temporal_context)
+        compat = release_temporal_context(self.unet, self.controlnet) if options.release_compat else None
+        with self._on_device(self.unet, self.controlnet), compat or contextlib.nullcontext():
             for step, t in enumerate(scheduler.timesteps):
                 model_input = torch.cat((latents, latents)) if cfg else latents
                 model_input = scheduler.scale_model_input(model_input, t)
@@ -289,13 +299,20 @@ class FramerPipeline:
                 if cfg:
                     uncond, cond = noise.chunk(2)
                     noise = uncond + scales * (cond - uncond)
-                if callback is not None:
-                    callback(step, {"model_input": model_input, "control": control, "noise": noise})
                 latents = scheduler.step(noise, t, latents, generator=generator).prev_sample
+                if callback is not None:
+                    seen = {"model_input": model_input, "control": control, "noise": noise, "latents": latents}
+                    callback(step, seen)
 
                 # 8. Point updating: move the in-between points, refit, rebuild the heatmaps for the next step
+                # point updating (release rule): see points.py. The features of both branches are mixed like the
+                # noise (per-frame guidance scale); the first clip's steer the tracks.
                 if wants_features and step < len(scheduler.timesteps) - 1:
-                    features = prediction.features[-batch:][0]  # the conditional branch of the first clip
+                    features = prediction.features.float()  # (B', F, C, h, w)
+                    if cfg:
+                        unguided, guided = features.chunk(2)
+                        features = unguided + scales * (guided - unguided)
+                    features = features[0]
                     moved, accepted = point_ops.update_points(
                         features, tracks, options.update_radius, options.update_tolerance, (height, width)
                     )
@@ -305,9 +322,10 @@ class FramerPipeline:
                     control = self.heatmaps(tracks, height, width, options)
                     control = control.expand(model_input.shape[0], *control.shape[1:])
 
-        # 9. Decode
+        # 9. Decode: the whole clip at once unless asked (or offloading) to save memory
+        chunk = options.decode_chunk_size or (OFFLOAD_DECODE_CHUNK if self.offload else None)
         with self._on_device(self.vae):
-            clip = self.decode_latents(latents.to(self.dtype), options.decode_chunk_size)
+            clip = self.decode_latents(latents.to(self.dtype), chunk)
         return FramerOutput(clip, tracks)
 
     @staticmethod

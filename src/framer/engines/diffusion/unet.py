@@ -10,15 +10,17 @@ Shapes: ``sample (B, F, C, h, w)`` latents, ``encoder_hidden_states (B, S, D)``,
 
 from __future__ import annotations
 
+import contextlib
 import functools
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 import torch
 from diffusers import UNetSpatioTemporalConditionModel
+from diffusers.models.transformers.transformer_temporal import TransformerSpatioTemporalModel
 from torch import nn
 
-__all__ = ["FramerUNet", "FramerUNetOutput", "embed_time", "run_encoder"]
+__all__ = ["FramerUNet", "FramerUNetOutput", "embed_time", "release_temporal_context", "run_encoder"]
 
 
 def embed_time(
@@ -126,3 +128,51 @@ class FramerUNet(UNetSpatioTemporalConditionModel):
                 features = hidden.reshape(batch, frames, *hidden.shape[1:])
         out = self.conv_out(self.conv_act(self.conv_norm_out(hidden)))
         return FramerUNetOutput(out.reshape(batch, frames, *out.shape[1:]), features)
+
+
+def _release_order(context: torch.Tensor, batch: int) -> torch.Tensor:
+    """Reorder the temporal blocks' cross-attention context ``(B * hw, S, D)`` as diffusers 0.24 built it.
+
+    The correct context holds clip ``b``'s tokens in rows ``b * hw .. (b + 1) * hw - 1`` (batch-major, like the
+    hidden states). Diffusers 0.24 broadcast it position-major, so row ``i`` held clip ``i % B``'s tokens: under
+    classifier-free guidance (``B = 2``) the halves alternate row by row and each half attends to both.
+    """
+    rows = context.shape[0]
+    per_clip = rows // batch
+    source = (torch.arange(rows, device=context.device) % batch) * per_clip
+    return context.index_select(0, source)
+
+
+@contextlib.contextmanager
+def release_temporal_context(*models: nn.Module | None) -> Iterator[None]:
+    """Within the block, ``models``' temporal transformers pair context and hidden states as the release did.
+
+    The release pins diffusers 0.24, whose ``TransformerSpatioTemporalModel`` orders the context of its temporal
+    cross-attention wrongly when the batch is larger than 1 (fixed in diffusers 0.28); this reproduces that
+    ordering with forward pre-hooks (nothing of diffusers is copied), for bit-for-bit comparisons with the release.
+    """
+    handles = []
+    for model in models:
+        for module in [] if model is None else model.modules():
+            if not isinstance(module, TransformerSpatioTemporalModel):
+                continue
+            batch = [1]
+
+            def remember(_module, _args, kwargs, batch=batch):
+                batch[0] = kwargs["image_only_indicator"].shape[0]
+
+            def reorder(_module, args, kwargs, batch=batch):
+                context = kwargs.get("encoder_hidden_states")
+                if context is not None and batch[0] > 1:
+                    kwargs = {**kwargs, "encoder_hidden_states": _release_order(context, batch[0])}
+                return args, kwargs
+
+            handles.append(module.register_forward_pre_hook(remember, with_kwargs=True))
+            for block in module.temporal_transformer_blocks:
+                if block.attn2 is not None:
+                    handles.append(block.attn2.register_forward_pre_hook(reorder, with_kwargs=True))
+    try:
+        yield
+    finally:
+        for handle in handles:
+            handle.remove()
