@@ -8,7 +8,9 @@ import av
 import cv2
 import numpy as np
 import pytest
+import torch
 
+from framer.engines import Capabilities, Engine
 from framer.errors import InputError
 from framer.io.atomic import write_png
 from framer.io.images import read_image
@@ -21,6 +23,7 @@ from framer.video.overlays import (
     load_static_mask,
     static_identity,
 )
+from framer.video.watermarks import find_watermarks, remove_watermarks, restore_watermarks
 from helpers.video import BlendEngine
 
 SETTINGS = StaticSettings()
@@ -180,3 +183,79 @@ def test_resume_identity_follows_the_protection(tmp_path):
     assert static_identity(StaticTracker(StaticSettings("off"))) == static_identity(None)
     with pytest.raises(InputError, match="protect_static"):
         StaticSettings("always")
+
+
+class PanEngine(Engine):
+    """The exact in-between of a background panning ``speed`` px per frame to the left (the watermark, if any,
+    is moved with it, as a flow network would drag it)."""
+
+    name = "pan"
+    capabilities = Capabilities()
+
+    def __init__(self, speed: int) -> None:
+        self.device = torch.device("cpu")
+        self.speed = speed
+
+    def iter_frames(self, frame0: torch.Tensor, frame1: torch.Tensor, times):
+        width = frame0.shape[-1]
+        for t in times:
+            s = round(self.speed * t)
+            yield torch.cat([frame0[..., s:], frame1[..., width - self.speed : width - self.speed + s]], dim=-1)
+
+
+def _psnr(error: np.ndarray) -> float:
+    return 10 * np.log10(255.0**2 / max(1e-12, float((error.astype(np.float64) ** 2).mean())))
+
+
+@pytest.mark.parametrize("speed", [12, 40])
+def test_a_semi_transparent_watermark_is_found_and_fitted(speed):
+    """Its pixels, and c = alpha * W, beta = 1 - alpha, from 13 frames: the watermark put back over a background
+    it was never seen on matches the truth."""
+    clip = make_overlay_clip("watermark", num_frames=13, speed=speed)
+    marks = find_watermarks(clip.frames(), 0)
+    assert len(marks) == 1
+    rgb, alpha = clip.overlays[0]
+    found, truth = marks[0].full_mask(*alpha.shape), alpha > 0
+    assert (found & truth).sum() / (found | truth).sum() >= 0.9
+    background = np.ascontiguousarray(clip.world[:, 100:356].astype(np.uint8))
+    restored = restore_watermarks(background, marks)
+    expected = alpha[:, :, None] * rgb + (1 - alpha[:, :, None]) * background
+    assert _psnr(restored[truth] - expected[truth]) >= 45.0
+    assert _psnr(restored[~truth] - expected[~truth]) >= 50.0
+    frame = clip.frames()[3]
+    back = restore_watermarks(remove_watermarks(frame, marks), marks)
+    assert np.abs(back.astype(int) - frame).max() <= 2  # taking it out and putting it back loses nothing
+
+
+def test_no_watermark_where_there_is_none():
+    clip = make_overlay_clip("logo", num_frames=13, speed=24)
+    bare = np.stack([np.clip(clip.world[:, 24 * k : 24 * k + 256] + 0.5, 0, 255).astype(np.uint8) for k in range(13)])
+    assert find_watermarks(bare, 4) == []
+    assert find_watermarks(clip.frames(), 4) == []  # an opaque logo is the other detector's
+
+
+@pytest.mark.skipif(not CARPHONE.exists(), reason="shared test data not on this machine")
+def test_real_clip_has_no_watermark():
+    with av.open(str(CARPHONE)) as container:
+        decoded = zip(range(40), container.decode(video=0), strict=False)
+        frames = np.stack([frame.to_ndarray(format="rgb24") for _, frame in decoded])
+    assert all(find_watermarks(frames[max(0, k - 4) : k + 13], min(k, 4)) == [] for k in range(0, 40, 8))
+
+
+def test_in_betweens_keep_the_watermark_where_it_is(tmp_path):
+    """With an engine that interpolates the panning background exactly, the watermark is taken out of the frames it
+    gets and put back into each in-between: it stays in place, where without protection it moves with the picture."""
+    clip = make_overlay_clip("watermark", num_frames=14, speed=12)
+    source = _write_folder(tmp_path / "in", clip.frames())
+    scores = {}
+    for mode in ("off", "auto"):
+        result = interpolate_video(source, tmp_path / mode, multi=2, input_fps=24, engine=PanEngine(12),
+                                   protect_static=mode)  # fmt: skip
+        outputs = _read_folder(tmp_path / mode)
+        errors = []
+        for k in range(13):
+            truth, alpha = clip.truth(k, 0.5)
+            errors.append((outputs[2 * k + 1].astype(np.int32) - truth)[alpha > 0])
+        scores[mode] = _psnr(np.concatenate(errors))
+        assert (result.protected > 0.05) == (mode == "auto")
+    assert scores["auto"] >= 45.0 and scores["off"] <= 30.0, scores

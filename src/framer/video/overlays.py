@@ -11,7 +11,9 @@ disappears is found in each state that lasts ``run`` frames (a shorter state is 
 in-between at time ``t`` of the gap ``a -> b`` gets the protected pixels of the NEAREST source frame (``a`` for
 ``t < 0.5``, else ``b``) composited back unwarped, so a changing overlay switches at one output frame and is never
 blended. Where an overlay is in one source frame only, the engine is given the other frame's pixels there, so the
-in-betweens on the side without it show no ghost of it. Semi-transparent watermarks are not handled yet.
+in-betweens on the side without it show no ghost of it. Semi-transparent watermarks (a constant alpha blend over
+moving content) are found by :mod:`framer.video.watermarks`: taken out of the frames the engine gets and put back
+into each in-between.
 
 Conventions: frames are ``(H, W, 3)`` uint8 or uint16 RGB as decoded; masks are ``(H, W)`` bool.
 """
@@ -36,6 +38,13 @@ from framer.io.atomic import move_into_place, partial_path, write_png
 from framer.io.encode import VideoEncoder
 from framer.io.masks import composite, load_mask, mask_digest
 from framer.video.reader import SourceFrame, VideoInfo
+from framer.video.watermarks import (
+    Watermark,
+    find_watermarks,
+    remove_watermarks,
+    restore_watermarks,
+    still_there,
+)
 
 __all__ = [
     "PROTECT_MODES",
@@ -67,6 +76,8 @@ class StaticSettings:
         edge: least mean local contrast (levels) along a region's border: an overlay has a sharp outline.
         min_area: fewest pixels of a region.
         max_share: largest share of the frame one region may take.
+        watermarks: also find semi-transparent watermarks (:mod:`framer.video.watermarks`) ...
+        refresh: ... looking every this many source frames (a watermark stays; the search is slow).
     """
 
     mode: str = "auto"
@@ -78,6 +89,8 @@ class StaticSettings:
     edge: float = 24.0
     min_area: int = 6
     max_share: float = 0.25
+    watermarks: bool = True
+    refresh: int = 16
 
     def __post_init__(self) -> None:
         if self.mode not in PROTECT_MODES:
@@ -296,9 +309,12 @@ def static_identity(tracker: StaticTracker | None) -> dict:
 class StaticTracker:
     """Finds each source frame's overlay as the frames stream past, and puts it back into the in-betweens.
 
-    :meth:`frames` wraps the decoded frames: it reads ``window`` frames ahead (that many more frames in memory) and
-    records each frame's overlay mask before handing the frame on; :meth:`engine_inputs` and :meth:`composite`
-    then serve any gap between frames handed on. A user mask is added to every frame's mask.
+    :meth:`frames` wraps the decoded frames: it reads ``window`` frames ahead (``3 * window`` when it looks for
+    watermarks too: their fit needs the background to move far; that many more frames in memory) and records each
+    frame's overlay mask before handing the frame on; :meth:`engine_inputs` and :meth:`composite` then serve any gap
+    between frames handed on. A user mask is added to every frame's mask. Watermarks are searched for every
+    ``refresh`` frames, and fitted again only when the static edges changed (a fit takes a while); near the end,
+    on fewer frames, the last fit is kept.
     """
 
     def __init__(
@@ -310,6 +326,9 @@ class StaticTracker:
     ) -> None:
         self.settings, self.user_mask, self.mask_digest, self.preview = settings, user_mask, mask_digest, preview
         self._masks: dict[int, np.ndarray | None] = {}
+        self._marks: dict[int, list[Watermark]] = {}
+        self._last_marks: list[Watermark] = []
+        self._fitted_on = 0  # frames the last watermark search saw
         self._share_sum = 0.0
         self._composited = 0
 
@@ -323,6 +342,7 @@ class StaticTracker:
         window = self.settings.window
         history: deque[np.ndarray] = deque(maxlen=window)
         ahead: deque[SourceFrame] = deque()
+        reach = 3 * window if self.settings.mode == "auto" and self.settings.watermarks else window
 
         def release() -> SourceFrame:
             frame = ahead.popleft()
@@ -332,22 +352,38 @@ class StaticTracker:
 
         for frame in source:
             ahead.append(frame)
-            if len(ahead) > window:
+            if len(ahead) > reach:
                 yield release()
         while ahead:
             yield release()
 
     def _record(self, frame: SourceFrame, history: Sequence[np.ndarray], ahead: Sequence[SourceFrame]) -> None:
-        mask = None
+        mask, marks = None, []
         if self.settings.mode == "auto":
             images = [*history, frame.image, *(item.image for item in ahead)]
             if all(image.shape == frame.image.shape for image in images):  # mixed sizes are refused later
-                mask = detect_overlay(np.stack(images), len(history), self.settings)
+                near = np.stack(images[: len(history) + 1 + self.settings.window])
+                mask = detect_overlay(near, len(history), self.settings)
+                if self.settings.watermarks and frame.index % self.settings.refresh == 0:
+                    self._refresh_marks(np.stack(images), len(history))  # looks three times as far ahead
+                marks = self._last_marks
         if self.user_mask is not None and self.user_mask.shape == frame.image.shape[:2]:
             mask = self.user_mask if mask is None else mask | self.user_mask
         self._masks[frame.index] = mask
+        if marks:
+            self._marks[frame.index] = marks
         if self.preview is not None:
-            self.preview.add(frame.index, frame.image, mask)
+            shown = mask
+            for mark in marks:
+                shown = mark.full_mask(*frame.image.shape[:2]) | (False if shown is None else shown)
+            self.preview.add(frame.index, frame.image, shown)
+
+    def _refresh_marks(self, window: np.ndarray, index: int) -> None:
+        """Fit the watermarks again unless the last fit still holds (the same static edges, nothing new) or this
+        window is shorter than the last fit's (near the end)."""
+        if len(window) < self._fitted_on or still_there(window, self._last_marks):
+            return
+        self._last_marks, self._fitted_on = find_watermarks(window, index), len(window)
 
     def _mask(self, index: int) -> np.ndarray | None:
         return self._masks.get(index)
@@ -356,33 +392,46 @@ class StaticTracker:
         """Drop the masks of frames before ``index`` (gaps are served in order)."""
         for key in [key for key in self._masks if key < index]:
             del self._masks[key]
+            self._marks.pop(key, None)
 
     def engine_inputs(
         self, a: int, b: int, image_a: np.ndarray, image_b: np.ndarray
     ) -> tuple[np.ndarray, np.ndarray] | None:  # fmt: skip
-        """The pair to give the engine for the gap ``a -> b``: where an overlay is in one frame only, that frame
-        takes the other frame's pixels, so no in-between shows a ghost of it. None: the frames as they are."""
+        """The pair to give the engine for the gap ``a -> b``: watermarks taken out of each frame, and where an
+        overlay is in one frame only, that frame takes the other frame's pixels, so no in-between shows a ghost of
+        it. None: the frames as they are."""
+        marks_a, marks_b = self._marks.get(a), self._marks.get(b)
+        if marks_a and image_a.shape == image_b.shape:
+            image_a = remove_watermarks(image_a, marks_a)
+        if marks_b and image_a.shape == image_b.shape:
+            image_b = remove_watermarks(image_b, marks_b)
+        cleaned = (image_a, image_b) if marks_a or marks_b else None
         mask_a, mask_b = self._mask(a), self._mask(b)
         if mask_a is None and mask_b is None:
-            return None
+            return cleaned
         empty = np.zeros(image_a.shape[:2], bool)
         only_a = (empty if mask_a is None else mask_a) & ~(empty if mask_b is None else mask_b)
         only_b = (empty if mask_b is None else mask_b) & ~(empty if mask_a is None else mask_a)
         if only_a.sum() < self.settings.min_area and only_b.sum() < self.settings.min_area:
-            return None
+            return cleaned
         return composite(image_a, image_b, only_a), composite(image_b, image_a, only_b)
 
     def composite(self, image: np.ndarray, a: int, b: int, image_a: np.ndarray, image_b: np.ndarray, t: float
                   ) -> np.ndarray:  # fmt: skip
-        """The in-between ``image`` (``(H, W, 3)``) at time ``t`` of the gap ``a -> b`` with the overlay of the
-        nearer source frame put back; ``image`` itself when there is none."""
+        """The in-between ``image`` (``(H, W, 3)``) at time ``t`` of the gap ``a -> b`` with the nearer source
+        frame's watermarks and overlay put back; ``image`` itself when there are none."""
         index, source = (a, image_a) if t < 0.5 else (b, image_b)
-        mask = self._mask(index)
+        mask, marks = self._mask(index), self._marks.get(index)
         self._composited += 1
-        if mask is None or image.shape != source.shape:
+        if image.shape != source.shape or (mask is None and not marks):
             return image
-        self._share_sum += float(mask.mean())
-        return composite(image, source, mask)
+        shown = np.zeros(image.shape[:2], bool) if mask is None else mask.copy()
+        if marks:
+            image = restore_watermarks(image, marks)
+            for mark in marks:
+                shown |= mark.full_mask(*image.shape[:2])
+        self._share_sum += float(shown.mean())
+        return image if mask is None else composite(image, source, mask)
 
     def finish(self) -> None:
         if self.preview is not None:

@@ -22,6 +22,8 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
 
+import numpy as np
+
 from framer.errors import FramerError, InputError
 from framer.trajectory import Trajectory, trajectories_to_dict
 from framer.webui.storage import KeyframeSet, NotFoundError, check_id, new_id
@@ -33,6 +35,7 @@ logger = logging.getLogger(__name__)
 # Download kind -> file name inside the job folder.
 DOWNLOADS = {"mp4": "framer.mp4", "gif": "framer.gif", "zip": "framer-frames.zip", "json": "framer-trajectories.json"}
 _FINAL = ("done", "failed", "cancelled")
+STATIC_MASK = "static_mask.png"  # in the job folder: the painted mask, white = kept still
 
 
 class QueueFullError(FramerError, RuntimeError):
@@ -74,6 +77,7 @@ class JobRequest:
     fps: Fraction
     include_keyframes: bool
     trajectories: list[Trajectory] | None
+    static_mask: np.ndarray | None = field(default=None, compare=False)  # (H, W) bool: kept still (white)
 
 
 @dataclass(eq=False)
@@ -164,6 +168,10 @@ class JobManager:
             (folder / "keyframes").mkdir()
             for index, path in enumerate(request.keyframes.paths):
                 shutil.copyfile(path, folder / "keyframes" / f"k{index}.png")
+            if request.static_mask is not None:
+                from framer.io.atomic import write_png
+
+                write_png(request.static_mask.astype(np.uint8) * 255, folder / STATIC_MASK)
             gaps = len(request.keyframes.paths) - 1
             job = Job(job_id, request, folder, request.keyframes.width, request.keyframes.height)
             job.total = gaps * request.num_frames
@@ -369,6 +377,7 @@ class JobManager:
             engine=engine,
             include_keyframes=request.include_keyframes,
             trajectories=request.trajectories,
+            static_mask=None if request.static_mask is None else job.folder / STATIC_MASK,
         )
         job.frames_folder.mkdir()
         written = done = 0

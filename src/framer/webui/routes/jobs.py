@@ -5,6 +5,8 @@ cancels it."""
 from __future__ import annotations
 
 import asyncio
+import base64
+import binascii
 import json
 from collections.abc import AsyncIterator
 from fractions import Fraction
@@ -20,7 +22,7 @@ from framer.webui.routes.deps import Config, Jobs, Settings, Store, trajectories
 from framer.webui.settings import WebSettings
 from framer.webui.storage import KeyframeSet
 
-__all__ = ["FINAL_STATES", "GenerateBody", "router"]
+__all__ = ["FINAL_STATES", "GenerateBody", "router", "static_mask_for"]
 
 FINAL_STATES = ("done", "failed", "cancelled")
 EVENT_HEADERS = {"cache-control": "no-cache", "x-accel-buffering": "no"}
@@ -40,6 +42,7 @@ class GenerateBody(BaseModel):
     fps: float = Field(default=24.0, gt=0, le=240, allow_inf_nan=False)  # Python's JSON parser accepts NaN and inf
     include_keyframes: bool = True
     trajectories: Any = None
+    static_mask: str | None = None  # a PNG data URL of the keyframes' size, white where the picture is kept still
 
 
 def job_request(
@@ -60,6 +63,7 @@ def job_request(
         )
     apply_timing([0.5], body.timing)  # an unknown curve fails here, with suggestions
     trajectories = None if body.trajectories is None else trajectories_for(body.trajectories, keyframe_set)
+    still = None if body.static_mask is None else static_mask_for(body.static_mask, keyframe_set)
     return JobRequest(
         keyframes=keyframe_set,
         engine=body.engine,
@@ -68,7 +72,26 @@ def job_request(
         fps=Fraction(body.fps).limit_denominator(1001),
         include_keyframes=body.include_keyframes,
         trajectories=trajectories or None,
+        static_mask=still if still is not None and still.any() else None,
     )
+
+
+def static_mask_for(data_url: str, keyframe_set: KeyframeSet):
+    """The ``(H, W)`` bool mask a ``data:image/png;base64,...`` URL holds, checked against the set's size.
+
+    Raises:
+        InputError: not a PNG data URL, not a readable image, or not of the keyframes' size.
+    """
+    from framer.io.masks import decode_mask
+
+    prefix = "data:image/png;base64,"
+    if not data_url.startswith(prefix):
+        raise InputError(f"Field 'static_mask' must be a PNG data URL ({prefix}...), not {data_url[:30]!r}.")
+    try:
+        data = base64.b64decode(data_url[len(prefix) :], validate=True)
+    except binascii.Error:
+        raise InputError("Field 'static_mask' is not valid base64.") from None
+    return decode_mask(data, keyframe_set.width, keyframe_set.height, name="Field 'static_mask'")
 
 
 async def status_events(manager: JobManager, job: Job) -> AsyncIterator[str]:

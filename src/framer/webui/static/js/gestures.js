@@ -1,6 +1,7 @@
 // Pointer gestures on the views: draw a new trajectory, move a point, add or remove waypoints.
 
 import { curveOf, fitStroke, roundPoint, sampleCurve } from './curves.js';
+import { endStroke, paintSegment } from './mask.js';
 import { state } from './state.js';
 import { drawViews, scaleOf, toImage } from './views.js';
 
@@ -41,8 +42,15 @@ function onPointerDown(event) {
   if (!state.set || event.button !== 0) return;
   const canvas = event.currentTarget;
   const p = toImage(canvas, event);
-  const hit = hitPoint(canvas, p);
   canvas.setPointerCapture(event.pointerId);
+  if (state.tool !== 'path') {
+    state.gesture = { type: 'paint', canvas, last: p, erase: state.tool === 'erase' };
+    paintSegment(p, p, state.gesture.erase);
+    event.preventDefault();
+    drawViews();
+    return;
+  }
+  const hit = hitPoint(canvas, p);
   if (hit) {
     state.selected = hit.trajectory;
     state.gesture = { type: 'move', canvas, ...hit };
@@ -62,11 +70,18 @@ function onPointerMove(event) {
   const gesture = state.gesture;
   if (!state.set) return;
   if (!gesture || gesture.canvas !== canvas) {
-    canvas.style.cursor = hitPoint(canvas, toImage(canvas, event)) ? 'grab' : 'crosshair';
+    const grab = state.tool === 'path' && hitPoint(canvas, toImage(canvas, event));
+    canvas.style.cursor = grab ? 'grab' : 'crosshair';
     return;
   }
   const moves = event.getCoalescedEvents ? event.getCoalescedEvents() : [event];
-  if (gesture.type === 'draw') {
+  if (gesture.type === 'paint') {
+    for (const move of moves.length ? moves : [event]) {
+      const p = toImage(canvas, move);
+      paintSegment(gesture.last, p, gesture.erase);
+      gesture.last = p;
+    }
+  } else if (gesture.type === 'draw') {
     for (const move of moves.length ? moves : [event]) {
       const p = toImage(canvas, move);
       const last = gesture.stroke[gesture.stroke.length - 1];
@@ -85,7 +100,9 @@ function onPointerUp(event) {
   const gesture = state.gesture;
   state.gesture = null;
   if (!gesture || gesture.canvas !== canvas) return;
-  if (gesture.type === 'draw') {
+  if (gesture.type === 'paint') {
+    endStroke();
+  } else if (gesture.type === 'draw') {
     const stroke = gesture.stroke;
     const end = toImage(canvas, event);
     const last = stroke[stroke.length - 1];
@@ -112,13 +129,14 @@ function onPointerUp(event) {
 }
 
 function onPointerCancel() {
+  if (state.gesture && state.gesture.type === 'paint') endStroke();
   state.gesture = null;
   drawViews();
 }
 
 function onDoubleClick(event) {
   const canvas = event.currentTarget;
-  if (!state.set) return;
+  if (!state.set || state.tool !== 'path') return;
   const p = toImage(canvas, event);
   const hit = hitPoint(canvas, p);
   if (hit) {

@@ -3,6 +3,7 @@
 
 import { api } from './api.js';
 import { $, clearError, loadImage, showError } from './dom.js';
+import { maskDataUrl } from './mask.js';
 import { showResult } from './player.js';
 import { state } from './state.js';
 import { trajectoryFile } from './trajectories.js';
@@ -22,6 +23,7 @@ export async function generate(event) {
     fps: Number($('fps').value),
     include_keyframes: $('include-keyframes').checked,
     trajectories: trajectories.length ? trajectoryFile(trajectories, state.set.width, state.set.height) : null,
+    static_mask: maskDataUrl(),
   };
   setBusy(true);
   showProgress({ state: 'queued', position: 0, done: 0, total: 0, message: 'Sending…' });

@@ -3,6 +3,7 @@
 import { api, deleteKeyframeSet } from './api.js';
 import { roundPoint } from './curves.js';
 import { $, clearError, loadImage, showError } from './dom.js';
+import { resetMask } from './mask.js';
 import { state } from './state.js';
 import { layoutViews } from './views.js';
 
@@ -85,6 +86,7 @@ async function uploadKeyframes() {
   forgetSet();
   state.set = set;
   state.images = images;
+  resetMask(set.width, set.height); // a set of another size starts with an empty mask
   if (previous && (previous.width !== set.width || previous.height !== set.height)) {
     state.trajectories = state.trajectories.map((t) => rescaleTrajectory(t, previous, set));
   }

@@ -6,6 +6,7 @@ import { $, clearError, fillSelect, showError } from './dom.js';
 import { wireCanvas } from './gestures.js';
 import { cancelJob, generate } from './jobs.js';
 import { addFiles, forgetSet } from './keyframes.js';
+import { clearMask, setTool } from './mask.js';
 import { drawPlayer, layoutPlayer, showFrame, togglePlaying } from './player.js';
 import { state } from './state.js';
 import { loadTrajectoryFile, runAutopilot, saveTrajectoryFile } from './trajectories.js';
@@ -47,6 +48,13 @@ function wireDrawing() {
     event.target.value = '';
   });
   $('save-json').addEventListener('click', saveTrajectoryFile);
+  $('tool-path').addEventListener('click', () => setTool('path'));
+  $('tool-paint').addEventListener('click', () => setTool('paint'));
+  $('tool-erase').addEventListener('click', () => setTool('erase'));
+  $('clear-mask').addEventListener('click', () => {
+    clearMask();
+    drawViews();
+  });
   document.addEventListener('keydown', (event) => {
     const typing = ['INPUT', 'SELECT', 'TEXTAREA'].includes(document.activeElement.tagName);
     if (!typing && (event.key === 'Delete' || event.key === 'Backspace') && state.selected >= 0) {

@@ -11,6 +11,7 @@ export const state = {
   trajectories: [], // {name, points: [[x, y], ...], times: null | [...], interpolation, confidence: null | 0..1}
   selected: -1,
   view: 'side',
+  tool: 'path', // what a press on a view does: 'path' (draw or edit trajectories), 'paint' or 'erase' (the mask)
   gesture: null, // what the pointer is doing: {type: 'draw' | 'move', ...}
   drawn: 0, // trajectories drawn so far (for names)
   job: null,

@@ -3,6 +3,7 @@
 
 import { context, drawTrajectory, sizeCanvas, strokePath } from './draw.js';
 import { $ } from './dom.js';
+import { drawMask } from './mask.js';
 import { colorOf, state } from './state.js';
 
 const views = () => (state.view === 'side' ? ['view-start', 'view-end'] : ['view-onion-canvas']).map((id) => $(id));
@@ -65,6 +66,7 @@ function drawView(canvas) {
     ctx.drawImage(last, 0, 0, cssWidth, cssHeight);
     ctx.globalAlpha = 1;
   }
+  drawMask(ctx, cssWidth, cssHeight);
   const scale = scaleOf(canvas);
   state.trajectories.forEach((trajectory, index) => {
     drawTrajectory(ctx, trajectory, colorOf(index), scale, kind, index === state.selected);
