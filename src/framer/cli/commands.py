@@ -104,6 +104,7 @@ class _LazyGroup(click.Group):
         "morph": "framer.cli.morph",
         "serve": "framer.cli.serve",
         "timelapse": "framer.cli.timelapse",
+        "train": "framer.cli.train",
         "video": "framer.cli.video",
         "views": "framer.cli.views",
     }

@@ -83,6 +83,8 @@ class ControlNetSVDOutput:
 class ControlNetSVD(ModelMixin, AttentionMixin, ConfigMixin):
     """ControlNet for SVD's spatio-temporal UNet (config keys as the release's ``controlnet/config.json``)."""
 
+    _supports_gradient_checkpointing = True  # its blocks are SVD's, which recompute activations on request
+
     @register_to_config
     def __init__(
         self,

@@ -16,6 +16,7 @@ Clips are ``(B, F, 3, H, W)`` float in [0, 1] (H, W multiples of 64); tracks ``(
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import torch
@@ -24,7 +25,7 @@ from torch import nn
 from framer.engines.diffusion.pipeline import FramerPipeline, SamplingOptions
 from framer.errors import InputError
 
-__all__ = ["TrainConfig", "select_trainable", "train_step", "training_loss"]
+__all__ = ["TrainConfig", "select_trainable", "set_gradient_checkpointing", "train_step", "training_loss"]
 
 
 @dataclass(frozen=True)
@@ -65,34 +66,88 @@ def select_trainable(pipeline: FramerPipeline, stage: int) -> list[nn.Parameter]
     return chosen
 
 
+Generators = torch.Generator | Sequence[torch.Generator]
+Tracks = torch.Tensor | Sequence[torch.Tensor] | None
+
+
+def _per_clip(generator: Generators, batch: int) -> list[torch.Generator]:
+    """One generator per clip: a clip's random draws then do not depend on the batch it is in (so two processes
+    with one clip each draw what one process with both clips draws)."""
+    if isinstance(generator, torch.Generator):
+        return [generator] * batch
+    generators = list(generator)
+    if len(generators) != batch:
+        raise InputError(f"`generator` must be one generator or one per clip ({batch}) but holds {len(generators)}.")
+    return generators
+
+
+def _draw(kind: str, shape: tuple[int, ...], generators: list[torch.Generator]) -> torch.Tensor:
+    """``(B, *shape)`` draws, clip ``b`` from ``generators[b]`` (``randn`` or ``rand``); on the CPU."""
+    function = torch.randn if kind == "randn" else torch.rand
+    return torch.stack([function(shape, generator=g) for g in generators])
+
+
+def _control(pipeline: FramerPipeline, tracks: Tracks, batch: int, frames: int, height: int, width: int):
+    """Heatmaps ``(B, F, 3, H, W)`` from one ``(N, F, 2)`` tensor for every clip or one per clip, drawn exactly as
+    the engine draws them (:meth:`FramerPipeline.heatmaps`)."""
+    if tracks is None:
+        raise InputError("Stage 2 trains on trajectories: give `tracks`.")
+    options = SamplingOptions(num_frames=frames)
+    if isinstance(tracks, torch.Tensor):
+        return pipeline.heatmaps(tracks, height, width, options).expand(batch, -1, -1, -1, -1)
+    if len(tracks) != batch:
+        raise InputError(f"`tracks` must hold one tensor per clip ({batch}) but holds {len(tracks)}.")
+    return torch.cat([pipeline.heatmaps(t, height, width, options) for t in tracks])
+
+
+def set_gradient_checkpointing(model: nn.Module, enable: bool = True) -> None:
+    """Recompute the activations of ``model``'s blocks in the backward pass instead of keeping them (less memory)."""
+    if enable:
+        model.enable_gradient_checkpointing()
+    else:
+        model.disable_gradient_checkpointing()
+
+
 def training_loss(
     pipeline: FramerPipeline,
     clip: torch.Tensor,
-    tracks: torch.Tensor | None,
+    tracks: Tracks,
     config: TrainConfig,
-    generator: torch.Generator,
+    generator: Generators,
+    unet: nn.Module | None = None,
+    controlnet: nn.Module | None = None,
 ) -> torch.Tensor:
-    """The EDM loss on one batch of clips (a scalar)."""
+    """The EDM loss on one batch of clips (a scalar, the mean over clips).
+
+    Args:
+        clip: ``(B, F, 3, H, W)`` in [0, 1].
+        tracks: stage 2: ``(N, F, 2)`` for every clip, or a sequence of B such tensors (N may differ).
+        generator: a CPU generator, or one per clip (each clip's draws then come from its own).
+        unet, controlnet: the modules to call instead of the pipeline's (a distributed wrapper of the same model).
+    """
     # 1. Targets and conditioning, without gradients (VAE and CLIP stay frozen)
     batch, frames, _, height, width = clip.shape
     device, dtype = pipeline.device, pipeline.dtype
+    generators = _per_clip(generator, batch)
     with torch.no_grad():
         flat = clip.flatten(0, 1).to(device) * 2 - 1  # [B, F, 3, H, W] -> [B * F, 3, H, W]
         latents = pipeline.vae.encode(flat.to(pipeline.vae.encoder.conv_in.weight.dtype)).latent_dist.mode()
         latents = (latents.float() * pipeline.vae.config.scaling_factor).reshape(batch, frames, *latents.shape[1:])
-        ends = torch.cat((clip[:, 0], clip[:, -1])).float()
-        embeddings = torch.cat(pipeline.encode_image(ends).chunk(2), 1).to(dtype)  # (B, 2, D)
-        noisy_ends = ends * 2 - 1 + config.noise_aug_strength * torch.randn(ends.shape, generator=generator)
-        latent0, latent1 = pipeline.encode_latents(noisy_ends).to(dtype).chunk(2)
+        ends = torch.stack((clip[:, 0], clip[:, -1]), 1).float()  # (B, 2, 3, H, W)
+        embeddings = pipeline.encode_image(ends.flatten(0, 1)).reshape(batch, 2, -1).to(dtype)  # (B, 2, D)
+        augment = config.noise_aug_strength * _draw("randn", tuple(ends.shape[1:]), generators)
+        noisy_ends = (ends * 2 - 1 + augment).flatten(0, 1)  # [B, 2, 3, H, W] -> [B * 2, 3, H, W]
+        end_latents = pipeline.encode_latents(noisy_ends).to(dtype).reshape(batch, 2, -1, *latents.shape[-2:])
+        latent0, latent1 = end_latents[:, 0], end_latents[:, 1]
     # 2. Drop the keyframe conditioning for some clips (classifier-free guidance)
-    keep = (torch.rand(batch, generator=generator) >= config.drop_probability).to(device, dtype)
+    keep = (_draw("rand", (), generators) >= config.drop_probability).to(device, dtype)
     embeddings = embeddings * keep.view(batch, 1, 1)
     condition = pipeline.conditioning_latents(
         latent0 * keep.view(-1, 1, 1, 1), latent1 * keep.view(-1, 1, 1, 1), frames
     )
     # 3. Noise at a log-normal sigma, EDM preconditioning for v-prediction
-    sigma = (torch.randn(batch, generator=generator) * config.p_std + config.p_mean).exp().to(device)
-    noise = torch.randn(latents.shape, generator=generator).to(device)
+    sigma = (_draw("randn", (), generators) * config.p_std + config.p_mean).exp().to(device)
+    noise = _draw("randn", tuple(latents.shape[1:]), generators).to(device)
     s = sigma.view(batch, 1, 1, 1, 1)
     noisy = latents + s * noise
     model_input = torch.cat(((noisy / (s**2 + 1).sqrt()).to(dtype), condition), 2)
@@ -101,17 +156,17 @@ def training_loss(
                               noise_aug_strength=config.noise_aug_strength)  # fmt: skip
     time_ids = pipeline.added_time_ids(options, batch)
     # 4. Prediction (with the ControlNet in stage 2)
+    unet = unet if unet is not None else pipeline.unet
     residuals = {}
     if config.stage == 2:
-        if tracks is None:
-            raise InputError("Stage 2 trains on trajectories: give `tracks`.")
-        control = pipeline.heatmaps(tracks, height, width, SamplingOptions(num_frames=frames))
-        out = pipeline.controlnet(model_input, timestep, embeddings, time_ids, control.expand(batch, -1, -1, -1, -1))
+        control = _control(pipeline, tracks, batch, frames, height, width)
+        controlnet = controlnet if controlnet is not None else pipeline.controlnet
+        out = controlnet(model_input, timestep, embeddings, time_ids, control)
         residuals = {
             "down_block_additional_residuals": out.down_block_res_samples,
             "mid_block_additional_residual": out.mid_block_res_sample,
         }
-    prediction = pipeline.unet(model_input, timestep, embeddings, time_ids, **residuals).sample.float()
+    prediction = unet(model_input, timestep, embeddings, time_ids, **residuals).sample.float()
     denoised = noisy / (s**2 + 1) - s / (s**2 + 1).sqrt() * prediction
     weight = (s**2 + 1) / s**2
     return (weight * (denoised - latents) ** 2).mean()
@@ -121,9 +176,9 @@ def train_step(
     pipeline: FramerPipeline,
     optimizer: torch.optim.Optimizer,
     clip: torch.Tensor,
-    tracks: torch.Tensor | None,
+    tracks: Tracks,
     config: TrainConfig,
-    generator: torch.Generator,
+    generator: Generators,
 ) -> float:
     """One optimiser step on a batch; returns the loss. Build the optimiser over :func:`select_trainable`."""
     model = pipeline.unet if config.stage == 1 else pipeline.controlnet
