@@ -96,6 +96,7 @@ class _LazyGroup(click.Group):
     ``--help``): a usage error in ``framer tween`` then costs no import of the others' dependencies."""
 
     MODULES: ClassVar[dict[str, str]] = {
+        "batch": "framer.cli.batch",
         "bench": "framer.cli.evaluate",
         "cartoon": "framer.cli.cartoon",
         "eval": "framer.cli.evaluate",

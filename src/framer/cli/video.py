@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from fractions import Fraction
 
 import click
@@ -21,7 +22,7 @@ from framer.cli.options import (
 )
 from framer.parsing import FALLBACK_MODES, ParseError, parse_rational, parse_span
 
-__all__ = ["video"]
+__all__ = ["video", "video_job_arguments", "video_job_options"]
 
 
 def _parse_tile(value: str) -> int | str:
@@ -70,6 +71,157 @@ def _parse_rational(value: str, option: str, minimum: int = 0) -> Fraction:
         raise click.BadParameter(ex.detail, param_hint=f"'{option}'") from None
 
 
+def _options(*options: Callable) -> Callable:
+    def decorate(command: Callable) -> Callable:
+        for option in reversed(options):
+            command = option(command)
+        return command
+
+    return decorate
+
+
+video_job_options = _options(
+    click.option(
+        "--multi",
+        type=int,
+        default=None,
+        metavar="N",
+        help="N times the source frame rate (N - 1 in-betweens per pair of frames).",
+    ),
+    click.option("--fps", default=None, metavar="FPS", help="Target frame rate, above the source's (60, 60000/1001)."),
+    click.option(
+        "--slowmo", default=None, metavar="FACTOR", help="Slow motion: FACTOR times slower, same frame rate."
+    ),
+    click.option(
+        "--input-fps", default=None, metavar="FPS", help="Frame rate of a folder of frames as IN [default: 24]."
+    ),
+    click.option("--codec", default="libx264", show_default=True, metavar="NAME", help="FFmpeg video encoder."),
+    click.option(
+        "--crf",
+        type=click.IntRange(0, 63),
+        default=None,
+        metavar="N",
+        help="Quality of the encoder, lower is better [default: 18 for libx264].",
+    ),
+    click.option("--pix-fmt", default="yuv420p", show_default=True, metavar="FMT", help="Pixel format of the video."),
+    click.option(
+        "--scene-threshold",
+        type=click.FloatRange(0, 1),
+        default=0.3,
+        show_default=True,
+        metavar="S",
+        help="Scene cut when the thumbnails' SSIM falls below S (and colours change); 0: off.",
+    ),
+    click.option(
+        "--dedupe/--no-dedupe",
+        default=None,
+        help="Drop repeated frames so motion through holds is even [default: with --cartoon, else not].",
+    ),
+    click.option(
+        "--tile",
+        default="auto",
+        show_default=True,
+        metavar="auto|0|N",
+        help="Interpolate in N-pixel tiles; auto: only when a frame does not fit memory; 0: never.",
+    ),
+    click.option(
+        "--overlap",
+        type=click.IntRange(min=0),
+        default=128,
+        show_default=True,
+        metavar="N",
+        help="Overlap of neighbouring tiles in pixels.",
+    ),
+    click.option(
+        "--resume/--restart",
+        default=True,
+        show_default=True,
+        help="Resume an interrupted run of the same command, or discard it and start over.",
+    ),
+    click.option(
+        "--autopilot",
+        is_flag=True,
+        help="Large motion: match each pair of source frames and pre-align them (with --trajectories or --drag: with "
+        "those, where they run); plain interpolation where the motion is small or the matches unreliable.",
+    ),
+    matcher_option,
+    click.option(
+        "--strict",
+        is_flag=True,
+        help="Refuse a video file that ends before the frames its container announces (cut off) instead of warning.",
+    ),
+    click.option(
+        "--fallback",
+        type=click.Choice(FALLBACK_MODES),
+        default="none",
+        show_default=True,
+        help="Replace an in-between whose confidence is below --fallback-threshold by the blend of its source frames, "
+        "or by the nearer source frame.",
+    ),
+    click.option(
+        "--fallback-threshold",
+        type=click.FloatRange(0, 1),
+        default=None,
+        metavar="X",
+        help="Confidence (0-1) below which --fallback replaces an in-between [default: the calibrated value, README].",
+    ),
+    click.option(
+        "--protect-static",
+        type=click.Choice(["auto", "off"]),
+        default="auto",
+        show_default=True,
+        help="Keep static overlays (logos, subtitles, HUDs, timestamps) still and sharp: found over a window of "
+        "source frames, put back unwarped from the nearer source frame.",
+    ),
+    click.option(
+        "--static-mask",
+        type=click.Path(dir_okay=False),
+        default=None,
+        metavar="PATH",
+        help="An image of the video's size, white where the picture is to be kept still (with either "
+        "--protect-static).",
+    ),
+    click.option("--segment-seconds", default="2", hidden=True, help="Length of the resumable parts, in seconds."),
+)
+"""The options of a video job that ``framer video`` and ``framer batch`` share (rates, encoder, cuts, tiles,
+resuming, autopilot, fallback, static overlays); :func:`video_job_arguments` turns them into keyword arguments of
+:func:`framer.video.interpolate_video`."""
+
+
+def video_job_arguments(multi, fps, slowmo, input_fps, codec, crf, pix_fmt, scene_threshold, dedupe, tile, overlap,
+                        autopilot, matcher, strict, fallback, fallback_threshold, protect_static, static_mask,
+                        segment_seconds, **_) -> dict:  # fmt: skip
+    """Check the values of :data:`video_job_options` and parse them for :func:`framer.video.interpolate_video`
+    (``dedupe`` is left None when not given; ``resume`` is the caller's)."""
+    given = [name for name, value in (("--multi", multi), ("--fps", fps), ("--slowmo", slowmo)) if value is not None]
+    if len(given) != 1:
+        raise click.UsageError(f"Give exactly one of --multi, --fps or --slowmo (got {', '.join(given) or 'none'}).")
+    if multi is not None and multi < 2:
+        raise click.BadParameter(f"must be an integer >= 2, got {multi}.", param_hint="'--multi'")
+    if fallback_threshold is not None and fallback == "none":
+        raise click.UsageError("--fallback-threshold sets when --fallback replaces frames: give --fallback too.")
+    return {
+        "multi": multi,
+        "fps": _parse_rational(fps, "--fps") if fps is not None else None,
+        "slowmo": _parse_rational(slowmo, "--slowmo", minimum=1) if slowmo is not None else None,
+        "input_fps": _parse_rational(input_fps, "--input-fps") if input_fps is not None else None,
+        "codec": codec,
+        "crf": crf,
+        "pix_fmt": pix_fmt,
+        "scene_threshold": scene_threshold,
+        "dedupe": dedupe,
+        "tile": _parse_tile(tile),
+        "overlap": overlap,
+        "autopilot": autopilot_setting(autopilot, matcher),
+        "strict": strict,
+        "fallback": fallback,
+        "protect_static": protect_static,
+        "static_mask": static_mask,
+        "segment_seconds": _parse_rational(segment_seconds, "--segment-seconds"),
+        **({} if fallback_threshold is None else {"fallback_threshold": fallback_threshold}),
+    }
+
+
 @cli.command()
 @click.argument("source", metavar="IN")
 @click.option(
@@ -79,63 +231,11 @@ def _parse_rational(value: str, option: str, minimum: int = 0) -> Fraction:
     metavar="PATH",
     help="A .mp4/.mkv/.mov video, or a folder (no suffix) for PNG frames.",
 )
-@click.option(
-    "--multi",
-    type=int,
-    default=None,
-    metavar="N",
-    help="N times the source frame rate (N - 1 in-betweens per pair of frames).",
-)
-@click.option("--fps", default=None, metavar="FPS", help="Target frame rate, above the source's (60, 60000/1001).")
-@click.option("--slowmo", default=None, metavar="FACTOR", help="Slow motion: FACTOR times slower, same frame rate.")
-@click.option("--input-fps", default=None, metavar="FPS", help="Frame rate of a folder of frames as IN [default: 24].")
-@click.option("--codec", default="libx264", show_default=True, metavar="NAME", help="FFmpeg video encoder.")
-@click.option(
-    "--crf",
-    type=click.IntRange(0, 63),
-    default=None,
-    metavar="N",
-    help="Quality of the encoder, lower is better [default: 18 for libx264].",
-)
-@click.option("--pix-fmt", default="yuv420p", show_default=True, metavar="FMT", help="Pixel format of the video.")
-@click.option(
-    "--scene-threshold",
-    type=click.FloatRange(0, 1),
-    default=0.3,
-    show_default=True,
-    metavar="S",
-    help="Scene cut when the thumbnails' SSIM falls below S (and colours change); 0: off.",
-)
-@click.option(
-    "--dedupe/--no-dedupe",
-    default=None,
-    help="Drop repeated frames so motion through holds is even [default: with --cartoon, else not].",
-)
+@video_job_options
 @click.option(
     "--cartoon",
     is_flag=True,
     help="Line art: single sharp lines (the engine of framer cartoon), and held drawings dropped (--dedupe).",
-)
-@click.option(
-    "--tile",
-    default="auto",
-    show_default=True,
-    metavar="auto|0|N",
-    help="Interpolate in N-pixel tiles; auto: only when a frame does not fit memory; 0: never.",
-)
-@click.option(
-    "--overlap",
-    type=click.IntRange(min=0),
-    default=128,
-    show_default=True,
-    metavar="N",
-    help="Overlap of neighbouring tiles in pixels.",
-)
-@click.option(
-    "--resume/--restart",
-    default=True,
-    show_default=True,
-    help="Resume an interrupted run of the same command, or discard it and start over.",
 )
 @drag_options("Drag mode: trajectories from a file (docs/trajectory-format.md, section Video), in the video's pixels.")
 @rescale_trajectories_option
@@ -145,56 +245,13 @@ def _parse_rational(value: str, option: str, minimum: int = 0) -> Fraction:
     metavar="FIRST:LAST",
     help="Source frames (from 0) where the trajectories start and end [default: the whole video].",
 )
-@click.option(
-    "--autopilot",
-    is_flag=True,
-    help="Large motion: match each pair of source frames and pre-align them (with --trajectories or --drag: with "
-    "those, where they run); plain interpolation where the motion is small or the matches unreliable.",
-)
-@matcher_option
-@click.option(
-    "--strict",
-    is_flag=True,
-    help="Refuse a video file that ends before the frames its container announces (cut off) instead of warning.",
-)
-@click.option(
-    "--fallback",
-    type=click.Choice(FALLBACK_MODES),
-    default="none",
-    show_default=True,
-    help="Replace an in-between whose confidence is below --fallback-threshold by the blend of its source frames, "
-    "or by the nearer source frame.",
-)
-@click.option(
-    "--fallback-threshold",
-    type=click.FloatRange(0, 1),
-    default=None,
-    metavar="X",
-    help="Confidence (0-1) below which --fallback replaces an in-between [default: the calibrated value, README].",
-)
 @confidence_option
-@click.option(
-    "--protect-static",
-    type=click.Choice(["auto", "off"]),
-    default="auto",
-    show_default=True,
-    help="Keep static overlays (logos, subtitles, HUDs, timestamps) still and sharp: found over a window of source "
-    "frames, put back unwarped from the nearer source frame.",
-)
-@click.option(
-    "--static-mask",
-    type=click.Path(dir_okay=False),
-    default=None,
-    metavar="PATH",
-    help="An image of the video's size, white where the picture is to be kept still (with either --protect-static).",
-)
 @click.option(
     "--show-static",
     default=None,
     metavar="PATH",
     help="Preview what was kept still: a .mp4 (the source, dimmed elsewhere) or a folder (a PNG mask per change).",
 )
-@click.option("--segment-seconds", default="2", hidden=True, help="Length of the resumable parts, in seconds.")
 @engine_options
 @click.option("--overwrite", is_flag=True, help="Replace an existing output.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar or messages.")
@@ -225,19 +282,12 @@ def video(source, output, multi, fps, slowmo, input_fps, codec, crf, pix_fmt, sc
 
     if quiet:
         logging.getLogger("framer").setLevel(logging.WARNING)
-    given = [name for name, value in (("--multi", multi), ("--fps", fps), ("--slowmo", slowmo)) if value is not None]
-    if len(given) != 1:
-        raise click.UsageError(f"Give exactly one of --multi, --fps or --slowmo (got {', '.join(given) or 'none'}).")
-    if multi is not None and multi < 2:
-        raise click.BadParameter(f"must be an integer >= 2, got {multi}.", param_hint="'--multi'")
+    job = video_job_arguments(**locals())
     trajectories = drag_trajectories(trajectory_file, drag)
-    autopilot = autopilot_setting(autopilot, matcher)
     if drag_frames is not None and trajectories is None:
         raise click.UsageError("--drag-frames sets where trajectories run: give --trajectories or --drag too.")
     if rescale_trajectories and trajectory_file is None:
         raise click.UsageError("--rescale-trajectories applies to a --trajectories file: give one too.")
-    if fallback_threshold is not None and fallback == "none":
-        raise click.UsageError("--fallback-threshold sets when --fallback replaces frames: give --fallback too.")
     options = {"model": model, "weights": weights, "device": device, "threads": threads}
     options.update(flow_options(engine, flow_scale_value))
     options.update(strict_weights_options(engine, strict_weights))
@@ -260,36 +310,20 @@ def video(source, output, multi, fps, slowmo, input_fps, codec, crf, pix_fmt, sc
 
         engine = cartoon_engine(engine, **{key: value for key, value in options.items() if value is not None})
         options = {}
+    job["dedupe"] = cartoon if dedupe is None else dedupe  # held drawings leave a cartoon's timeline unless told
     result = interpolate_video(
         source,
         output,
-        multi=multi,
-        fps=_parse_rational(fps, "--fps") if fps is not None else None,
-        slowmo=_parse_rational(slowmo, "--slowmo", minimum=1) if slowmo is not None else None,
         engine=engine,
-        input_fps=_parse_rational(input_fps, "--input-fps") if input_fps is not None else None,
-        codec=codec,
-        crf=crf,
-        pix_fmt=pix_fmt,
-        scene_threshold=scene_threshold,
-        dedupe=cartoon if dedupe is None else dedupe,  # held drawings leave a cartoon's timeline unless told
-        tile=_parse_tile(tile),
-        overlap=overlap,
         resume=resume,
         overwrite=overwrite,
         progress=not quiet,
-        segment_seconds=_parse_rational(segment_seconds, "--segment-seconds"),
         trajectories=trajectories,
         trajectory_frames=_parse_span(drag_frames) if drag_frames is not None else None,
         rescale_trajectories=rescale_trajectories,
-        autopilot=autopilot,
-        strict=strict,
-        fallback=fallback,
         confidence=confidence_file,
-        protect_static=protect_static,
-        static_mask=static_mask,
         show_static=show_static,
-        **({} if fallback_threshold is None else {"fallback_threshold": fallback_threshold}),
+        **job,
         **{key: value for key, value in options.items() if value is not None},
     )
     if not quiet:

@@ -37,6 +37,7 @@ from framer.progress import progress_bar
 from framer.video.fallback import DEFAULT_THRESHOLD, ConfidenceRecord, FallbackPolicy
 from framer.video.guidance import VideoGuide, count_frames, job_identity, prepare_drags
 from framer.video.overlays import StaticSettings, StaticTracker, static_identity, static_tracker
+from framer.video.parts import VideoPart, segment_length
 from framer.video.reader import FolderReader, SourceFrame, VideoInfo, VideoReader, open_video
 from framer.video.retime import OutputFrame, Rates, Retimer, count_output_frames, plan_rates
 from framer.video.scenes import SSIM_THRESHOLD, Thumbnail, is_cut, is_duplicate, make_thumbnail
@@ -76,6 +77,8 @@ class VideoResult:
         confidence_file: the confidence sidecar written (None: none was asked for).
         confidence_note: one line saying how many fell back and where the sidecar is.
         protected: mean share of the frame kept still as a static overlay in the in-betweens of this run.
+        at_end: whether the run reached the end of the source (False only for a part that ends before it; its
+            ``num_frames`` is then the end of the part).
     """
 
     output: Path
@@ -92,6 +95,7 @@ class VideoResult:
     confidence_file: Path | None = None
     confidence_note: str = ""
     protected: float = 0.0
+    at_end: bool = True
 
 
 @dataclass
@@ -307,9 +311,11 @@ def _render(
     skip_before: int,
     record: ConfidenceRecord,
     static: StaticTracker | None = None,
+    stop_at: int | None = None,
 ) -> int:
-    """Make and write the output frames of one gap ``a -> b`` in order; returns how many the engine made."""
-    todo = [frame for frame in outputs if frame.index >= skip_before]
+    """Make and write the output frames ``skip_before .. stop_at - 1`` of one gap ``a -> b`` in order; returns how
+    many the engine made."""
+    todo = [frame for frame in outputs if frame.index >= skip_before and (stop_at is None or frame.index < stop_at)]
     times = [float(frame.t) for frame in todo if not frame.is_copy]
     generated = interpolate(a, b, times) if times else iter(())
     for frame in todo:
@@ -354,6 +360,7 @@ def interpolate_video(
     protect_static: str = "auto",
     static_mask: str | os.PathLike | None = None,
     show_static: str | os.PathLike | None = None,
+    part: VideoPart | None = None,
     **engine_options,
 ) -> VideoResult:
     """Raise the frame rate of a video (or a folder of frames), or slow it down, with in-betweens.
@@ -407,6 +414,10 @@ def interpolate_video(
         static_mask: an image of the frames' size, white where the picture is to be kept still (with either mode).
         show_static: a ``.mp4``/``.mkv``/``.mov`` (each source frame, dimmed outside what was protected) or a
             folder (a PNG mask per change) to preview what was protected.
+        part: make only these segments of the job, into its partial-output folder, and put nothing in place (a
+            segmented run, see :mod:`framer.video.parts`); the job's output, identity and segments are those of
+            the whole job, so the plain call (``resume=True``) joins the finished parts. No ``confidence`` or
+            ``show_static`` with it.
         **engine_options: for :func:`framer.create_engine` when ``engine`` is a name.
     """
     # 1. Check the output and the options that need no file.
@@ -424,6 +435,8 @@ def interpolate_video(
         show_static = check_output(show_static, overwrite=overwrite, inputs=[source, output_path])
     if confidence is not None:
         confidence = check_sidecar(confidence, "`confidence`", overwrite, [source, output_path])
+    if part is not None and (confidence is not None or show_static is not None):
+        raise InputError("A part of a job writes no `confidence` or `show_static` file; run the whole job for those.")
     from framer.matching import AutopilotConfig
 
     pilot = AutopilotConfig.from_option(autopilot)
@@ -470,17 +483,18 @@ def interpolate_video(
             **policy.identity(),
         }
         job.update(static_identity(static))
-        segment_frames = max(1, math.ceil(parse_rational(segment_seconds, "segment_seconds") * rates.output))
+        segment_frames = segment_length(segment_seconds, rates.output)
         resolved = {"tile": _resolve_tile(engine, info, tile, overlap, memory_budget)}
         VideoGuide(engine, resolved["tile"], overlap, drags, pilot)  # refuses what it cannot do before any state
         # 4. Resume the partial output of the same job, or start one.
         output_path.parent.mkdir(parents=True, exist_ok=True)
-        state = JobState.open(output_path, job, segment_frames, resume, resolved)
+        state = JobState.open(output_path, job, segment_frames, resume, resolved,
+                              part=None if part is None else (part.first, part.end))  # fmt: skip
         try:
             guide = VideoGuide(engine, state.resolved["tile"], overlap, drags, pilot)
             plan = _Plan(info, rates, output_path, kind, settings, scene_threshold, dedupe, state.resolved["tile"],
                          ConfidenceRecord(policy), confidence, static)  # fmt: skip
-            return _run(reader, plan, guide, state, progress)
+            return _run(reader, plan, guide, state, progress, part)
         except InputError:
             # Bad input (frames of mixed sizes, ...): the same command can never finish, so the state this run
             # made is of no use; an older resumable state is kept.
@@ -533,12 +547,16 @@ def _open_sink(plan: _Plan, state: JobState) -> tuple[_SegmentSink | _FolderSink
     return folder, folder.resume()
 
 
-def _run(reader: VideoReader | FolderReader, plan: _Plan, guide: VideoGuide, state: JobState, progress: bool
-         ) -> VideoResult:  # fmt: skip
-    # 5. Where to write, and how far an earlier run got.
+def _run(reader: VideoReader | FolderReader, plan: _Plan, guide: VideoGuide, state: JobState, progress: bool,
+         part: VideoPart | None = None) -> VideoResult:  # fmt: skip
+    # 5. Where to write, and how far an earlier run got (a part: its own frames only).
     info, rates = plan.info, plan.rates
     estimate = plan.estimate()
     sink, resume_from = _open_sink(plan, state)
+    first, stop_at = part.frames(state.segment_frames) if part else (0, None)
+    skip_before = max(first, resume_from)
+    if stop_at is not None and estimate is not None:
+        estimate = min(estimate, stop_at)
     if state.resumed:
         logger.info("Resuming: %d output frames were made by an earlier run.", resume_from)
 
@@ -568,6 +586,7 @@ def _run(reader: VideoReader | FolderReader, plan: _Plan, guide: VideoGuide, sta
     anchor: _Keyframe | None = None
     last: SourceFrame | None = None
     previous: SourceFrame | None = None
+    ended = False  # reached the end of the source (a part may stop before it)
     try:
         for frame in static.frames(reader) if static else reader:
             current = _Keyframe(frame, make_thumbnail(frame.image), fmt)
@@ -583,15 +602,20 @@ def _run(reader: VideoReader | FolderReader, plan: _Plan, guide: VideoGuide, sta
                 cuts.append(frame.index)
             outputs = retimer.push(frame.index, frame.time, cut=cut, duplicate=duplicate)
             if outputs:
-                made += _render(outputs, anchor, current, interpolate, write, resume_from, plan.record, static)
+                made += _render(outputs, anchor, current, interpolate, write, skip_before, plan.record, static,
+                                stop_at)  # fmt: skip
                 autosave.end_pair()
+                if stop_at is not None and retimer.next_index >= stop_at:
+                    break
             if retimer.anchor == frame.index:
                 anchor = current
                 if static:
                     static.forget_before(anchor.index)
             previous, last = last, frame
-        outputs = retimer.finish(_end_time(last, previous, info.frame_rate))
-        made += _render(outputs, anchor, anchor, interpolate, write, resume_from, plan.record, static)
+        else:
+            ended = True
+            outputs = retimer.finish(_end_time(last, previous, info.frame_rate))
+            made += _render(outputs, anchor, anchor, interpolate, write, skip_before, plan.record, static, stop_at)
         sink.finish()
     except BaseException as ex:
         sink.abort()
@@ -604,6 +628,12 @@ def _run(reader: VideoReader | FolderReader, plan: _Plan, guide: VideoGuide, sta
     bar.close()
     num_frames = retimer.next_index
     guide.log_summary()
+    if part is not None:  # the plain job joins the parts
+        done = num_frames if ended else stop_at
+        return VideoResult(output=plan.output, num_frames=done, frame_rate=rates.output,
+                           interpolated=made, resumed_from=max(0, min(resume_from, done) - first),
+                           cuts=tuple(cuts), duplicates=tuple(duplicates), tile=plan.tile, guidance=guide.counts(),
+                           fell_back=plan.record.fell_back, at_end=ended)  # fmt: skip
     _check_span(guide, cuts, last.index)
 
     # 7. Put the output in place (video: join the segments, adding the audio).

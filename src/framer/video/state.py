@@ -54,20 +54,28 @@ class JobState:
     segment_frames: int
     resolved: dict
     resumed: bool = False
+    part: tuple[int, int | None] | None = None  # segments (first, end) of a part run; None: the whole job
 
     @classmethod
-    def open(cls, output: Path, job: dict, segment_frames: int, resume: bool, resolved: dict) -> JobState:
+    def open(cls, output: Path, job: dict, segment_frames: int, resume: bool, resolved: dict,
+             part: tuple[int, int | None] | None = None) -> JobState:  # fmt: skip
         """Resume the state of the same job, or start a new one (``resume=False`` discards any old state).
 
         ``resolved`` holds choices made from the machine at the start (such as an automatic tile size); a resumed
         job gets the stored ones back in :attr:`resolved`, so it computes exactly what the first run would have.
+
+        ``part``: the segments ``(first, end)`` of one part of a segmented run (:mod:`framer.video.parts`); parts of
+        one job share its folder (made by whichever comes first), each with its own spool, and never discard it.
 
         Raises:
             InputError: state of a different job exists and ``resume`` is True (so nothing is thrown away unasked).
         """
         folder = state_dir_for(output)
         job = {**job, "segment_frames": segment_frames, "state_version": _STATE_VERSION}
-        state = cls(folder=folder, job=job, suffix=output.suffix, segment_frames=segment_frames, resolved=resolved)
+        state = cls(folder=folder, job=job, suffix=output.suffix, segment_frames=segment_frames, resolved=resolved,
+                    part=part)  # fmt: skip
+        if part is not None:
+            return state._open_shared(output)
         if folder.exists():
             stored = state._stored()
             if resume and stored.get("key") == job_key(job):
@@ -84,6 +92,33 @@ class JobState:
         record = {"key": job_key(job), "job": job, "resolved": resolved}
         (folder / "state.json").write_text(json.dumps(record, indent=2, default=str))
         return state
+
+    def _open_shared(self, output: Path) -> JobState:
+        """Open the folder as one part of the job: create it, or join the state another part made."""
+        self.folder.mkdir(parents=True, exist_ok=True)
+        record = json.dumps({"key": job_key(self.job), "job": self.job, "resolved": self.resolved}, indent=2,
+                            default=str)  # fmt: skip
+        temp = self.folder / f"state.json.{os.getpid()}.tmp"
+        temp.write_text(record)
+        try:
+            os.link(temp, self.folder / "state.json")  # the first part's record wins; never half-written
+        except FileExistsError:
+            pass
+        finally:
+            temp.unlink(missing_ok=True)
+        stored = self._stored()
+        if stored.get("key") != job_key(self.job):
+            raise InputError(
+                f"{self.folder} holds the unfinished state of a different command for {output.name}; pass --restart "
+                "to discard it, or repeat the original command to resume it."
+            )
+        self.resolved, self.resumed = stored.get("resolved", self.resolved), True  # shared: never discarded by a part
+        first, end = self.part
+        for path in self.folder.glob("segment_*.partial*"):
+            number = int(path.name.split("_")[1].split(".")[0])
+            if number >= first and (end is None or number < end):
+                path.unlink(missing_ok=True)
+        return self
 
     def _stored(self) -> dict:
         try:
@@ -107,8 +142,8 @@ class JobState:
         return self.folder / f"segment_{number:06d}{'.partial' if partial else ''}{self.suffix}"
 
     def finished_segments(self) -> int:
-        """How many segments, counted from the first, are complete."""
-        count = 0
+        """How many segments, counted from the first (of the part, in a part run), are complete."""
+        count = self.part[0] if self.part else 0
         while self.segment_path(count).is_file():
             count += 1
         return count
@@ -121,13 +156,22 @@ class JobState:
     # --- video output: raw frames of the open segment ---
 
     @property
+    def _spool_tag(self) -> str:
+        """Each part spools to its own files."""
+        return f"_{self.part[0]:06d}" if self.part else ""
+
+    @property
     def spool_path(self) -> Path:
-        return self.folder / _SPOOL
+        return self.folder / _SPOOL.replace(".", f"{self._spool_tag}.")
+
+    @property
+    def _spool_record(self) -> Path:
+        return self.folder / _SPOOL_RECORD.replace(".", f"{self._spool_tag}.")
 
     def spooled_frames(self, number: int, frame_bytes: int) -> int:
         """How many frames of segment ``number`` the last save kept in the spool (0: none, or a stale spool)."""
         try:
-            record = json.loads((self.folder / _SPOOL_RECORD).read_text())
+            record = json.loads(self._spool_record.read_text())
             size = self.spool_path.stat().st_size
         except (OSError, ValueError):
             return 0
@@ -143,12 +187,12 @@ class JobState:
         record them: the record is replaced atomically, so it never counts more frames than the file holds."""
         spool.flush()
         os.fsync(spool.fileno())
-        temp = self.folder / f"{_SPOOL_RECORD}.tmp"
+        temp = self._spool_record.with_name(f"{self._spool_record.name}.tmp")
         temp.write_text(json.dumps({"segment": number, "frames": frames, "frame_bytes": frame_bytes}))
-        os.replace(temp, self.folder / _SPOOL_RECORD)
+        os.replace(temp, self._spool_record)
 
     def drop_spool(self) -> None:
-        (self.folder / _SPOOL_RECORD).unlink(missing_ok=True)
+        self._spool_record.unlink(missing_ok=True)
         self.spool_path.unlink(missing_ok=True)
 
     # --- folder output: frames ---
@@ -158,8 +202,9 @@ class JobState:
         return self.folder / "frames"
 
     def finished_frames(self, name) -> int:
-        """How many frames, counted from the first, exist in the frames folder (``name(k)`` is frame k's name)."""
-        count = 0
+        """How many frames, counted from the first (of the part, in a part run), exist in the frames folder
+        (``name(k)`` is frame k's name)."""
+        count = self.part[0] * self.segment_frames if self.part else 0
         while (self.frames_folder / name(count)).is_file():
             count += 1
         return count
