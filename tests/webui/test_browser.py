@@ -15,8 +15,6 @@ import json
 import os
 import re
 import shutil
-import socket
-import threading
 import time
 import zipfile
 from pathlib import Path
@@ -28,6 +26,7 @@ from PIL import Image
 from framer.synthetic import make_case
 from framer.synthetic.measures import trajectory_adherence
 from framer.trajectory import sample_trajectories, trajectories_from_dict
+from helpers.webui import serve
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -47,25 +46,10 @@ pytestmark = pytest.mark.browser
 @pytest.fixture
 def server_url(flow_engine):
     """The web UI served by uvicorn on 127.0.0.1 (a free port) in a thread, with the session's flow engine."""
-    import uvicorn
-
     from framer.webui import WebSettings, create_app
 
-    app = create_app(WebSettings(), engines={"flow": flow_engine})
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.bind(("127.0.0.1", 0))
-    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="on"))
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 15
-    while not server.started:
-        assert time.monotonic() < deadline, "the web UI server did not start within 15 s"
-        assert thread.is_alive(), "the web UI server stopped while starting"
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{sock.getsockname()[1]}/"
-    server.should_exit = True
-    thread.join(timeout=15)
-    sock.close()
+    with serve(create_app(WebSettings(), engines={"flow": flow_engine})) as url:
+        yield url
 
 
 @pytest.fixture

@@ -8,15 +8,14 @@ from __future__ import annotations
 import base64
 import io
 import json
-import socket
-import threading
-import time
 import urllib.request
 from pathlib import Path
 
 import numpy as np
 import pytest
 from PIL import Image
+
+from helpers.webui import serve
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking"]
@@ -27,24 +26,10 @@ pytestmark = pytest.mark.browser
 @pytest.fixture
 def server_url(tiny_flow_engine):
     """The web UI on 127.0.0.1 (a free port) in a thread, with the tiny flow engine (the mask needs no quality)."""
-    import uvicorn
-
     from framer.webui import WebSettings, create_app
 
-    app = create_app(WebSettings(), engines={"flow": tiny_flow_engine})
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.bind(("127.0.0.1", 0))
-    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="on"))
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 15
-    while not server.started:
-        assert time.monotonic() < deadline and thread.is_alive(), "the web UI server did not start"
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{sock.getsockname()[1]}/"
-    server.should_exit = True
-    thread.join(timeout=15)
-    sock.close()
+    with serve(create_app(WebSettings(), engines={"flow": tiny_flow_engine})) as url:
+        yield url
 
 
 @pytest.fixture

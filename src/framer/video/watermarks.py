@@ -91,30 +91,29 @@ def _levels(image: np.ndarray) -> float:
     return 257.0 if image.dtype == np.uint16 else 1.0
 
 
-def remove_watermarks(image: np.ndarray, marks: list[Watermark]) -> np.ndarray:
-    """``image`` ``(H, W, C)`` with each watermark taken out: ``(f - c) / beta`` on its pixels (a new array)."""
+def _per_mark(image: np.ndarray, marks: list[Watermark], change) -> np.ndarray:
+    """A copy of ``image`` ``(H, W, C)`` whose pixels under each watermark are ``change(mark, crop)`` (float32,
+    in the image's levels), rounded and clipped to its dtype."""
     out = image.copy()
     top = np.iinfo(image.dtype).max
     for mark in marks:
         x0, y0, x1, y1 = mark.box
         crop = out[y0:y1, x0:x1]
-        level = _levels(image)
-        clean = (crop.astype(np.float32) - mark.offset * level) / np.maximum(mark.scale, 0.05)[:, :, None]
-        np.copyto(crop, np.clip(np.rint(clean), 0, top).astype(image.dtype), where=mark.mask[:, :, None])
+        changed = change(mark, crop.astype(np.float32), _levels(image))
+        np.copyto(crop, np.clip(np.rint(changed), 0, top).astype(image.dtype), where=mark.mask[:, :, None])
     return out
+
+
+def remove_watermarks(image: np.ndarray, marks: list[Watermark]) -> np.ndarray:
+    """``image`` ``(H, W, C)`` with each watermark taken out: ``(f - c) / beta`` on its pixels (a new array)."""
+    return _per_mark(
+        image, marks, lambda mark, crop, level: (crop - mark.offset * level) / np.maximum(mark.scale, 0.05)[:, :, None]
+    )
 
 
 def restore_watermarks(image: np.ndarray, marks: list[Watermark]) -> np.ndarray:
     """``image`` ``(H, W, C)`` (made from frames without the watermarks) with them put back: ``c + beta * f``."""
-    out = image.copy()
-    top = np.iinfo(image.dtype).max
-    for mark in marks:
-        x0, y0, x1, y1 = mark.box
-        crop = out[y0:y1, x0:x1]
-        level = _levels(image)
-        blended = mark.offset * level + mark.scale[:, :, None] * crop.astype(np.float32)
-        np.copyto(crop, np.clip(np.rint(blended), 0, top).astype(image.dtype), where=mark.mask[:, :, None])
-    return out
+    return _per_mark(image, marks, lambda mark, crop, level: mark.offset * level + mark.scale[:, :, None] * crop)
 
 
 def _grey(frame: np.ndarray, level: float) -> np.ndarray:
