@@ -10,12 +10,17 @@ local worker processes (1 thread each) with the clip in 3 parts: identical decod
 ``faults``: a pool worker SIGKILLed once its first segment is written (the batch completes; output identical), a
 corrupt input among the good ones (reported, the rest finish), and the batch run in a child process, killed (driver
 and workers, SIGKILL) after 3 segments and run again (finished segments counted and not recomputed).
+``decode``: per clip (the four, and vtest.avi as it is: 795 frames, 768x576, MS-MPEG4) in 3 parts, run in turn in
+this process with a linear-blend stand-in engine (decoding does not depend on the engine): the source frames each
+part decodes when it starts from its timeline checkpoint and when it replays the video before it (the timeline
+removed), the timeline pass's own, the seconds, and both outputs against the single-process run.
 ``scale``: the 4-clip batch on a local Ray cluster of 1 and of 2 CPUs, and through the process pool with 1 and 2
 workers: output frames per second, and each worker's peak RSS. ``memory``: the driver's RSS growth with 100 and
 1,000 queued tiny inputs (32x32, 8 frames). The machine is shared with other jobs: times are noisy.
 
     python benchmarks/batch.py exact
     python benchmarks/batch.py faults
+    python benchmarks/batch.py decode
     python benchmarks/batch.py scale [--threads 1]
     python benchmarks/batch.py memory
 """
@@ -152,6 +157,88 @@ def exact(folder: Path) -> None:
               f"worker peak RSS {_peaks(report)}")  # fmt: skip
 
 
+def _blend_engine():
+    """The linear blend of the two frames: a stand-in engine for counting decoded frames."""
+    import torch
+
+    from framer.engines import Capabilities, Engine
+
+    class Blend(Engine):
+        name = "blend"
+        capabilities = Capabilities(tiles=True)
+        device = torch.device("cpu")
+
+        def iter_frames(self, frame0, frame1, times):
+            for t in times:
+                yield (1 - t) * frame0 + t * frame1
+
+        def memory_needed(self, height: int, width: int) -> int:
+            return 0
+
+    return Blend()
+
+
+class _Counter:
+    """Counts the frames decoded to RGB by framer's video reader (the frames dropped after a seek are not)."""
+
+    def __init__(self) -> None:
+        from framer.video.reader import VideoReader
+
+        self.count, original = 0, VideoReader._to_rgb
+
+        def counting(reader, frame):
+            self.count += 1
+            return original(reader, frame)
+
+        VideoReader._to_rgb = counting
+
+    def take(self) -> int:
+        count, self.count = self.count, 0
+        return count
+
+
+def _parts_run(source: Path, output: Path, engine, counter: _Counter, timeline: bool) -> tuple[list[int], float]:
+    """The parts of ``source`` in 3, in turn, then the join: frames each decoded (the timeline pass first when
+    ``timeline``), and the seconds in all."""
+    from framer.batch import split_segments
+    from framer.video import interpolate_video
+    from framer.video.parts import VideoPart, segment_length
+
+    start = time.monotonic()
+    walked = interpolate_video(source, output, engine=engine, timeline=True, **VIDEO)
+    counts = [counter.take()]
+    segments = -(-walked.num_frames // segment_length(VIDEO["segment_seconds"], walked.frame_rate))
+    if not timeline:  # as before: every part replays the video before it
+        (state_dir_for(output) / "timeline.npz").unlink()
+        counts = []
+        start = time.monotonic()
+    for part in split_segments(segments, 3):
+        interpolate_video(source, output, engine=engine, part=VideoPart(*part), **VIDEO)
+        counts.append(counter.take())
+    interpolate_video(source, output, engine=engine, resume=True, **VIDEO)
+    counts.append(counter.take())
+    return counts, time.monotonic() - start
+
+
+def decode(folder: Path) -> None:
+    from framer.video import interpolate_video
+
+    engine, counter = _blend_engine(), _Counter()
+    clips = {**make_clips(folder), "vtest-768x576": VTEST}
+    for name, clip in clips.items():
+        start = time.monotonic()
+        single = folder / f"single_{name}.mp4"
+        interpolate_video(clip, single, engine=engine, **VIDEO)
+        full, seconds = counter.take(), time.monotonic() - start
+        new, new_seconds = _parts_run(clip, folder / f"new_{name}.mp4", engine, counter, timeline=True)
+        old, old_seconds = _parts_run(clip, folder / f"old_{name}.mp4", engine, counter, timeline=False)
+        print(f"{name}: single run decodes {full} frames ({seconds:.1f} s); 3 parts from checkpoints: timeline "
+              f"pass {new[0]}, parts {new[1:4]}, join {new[4]} = {sum(new)} ({new_seconds:.1f} s); replaying: "
+              f"parts {old[:3]}, join {old[3]} = {sum(old)} ({old_seconds:.1f} s)")  # fmt: skip
+        print(f"  from checkpoints: {compare(single, folder / f'new_{name}.mp4')}")
+        print(f"  replaying:        {compare(single, folder / f'old_{name}.mp4')}", flush=True)
+
+
 def _kill_first_worker(state: Path, done: threading.Event, killed: list[int]) -> None:
     """SIGKILL one pool worker (a child of this process) once the first segment of ``state`` is written."""
     while not done.is_set():
@@ -272,7 +359,7 @@ def memory(folder: Path) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("check", choices=["exact", "faults", "scale", "memory"])
+    parser.add_argument("check", choices=["exact", "faults", "decode", "scale", "memory"])
     parser.add_argument("--threads", type=int, default=None, help="scale: PyTorch threads per worker")
     args = parser.parse_args()
     folder = Path(tempfile.mkdtemp(prefix="framer-batch-bench-"))

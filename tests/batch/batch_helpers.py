@@ -13,7 +13,16 @@ import numpy as np
 
 from framer.io.images import read_image
 from framer.video import open_video
-from helpers.video import BlendEngine, ramp_frames, write_clip
+from helpers.video import BlendEngine, decode_video, ramp_frames, write_clip
+
+
+def assert_same_video(a: Path, b: Path) -> None:
+    """Decoded pixels and timestamps equal, frame for frame."""
+    times_a, images_a = decode_video(a)
+    times_b, images_b = decode_video(b)
+    assert times_a == times_b
+    assert len(images_a) == len(images_b)
+    assert all(np.array_equal(x, y) for x, y in zip(images_a, images_b, strict=True))
 
 
 def make_clips(folder: Path, shared_data: Path) -> dict[str, Path]:

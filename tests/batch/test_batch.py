@@ -13,6 +13,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from batch_helpers import assert_same_video
 
 from framer.batch import EngineSpec, expand_inputs, run_batch, split_segments
 from framer.errors import InputError
@@ -27,15 +28,6 @@ BLEND = EngineSpec(factory="batch_helpers:blend")
 def _single(source: Path, output: Path, engine=None, **video) -> Path:
     interpolate_video(source, output, engine=engine or BlendEngine(), **{**VIDEO, **video})
     return output
-
-
-def assert_same_video(a: Path, b: Path) -> None:
-    """Decoded pixels and timestamps equal, frame for frame."""
-    times_a, images_a = decode_video(a)
-    times_b, images_b = decode_video(b)
-    assert times_a == times_b
-    assert len(images_a) == len(images_b)
-    assert all(np.array_equal(x, y) for x, y in zip(images_a, images_b, strict=True))
 
 
 def test_split_segments_covers_every_segment_once():

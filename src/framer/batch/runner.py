@@ -55,7 +55,7 @@ class InputRecord:
     parts_kept: int = 0  # finished parts found from an earlier run (not run again)
     audio: str | None = None
     cuts: int = 0  # scene cuts found
-    join_seconds: float = 0.0  # the join: the timeline replayed without the engine, the segments and audio muxed
+    join_seconds: float = 0.0  # the join: the timeline's end followed without the engine, segments and audio muxed
 
 
 @dataclass
@@ -137,7 +137,8 @@ class _Driver:
         self.peaks: dict[str, int] = {}
 
     def _task(self, kind: str, job: _Job, part: tuple[int, int | None] | None = None) -> Task:
-        return Task(kind, job.number, job.source, job.output, self.video, self.engine, part, self.threads, job.publish)
+        return Task(kind, job.number, job.source, job.output, self.video, self.engine, part, self.threads, job.publish,
+                    timeline=kind == "plan" and job.split > 1)  # fmt: skip
 
     def tasks(self, jobs: Iterator[_Job]) -> Iterator[Task]:
         """The plan task of each job, as the scheduler has room (its parts follow when it is planned)."""

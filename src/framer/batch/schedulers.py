@@ -79,7 +79,9 @@ class PoolScheduler:
                 else:
                     again.append((task, attempt))
             self._running.clear()
-            self._pool.shutdown(wait=False, cancel_futures=True)
+            # wait until the broken pool's other workers are gone (terminated by it): a task run again must never
+            # write its part's files while the run it replaces still does
+            self._pool.shutdown(wait=True, cancel_futures=True)
             self._pool = self._new_pool()
             logger.warning("A worker process died; running its tasks again (%d).", len(again))
             for task, attempt in again:

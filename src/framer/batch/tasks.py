@@ -50,8 +50,9 @@ class EngineSpec:
 
 @dataclass(frozen=True)
 class Task:
-    """One unit of work on input number ``index``: ``kind`` ``"plan"`` (count its segments), ``"part"`` (segments
-    ``part``, the end None: to the end of the video) or ``"join"``; ``video``: keyword arguments of
+    """One unit of work on input number ``index``: ``kind`` ``"plan"`` (count its segments; with ``timeline``, by a
+    pass over the video that also saves the checkpoints its parts start from), ``"part"`` (segments ``part``, the
+    end None: to the end of the video) or ``"join"``; ``video``: keyword arguments of
     :func:`framer.video.interpolate_video`."""
 
     kind: str
@@ -63,6 +64,7 @@ class Task:
     part: tuple[int, int | None] | None = None
     threads: int | None = None
     publish: str | None = None  # the URL the join uploads ``output`` to
+    timeline: bool = False  # a plan task of a video split into parts: walk its timeline, save checkpoints
 
 
 def part_marker(output: str | os.PathLike, part: tuple[int, int | None]) -> Path:
@@ -113,13 +115,18 @@ def describe_error(ex: BaseException) -> str:
 def _run(task: Task) -> dict:
     from framer.batch.remote import is_url, publish, stage
     from framer.video import interpolate_video
-    from framer.video.parts import VideoPart, estimate_segments
+    from framer.video.parts import VideoPart, estimate_segments, segment_length
+    from framer.video.pipeline import SEGMENT_SECONDS
 
     source = stage(task.source) if is_url(task.source) else task.source
-    if task.kind == "plan":
+    if task.kind == "plan" and not task.timeline:
         keys = ("multi", "fps", "slowmo", "input_fps", "segment_seconds")
         return {"segments": estimate_segments(source, **{key: task.video[key] for key in keys if key in task.video})}
     engine = _engine(task.engine, task.threads)
+    if task.kind == "plan":  # the exact count, and a checkpoint at each segment boundary for the parts
+        result = interpolate_video(source, task.output, engine=engine, timeline=True, **task.video)
+        per_segment = segment_length(task.video.get("segment_seconds", SEGMENT_SECONDS), result.frame_rate)
+        return {"segments": -(-result.num_frames // per_segment)}
     if task.kind == "part":
         result = interpolate_video(source, task.output, engine=engine, part=VideoPart(*task.part), **task.video)
         marker = part_marker(task.output, task.part)

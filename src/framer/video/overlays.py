@@ -329,6 +329,8 @@ class StaticTracker:
         self._marks: dict[int, list[Watermark]] = {}
         self._last_marks: list[Watermark] = []
         self._fitted_on = 0  # frames the last watermark search saw
+        self._chain: dict[int, tuple[list[Watermark], int]] = {}  # the two above, before each frame was recorded
+        self.masks_wanted = True  # False: only the watermark chain is followed (a timeline pass makes no frames)
         self._share_sum = 0.0
         self._composited = 0
 
@@ -337,8 +339,22 @@ class StaticTracker:
         """Mean share of the frame protected over the in-betweens made so far."""
         return self._share_sum / self._composited if self._composited else 0.0
 
-    def frames(self, source: Iterable[SourceFrame]) -> Iterator[SourceFrame]:
-        """The frames of ``source``, each once its overlay mask is known."""
+    @property
+    def context(self) -> int:
+        """Source frames before a frame that its mask depends on."""
+        return self.settings.window
+
+    def chain_at(self, index: int) -> tuple[list[Watermark], int]:
+        """The watermark search's state just before frame ``index`` was recorded (kept from the anchor on)."""
+        return self._chain[index]
+
+    def restore_chain(self, marks: list[Watermark], fitted_on: int) -> None:
+        """Go on with the watermark search's state of :meth:`chain_at` (a timeline checkpoint)."""
+        self._last_marks, self._fitted_on = list(marks), fitted_on
+
+    def frames(self, source: Iterable[SourceFrame], record_from: int = 0) -> Iterator[SourceFrame]:
+        """The frames of ``source``, each once its overlay mask is known. Frames before ``record_from`` (the
+        :attr:`context` frames before a timeline checkpoint) only fill the history and are not handed on."""
         window = self.settings.window
         history: deque[np.ndarray] = deque(maxlen=window)
         ahead: deque[SourceFrame] = deque()
@@ -351,6 +367,9 @@ class StaticTracker:
             return frame
 
         for frame in source:
+            if frame.index < record_from:
+                history.append(frame.image)
+                continue
             ahead.append(frame)
             if len(ahead) > reach:
                 yield release()
@@ -359,11 +378,13 @@ class StaticTracker:
 
     def _record(self, frame: SourceFrame, history: Sequence[np.ndarray], ahead: Sequence[SourceFrame]) -> None:
         mask, marks = None, []
+        self._chain[frame.index] = (self._last_marks, self._fitted_on)
         if self.settings.mode == "auto":
             images = [*history, frame.image, *(item.image for item in ahead)]
             if all(image.shape == frame.image.shape for image in images):  # mixed sizes are refused later
-                near = np.stack(images[: len(history) + 1 + self.settings.window])
-                mask = detect_overlay(near, len(history), self.settings)
+                if self.masks_wanted:
+                    near = np.stack(images[: len(history) + 1 + self.settings.window])
+                    mask = detect_overlay(near, len(history), self.settings)
                 if self.settings.watermarks and frame.index % self.settings.refresh == 0:
                     self._refresh_marks(np.stack(images), len(history))  # looks three times as far ahead
                 marks = self._last_marks
@@ -393,6 +414,7 @@ class StaticTracker:
         for key in [key for key in self._masks if key < index]:
             del self._masks[key]
             self._marks.pop(key, None)
+            self._chain.pop(key, None)
 
     def engine_inputs(
         self, a: int, b: int, image_a: np.ndarray, image_b: np.ndarray

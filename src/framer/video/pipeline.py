@@ -37,8 +37,16 @@ from framer.progress import progress_bar
 from framer.video.fallback import DEFAULT_THRESHOLD, ConfidenceRecord, FallbackPolicy
 from framer.video.guidance import VideoGuide, count_frames, job_identity, prepare_drags
 from framer.video.overlays import StaticSettings, StaticTracker, static_identity, static_tracker
-from framer.video.parts import VideoPart, segment_length
-from framer.video.reader import FolderReader, SourceFrame, VideoInfo, VideoReader, open_video
+from framer.video.parts import (
+    TIMELINE_FILE,
+    Timeline,
+    TimelinePoint,
+    TimelineRecorder,
+    VideoPart,
+    load_timeline,
+    segment_length,
+)
+from framer.video.reader import FolderReader, SeekError, SourceFrame, VideoInfo, VideoReader, open_video
 from framer.video.retime import OutputFrame, Rates, Retimer, count_output_frames, plan_rates
 from framer.video.scenes import SSIM_THRESHOLD, Thumbnail, is_cut, is_duplicate, make_thumbnail
 from framer.video.state import JobState
@@ -361,6 +369,7 @@ def interpolate_video(
     static_mask: str | os.PathLike | None = None,
     show_static: str | os.PathLike | None = None,
     part: VideoPart | None = None,
+    timeline: bool = False,
     **engine_options,
 ) -> VideoResult:
     """Raise the frame rate of a video (or a folder of frames), or slow it down, with in-betweens.
@@ -417,7 +426,13 @@ def interpolate_video(
         part: make only these segments of the job, into its partial-output folder, and put nothing in place (a
             segmented run, see :mod:`framer.video.parts`); the job's output, identity and segments are those of
             the whole job, so the plain call (``resume=True``) joins the finished parts. No ``confidence`` or
-            ``show_static`` with it.
+            ``show_static`` with it. A part (or a resumed job) whose partial-output folder holds a timeline (see
+            ``timeline``) starts from its checkpoint at or before its first frame to make, decoding only the
+            context frames before it; if the source does not give those frames back exactly after the seek, it
+            replays the video from the start instead (logged).
+        timeline: walk the job's timeline once without the engine and make no frames: save a checkpoint at each
+            segment boundary into the job's partial-output folder (:class:`framer.video.parts.Timeline`; kept if
+            one is there), for the parts of a segmented run to start from. Returns the job's output frame count.
         **engine_options: for :func:`framer.create_engine` when ``engine`` is a name.
     """
     # 1. Check the output and the options that need no file.
@@ -435,7 +450,7 @@ def interpolate_video(
         show_static = check_output(show_static, overwrite=overwrite, inputs=[source, output_path])
     if confidence is not None:
         confidence = check_sidecar(confidence, "`confidence`", overwrite, [source, output_path])
-    if part is not None and (confidence is not None or show_static is not None):
+    if (part is not None or timeline) and (confidence is not None or show_static is not None):
         raise InputError("A part of a job writes no `confidence` or `show_static` file; run the whole job for those.")
     from framer.matching import AutopilotConfig
 
@@ -488,12 +503,35 @@ def interpolate_video(
         VideoGuide(engine, resolved["tile"], overlap, drags, pilot)  # refuses what it cannot do before any state
         # 4. Resume the partial output of the same job, or start one.
         output_path.parent.mkdir(parents=True, exist_ok=True)
-        state = JobState.open(output_path, job, segment_frames, resume, resolved,
-                              part=None if part is None else (part.first, part.end))  # fmt: skip
-        try:
+        # (a timeline pass shares the folder as a part that owns no segment)
+        shared = (0, 0) if timeline else None if part is None else (part.first, part.end)
+        state = JobState.open(output_path, job, segment_frames, resume, resolved, part=shared)
+
+        def begin(tracker: StaticTracker | None) -> tuple[VideoGuide, _Plan]:
             guide = VideoGuide(engine, state.resolved["tile"], overlap, drags, pilot)
             plan = _Plan(info, rates, output_path, kind, settings, scene_threshold, dedupe, state.resolved["tile"],
-                         ConfidenceRecord(policy), confidence, static)  # fmt: skip
+                         ConfidenceRecord(policy), confidence, tracker)  # fmt: skip
+            return guide, plan
+
+        try:
+            guide, plan = begin(static)
+            saved = load_timeline(state.folder / TIMELINE_FILE) if state.resumed else None
+            if timeline:
+                if saved is not None:
+                    return _timeline_result(plan, saved)
+                if static:
+                    static.masks_wanted = False
+                recorder = TimelineRecorder(segment_frames, static.context if static else 0)
+                return _run(reader, plan, guide, state, progress, recorder=recorder)
+            if saved is None:
+                return _run(reader, plan, guide, state, progress, part)
+            try:
+                return _run(reader, plan, guide, state, progress, part, saved)
+            except SeekError as ex:
+                logger.info("%s: %s Replaying the video from its first frame instead.", source, ex)
+            reader.close()
+            reader = open_video(source, input_fps, strict=strict)
+            guide, plan = begin(static_tracker(static_settings, static_mask, show_static, info))
             return _run(reader, plan, guide, state, progress, part)
         except InputError:
             # Bad input (frames of mixed sizes, ...): the same command can never finish, so the state this run
@@ -548,13 +586,18 @@ def _open_sink(plan: _Plan, state: JobState) -> tuple[_SegmentSink | _FolderSink
 
 
 def _run(reader: VideoReader | FolderReader, plan: _Plan, guide: VideoGuide, state: JobState, progress: bool,
-         part: VideoPart | None = None) -> VideoResult:  # fmt: skip
+         part: VideoPart | None = None, timeline: Timeline | None = None,
+         recorder: TimelineRecorder | None = None) -> VideoResult:  # fmt: skip
+    """Stream the job. ``timeline``: start from its checkpoint at or before the first frame to make (raises
+    :class:`SeekError` when the source does not give the context frames back exactly); ``recorder``: make no
+    frames, follow the whole timeline and save its checkpoints."""
     # 5. Where to write, and how far an earlier run got (a part: its own frames only).
     info, rates = plan.info, plan.rates
     estimate = plan.estimate()
-    sink, resume_from = _open_sink(plan, state)
+    sink, resume_from = (_NullSink(), 0) if recorder else _open_sink(plan, state)
     first, stop_at = part.frames(state.segment_frames) if part else (0, None)
-    skip_before = max(first, resume_from)
+    skip_before = math.inf if recorder else max(first, resume_from)
+    point = None if timeline is None else timeline.point_for(skip_before, state.segment_frames)
     if stop_at is not None and estimate is not None:
         estimate = min(estimate, stop_at)
     if state.resumed:
@@ -587,8 +630,23 @@ def _run(reader: VideoReader | FolderReader, plan: _Plan, guide: VideoGuide, sta
     last: SourceFrame | None = None
     previous: SourceFrame | None = None
     ended = False  # reached the end of the source (a part may stop before it)
+    frames, start = _source_frames(reader, static, point, recorder)
+    if point is not None:  # go on from the checkpoint: the timeline's state before source frame `start`
+        retimer.restore(*point.retimer)
+        cuts, duplicates = timeline.cuts[: point.cuts], timeline.duplicates[: point.duplicates]
+        last, previous = point.source_frames()
+        if static and point.chain is not None:
+            static.restore_chain(timeline.marks[point.chain[0]], point.chain[1])
     try:
-        for frame in static.frames(reader) if static else reader:
+        for frame in frames:
+            if frame.index < start:  # a context frame before the checkpoint: only the anchor is kept
+                if frame.index == point.anchor:
+                    anchor = _Keyframe(frame, make_thumbnail(frame.image), fmt)
+                continue
+            if recorder:
+                chain = static.chain_at(anchor.index) if static and anchor else None
+                recorder.before(frame.index, retimer.state(), anchor and anchor.index, last, previous, len(cuts),
+                                len(duplicates), chain)  # fmt: skip
             current = _Keyframe(frame, make_thumbnail(frame.image), fmt)
             duplicate = cut = False
             if anchor is not None:
@@ -601,6 +659,8 @@ def _run(reader: VideoReader | FolderReader, plan: _Plan, guide: VideoGuide, sta
             if cut:
                 cuts.append(frame.index)
             outputs = retimer.push(frame.index, frame.time, cut=cut, duplicate=duplicate)
+            if recorder:
+                recorder.after(retimer.next_index)
             if outputs:
                 made += _render(outputs, anchor, current, interpolate, write, skip_before, plan.record, static,
                                 stop_at)  # fmt: skip
@@ -611,6 +671,8 @@ def _run(reader: VideoReader | FolderReader, plan: _Plan, guide: VideoGuide, sta
                 anchor = current
                 if static:
                     static.forget_before(anchor.index)
+                if recorder:
+                    recorder.forget_before(anchor.index)
             previous, last = last, frame
         else:
             ended = True
@@ -627,6 +689,10 @@ def _run(reader: VideoReader | FolderReader, plan: _Plan, guide: VideoGuide, sta
         raise
     bar.close()
     num_frames = retimer.next_index
+    if recorder:
+        saved = recorder.finish(num_frames, cuts, duplicates)
+        saved.save(state.folder / TIMELINE_FILE)
+        return _timeline_result(plan, saved)
     guide.log_summary()
     if part is not None:  # the plain job joins the parts
         done = num_frames if ended else stop_at
@@ -658,6 +724,42 @@ def _run(reader: VideoReader | FolderReader, plan: _Plan, guide: VideoGuide, sta
         confidence_note=plan.record.summary(sidecar),
         protected=static.protected_share if static else 0.0,
     )
+
+
+def _source_frames(reader: VideoReader | FolderReader, static: StaticTracker | None, point: TimelinePoint | None,
+                   recorder: TimelineRecorder | None) -> tuple[Iterator[SourceFrame], int]:  # fmt: skip
+    """The decoded frames the loop takes (from a checkpoint's context, checked, when ``point`` is given), and the
+    first source frame it runs the timeline on (the ones before are context)."""
+    if point is None:
+        frames = recorder.watch(reader) if recorder else iter(reader)
+        return (static.frames(frames) if static else frames), 0
+    frames = point.check(reader.iter_from(*point.context))
+    return (static.frames(frames, record_from=point.anchor) if static else frames), point.start
+
+
+def _timeline_result(plan: _Plan, timeline: Timeline) -> VideoResult:
+    """What a timeline pass reports: the job's output frames, cuts and repeated frames."""
+    return VideoResult(output=plan.output, num_frames=timeline.num_frames, frame_rate=plan.rates.output,
+                       interpolated=0, resumed_from=0, cuts=tuple(timeline.cuts),
+                       duplicates=tuple(timeline.duplicates), tile=plan.tile)  # fmt: skip
+
+
+class _NullSink:
+    """Where a timeline pass writes: nowhere (it makes no frames)."""
+
+    saved = 0
+
+    def write(self, index: int, image: np.ndarray) -> None:
+        raise AssertionError("a timeline pass makes no frames")
+
+    def save(self) -> None:
+        pass
+
+    def finish(self) -> None:
+        pass
+
+    def abort(self) -> None:
+        pass
 
 
 def _put_in_place(plan: _Plan, state: JobState, num_frames: int) -> str:

@@ -10,6 +10,7 @@ length of the video. PyAV errors become :class:`VideoOpenError` with one sentenc
 from __future__ import annotations
 
 import logging
+import math
 import os
 import re
 from collections.abc import Iterator
@@ -27,6 +28,7 @@ __all__ = [
     "AudioInfo",
     "ColorInfo",
     "FolderReader",
+    "SeekError",
     "SourceFrame",
     "VideoInfo",
     "VideoReader",
@@ -37,6 +39,10 @@ logger = logging.getLogger(__name__)
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp", ".webp")
 DEFAULT_FOLDER_RATE = Fraction(24)
+
+
+class SeekError(Exception):
+    """A reader cannot start exactly at a given frame (the caller reads from the first frame instead)."""
 
 
 @dataclass(frozen=True)
@@ -233,13 +239,16 @@ class VideoReader:
         )
         return rgb.to_ndarray()
 
-    def _decode(self) -> Iterator[SourceFrame]:
+    def _decode(self, index: int = 0, target: Fraction | None = None) -> Iterator[SourceFrame]:
         """Frames with strictly increasing times; a frame without a timestamp follows its predecessor.
 
         A packet the decoder rejects is skipped (FFmpeg conceals the damage in the frames after it) and counted;
         the count is reported once at the end. A container that cannot be read on raises.
+
+        ``target`` (after a seek, see :meth:`iter_from`): frames before this time (seconds after the first frame)
+        are dropped unconverted; the first one kept must be at exactly this time and is numbered ``index``.
         """
-        index, last, damaged, decoded = 0, None, 0, 0
+        last, damaged, decoded = None, 0, 0
         time_base = Fraction(self._stream.time_base) if self._stream.time_base else None
         packets = self._container.demux(self._stream)
         while True:
@@ -260,11 +269,19 @@ class VideoReader:
                 pts = frame.pts if frame.pts is not None else getattr(frame, "dts", None)
                 duration = frame.duration * tb if frame.duration and tb else None
                 if pts is None or tb is None:
+                    if target is not None:
+                        raise SeekError(f"Video {self.path}: a frame without a timestamp after the seek.")
                     step = duration or (Fraction(1) / Fraction(self._stream.average_rate or 24))
                     seconds = Fraction(0) if last is None else last + step
                 else:
                     seconds = pts * tb
-                if last is None:
+                if target is not None and last is None:
+                    if seconds - self._start < target:
+                        continue  # before the context: dropped unconverted
+                    if seconds - self._start != target:
+                        raise SeekError(f"Video {self.path}: no frame at {target} s after the seek.")
+                    last = seconds
+                elif last is None:
                     self._start = seconds
                     self._rotation = int(frame.rotation or 0)
                 elif seconds <= last:
@@ -276,7 +293,8 @@ class VideoReader:
                 index += 1
         if damaged:
             logger.warning("Video %s: %d damaged packets could not be decoded and were skipped.", self.path, damaged)
-        self._report_missing(decoded)
+        if target is None:
+            self._report_missing(decoded)
 
     def __iter__(self) -> Iterator[SourceFrame]:
         if self._first is None:
@@ -284,6 +302,26 @@ class VideoReader:
         first, self._first = self._first, None
         yield first
         yield from self._frames
+
+    def iter_from(self, index: int, time: Fraction) -> Iterator[SourceFrame]:
+        """Frames from source frame ``index`` at ``time`` (seconds after the first frame, as iteration gives it)
+        on, numbered as iteration numbers them: a seek to the keyframe at or before it, then decoding forward
+        (frames before it are dropped unconverted). Instead of iterating; once.
+
+        Raises:
+            SeekError: no frame is at exactly ``time`` after the seek, or a frame has no timestamp.
+        """
+        if index == 0:
+            return iter(self)
+        if self._first is None:
+            raise RuntimeError("A VideoReader can be iterated only once.")
+        self._first = None
+        time_base = Fraction(self._stream.time_base) if self._stream.time_base else None
+        if time_base is None:
+            raise SeekError(f"Video {self.path} has no time base to seek by.")
+        self._container.seek(math.floor((Fraction(time) + self._start) / time_base), stream=self._stream,
+                             backward=True, any_frame=False)  # fmt: skip
+        return self._decode(index, Fraction(time))
 
     def close(self) -> None:
         self._container.close()
@@ -344,8 +382,18 @@ class FolderReader:
         return np.ascontiguousarray(image[:, :, :3])
 
     def __iter__(self) -> Iterator[SourceFrame]:
+        return self.iter_from(0, Fraction(0))
+
+    def iter_from(self, index: int, time: Fraction) -> Iterator[SourceFrame]:
+        """Frames from source frame ``index`` on (``time``: its time, checked), as iteration numbers them."""
+        rate = self.info.frame_rate
+        if index and (index >= len(self.files) or Fraction(index) / rate != time):
+            raise SeekError(f"Folder {self.path} has no frame {index} at {time} s.")
+        return self._frames_from(index)
+
+    def _frames_from(self, start: int) -> Iterator[SourceFrame]:
         rate, info = self.info.frame_rate, self.info
-        for index, path in enumerate(self.files):
+        for index, path in enumerate(self.files[start:], start):
             image = self._read(path)
             if image.shape[:2] != (info.height, info.width):
                 raise ShapeError(

@@ -118,6 +118,14 @@ class Retimer:
         """Source index of the last frame kept in the timeline (the ``a`` of the next gap)."""
         return None if self._anchor is None else self._anchor[0]
 
+    def state(self) -> tuple[int, tuple[int, Fraction] | None]:
+        """What :meth:`restore` needs to go on from here: the next output index and the anchor (index, time)."""
+        return self.next_index, self._anchor
+
+    def restore(self, next_index: int, anchor: tuple[int, Fraction] | None) -> None:
+        """Continue from a :meth:`state` saved by a retimer of the same rates (a timeline checkpoint)."""
+        self.next_index, self._anchor = next_index, None if anchor is None else (anchor[0], Fraction(anchor[1]))
+
     def _content_time(self, k: int) -> Fraction:
         return Fraction(k) / self.content_rate
 
