@@ -209,7 +209,20 @@ class _SegmentSink:
         self._writer = None
 
 
-class _FolderSink:
+class _SavesAsItWrites:
+    """A sink with nothing to save, finish or abort: each frame is final once written (or nothing is written)."""
+
+    def save(self) -> None:
+        pass
+
+    def finish(self) -> None:
+        pass
+
+    def abort(self) -> None:
+        pass
+
+
+class _FolderSink(_SavesAsItWrites):
     """Writes output frames as PNGs into the job state's frames folder (each one is saved once written)."""
 
     def __init__(self, state: JobState, name: Callable[[int], str]) -> None:
@@ -224,15 +237,6 @@ class _FolderSink:
     def write(self, index: int, image: np.ndarray) -> None:
         write_png(image, self.state.frames_folder / self.name(index))
         self.saved = index + 1
-
-    def save(self) -> None:
-        pass
-
-    def finish(self) -> None:
-        pass
-
-    def abort(self) -> None:
-        pass
 
 
 class _Autosave:
@@ -744,22 +748,13 @@ def _timeline_result(plan: _Plan, timeline: Timeline) -> VideoResult:
                        duplicates=tuple(timeline.duplicates), tile=plan.tile)  # fmt: skip
 
 
-class _NullSink:
+class _NullSink(_SavesAsItWrites):
     """Where a timeline pass writes: nowhere (it makes no frames)."""
 
     saved = 0
 
     def write(self, index: int, image: np.ndarray) -> None:
         raise AssertionError("a timeline pass makes no frames")
-
-    def save(self) -> None:
-        pass
-
-    def finish(self) -> None:
-        pass
-
-    def abort(self) -> None:
-        pass
 
 
 def _put_in_place(plan: _Plan, state: JobState, num_frames: int) -> str:
