@@ -11,9 +11,9 @@ from framer.cli.options import (
     engine_options,
     fit_option,
     flow_options,
-    fps_callback,
     frames_output_option,
     include_keyframes_option,
+    output_fps_option,
     overwrite_quiet_options,
     resize_option,
     say_starting,
@@ -28,14 +28,7 @@ __all__ = ["cartoon"]
 @click.argument("keyframes", nargs=-1, required=True, metavar="KEYFRAME KEYFRAME [KEYFRAME...]")
 @frames_output_option
 @spacing_options(default_num_frames=3)
-@click.option(
-    "--fps",
-    default="12",
-    show_default=True,
-    metavar="FPS",
-    callback=fps_callback,
-    help="Frame rate of video/animation output.",
-)
+@output_fps_option("12", "Frame rate of video/animation output.")
 @include_keyframes_option()
 @click.option(
     "--line-width",

@@ -19,10 +19,10 @@ from framer.cli.options import (
     engine_options,
     fit_option,
     flow_options,
-    fps_callback,
     frames_output_option,
     include_keyframes_option,
     matcher_option,
+    output_fps_option,
     rescale_trajectories_option,
     resize_option,
     say_starting,
@@ -129,14 +129,7 @@ def cli() -> None:
 @click.argument("keyframes", nargs=-1, required=True, metavar="KEYFRAME KEYFRAME [KEYFRAME...]")
 @frames_output_option
 @spacing_options(default_num_frames=7)
-@click.option(
-    "--fps",
-    default="24",
-    show_default=True,
-    metavar="FPS",
-    callback=fps_callback,
-    help="Frame rate of video/animation output (a GIF: at most 50, in 10 ms steps).",
-)
+@output_fps_option("24", "Frame rate of video/animation output (a GIF: at most 50, in 10 ms steps).")
 @include_keyframes_option()
 @engine_options
 @resize_option()

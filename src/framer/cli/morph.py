@@ -13,9 +13,9 @@ from framer.cli.options import (
     engine_options,
     fit_option,
     flow_options,
-    fps_callback,
     frames_output_option,
     include_keyframes_option,
+    output_fps_option,
     overwrite_quiet_options,
     resize_option,
     say_starting,
@@ -32,9 +32,7 @@ __all__ = ["morph"]
 @click.option(
     "-n", "--num-frames", type=click.IntRange(min=1), default=24, show_default=True, metavar="N", help="In-betweens."
 )
-@click.option(
-    "--fps", default="24", show_default=True, metavar="FPS", callback=fps_callback, help="Frame rate of the output."
-)
+@output_fps_option("24")
 @click.option("--pingpong", is_flag=True, help="Then morph back to A, so the result loops.")
 @drag_options("Drawn correspondences: each trajectory goes from a point of A to the same feature in B.")
 @click.option(

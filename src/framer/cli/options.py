@@ -132,6 +132,11 @@ def fps_callback(ctx: click.Context, param: click.Parameter, value: str | None) 
         raise click.BadParameter(ex.detail) from None
 
 
+def output_fps_option(default: str, help: str = "Frame rate of the output.") -> Callable:
+    """``--fps`` of a command that writes frames: a positive number or ratio, parsed by :func:`fps_callback`."""
+    return click.option("--fps", default=default, show_default=True, metavar="FPS", callback=fps_callback, help=help)
+
+
 def times_callback(ctx: click.Context, param: click.Parameter, value: str | None) -> list[float] | None:
     """``--times``: comma-separated times strictly inside (0, 1), increasing."""
     if value is None:

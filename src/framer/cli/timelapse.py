@@ -11,7 +11,7 @@ from framer.cli.options import (
     diffusion_options,
     engine_options,
     flow_options,
-    fps_callback,
+    output_fps_option,
     resize_option,
     say_starting,
     strict_weights_options,
@@ -37,9 +37,7 @@ __all__ = ["timelapse"]
     metavar="N",
     help="Output frames per gap between stills (the still and N-1 in-betweens); with --pace exif, the average.",
 )
-@click.option(
-    "--fps", default="30", show_default=True, metavar="FPS", callback=fps_callback, help="Frame rate of the clip."
-)
+@output_fps_option("30", "Frame rate of the clip.")
 @click.option(
     "--pace",
     type=click.Choice(("even", "exif")),

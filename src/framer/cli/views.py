@@ -10,10 +10,10 @@ from framer.cli.options import (
     engine_options,
     fit_option,
     flow_options,
-    fps_callback,
     frames_output_option,
     include_keyframes_option,
     matcher_option,
+    output_fps_option,
     overwrite_quiet_options,
     resize_option,
     say_starting,
@@ -31,9 +31,7 @@ __all__ = ["views"]
     "-n", "--num-views", type=click.IntRange(min=1), default=8, show_default=True, metavar="N",
     help="In-between viewpoints.",
 )  # fmt: skip
-@click.option(
-    "--fps", default="12", show_default=True, metavar="FPS", callback=fps_callback, help="Frame rate of the output."
-)
+@output_fps_option("12")
 @matcher_option
 @engine_options
 @resize_option("Scale RIGHT to LEFT's size, or both to WxH.")
