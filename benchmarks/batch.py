@@ -152,9 +152,9 @@ def exact(folder: Path) -> None:
         record = report.inputs[0]
         assert record.status == "done", record.error
         same = compare(folder / f"single_{name}.mp4", Path(record.output))
-        print(f"{name}: {record.parts} parts, {record.cuts} cuts, 2 workers: {same}; single {seconds:.1f} s, "
-              f"batch {report.seconds:.1f} s (join {record.join_seconds:.1f} s); "
-              f"worker peak RSS {_peaks(report)}")  # fmt: skip
+        print(f"{name}: {record.parts} parts, {record.cuts} cuts ({record.split_at_cuts} part boundary there), "
+              f"2 workers: {same}; single {seconds:.1f} s, batch {report.seconds:.1f} s "
+              f"(join {record.join_seconds:.1f} s); worker peak RSS {_peaks(report)}")  # fmt: skip
 
 
 def _blend_engine():

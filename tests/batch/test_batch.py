@@ -36,6 +36,18 @@ def test_split_segments_covers_every_segment_once():
     assert split_segments(7, 1) == [(0, None)]
 
 
+def test_split_segments_falls_at_scene_cuts_near_its_even_points():
+    assert split_segments(20, 2, [7]) == [(0, 7), (7, None)]  # the cut within half a part of the middle
+    assert split_segments(20, 2, [2, 18]) == [(0, 10), (10, None)]  # cuts too far from it: the even point
+    assert split_segments(20, 3, [5, 8, 12, 19]) == [(0, 8), (8, 12), (12, None)]  # the nearest cut to each point
+    assert split_segments(20, 4, [6]) == [(0, 6), (6, 10), (10, 15), (15, None)]
+    assert split_segments(3, 3, [1, 1, 2]) == [(0, 1), (1, 2), (2, None)]  # one part per segment, whatever the cuts
+    for parts in range(1, 8):  # every split covers each segment once, in order
+        for cuts in ([], [1], [3, 4], [1, 2, 3, 9]):
+            bounds = [first for first, _ in split_segments(10, parts, cuts)]
+            assert bounds == sorted(set(bounds)) and bounds[0] == 0 and len(bounds) == min(parts, 10)
+
+
 def test_inputs_from_files_folders_globs_and_lists(tmp_path, clips):
     folder = tmp_path / "in"
     folder.mkdir()
@@ -118,8 +130,29 @@ def test_the_tiny_flow_network_in_parts_matches_one_process(tmp_path, clips, tin
         torch.set_num_threads(threads)
     spec = EngineSpec(options={"weights": str(tiny_flow_weights)}, factory="batch_helpers:tiny_flow")
     report = run_batch([str(clips["cut"])], tmp_path / "out", video=VIDEO, engine=spec, workers=2, threads=1)
+    assert report.ok and report.inputs[0].parts == 2 and report.inputs[0].split_at_cuts == 1
+    assert_same_video(single, tmp_path / "out" / "cut.mp4")
+
+
+def test_cartoon_parts_match_framer_video_cartoon(tmp_path, clips, tiny_flow_weights, tiny_flow_engine):
+    import torch
+
+    from framer.engines.cartoon import CartoonEngine
+
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        single = _single(clips["cut"], tmp_path / "single.mp4", engine=CartoonEngine(tiny_flow_engine), dedupe=True)
+        plain = _single(clips["cut"], tmp_path / "plain.mp4", engine=tiny_flow_engine, dedupe=True)
+    finally:
+        torch.set_num_threads(threads)
+    spec = EngineSpec(options={"weights": str(tiny_flow_weights)}, factory="batch_helpers:tiny_flow", cartoon=True)
+    report = run_batch([str(clips["cut"])], tmp_path / "out", video={**VIDEO, "dedupe": True}, engine=spec,
+                       workers=2, threads=1)  # fmt: skip
     assert report.ok and report.inputs[0].parts == 2
     assert_same_video(single, tmp_path / "out" / "cut.mp4")
+    with pytest.raises(AssertionError):  # the cartoon engine did run: its frames are not the plain engine's
+        assert_same_video(plain, tmp_path / "out" / "cut.mp4")
 
 
 def test_a_worker_killed_mid_segment_is_redone(tmp_path, clips, singles):

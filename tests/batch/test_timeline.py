@@ -19,7 +19,7 @@ from framer.video import interpolate_video
 from framer.video import reader as reader_module
 from framer.video.parts import TIMELINE_FILE, VideoPart, load_timeline
 from framer.video.state import state_dir_for
-from helpers.video import BlendEngine, write_clip
+from helpers.video import BlendEngine, decode_video, write_clip
 
 VIDEO = {"multi": 2, "segment_seconds": Fraction(1, 4), "dedupe": True}  # 12 output frames a segment
 SEGMENT = 12
@@ -114,6 +114,26 @@ def test_exact_across_boundaries_with_a_cut_holds_and_a_watermark(tmp_path, over
     assert any(point.cuts == 1 for point in points) and any(point.cuts == 0 for point in points)
     assert any(point.chain is not None and run["timeline"].marks[point.chain[0]] for point in points)  # a watermark
     assert all(point.frames[0][0] == max(0, point.anchor - 4) for point in points)  # the tracker's window before
+
+
+def test_parts_split_at_the_scene_cut(tmp_path, overlay_clip, caplog):
+    interpolate_video(overlay_clip, tmp_path / "single.mp4", engine=BlendEngine(), **VIDEO)
+    output = tmp_path / "split.mp4"
+    walked = interpolate_video(overlay_clip, output, engine=BlendEngine(), timeline=True, **VIDEO)
+    timeline = load_timeline(state_dir_for(output) / TIMELINE_FILE)
+    (scene,) = timeline.cut_frames  # the first output frame of the new scene: the picture changes there
+    _, images = decode_video(tmp_path / "single.mp4")
+    step = [float(np.abs(images[i + 1].astype(np.int16) - images[i]).mean()) for i in range(len(images) - 1)]
+    assert step[scene - 1] == max(step) > 5 * np.median(step)
+    segments = -(-walked.num_frames // SEGMENT)
+    cuts = timeline.cut_segments(SEGMENT)
+    assert cuts == [round(scene / SEGMENT)] and split_segments(segments, 2) != split_segments(segments, 2, cuts)
+    with caplog.at_level(logging.INFO, logger="framer.video.pipeline"):
+        for part in split_segments(segments, 2, cuts):
+            interpolate_video(overlay_clip, output, engine=BlendEngine(), part=VideoPart(*part), **VIDEO)
+    assert "Replaying" not in caplog.text
+    interpolate_video(overlay_clip, output, engine=BlendEngine(), resume=True, **VIDEO)
+    assert_same_video(tmp_path / "single.mp4", output)
 
 
 def test_a_context_frame_that_differs_falls_back_to_a_replay(tmp_path, overlay_clip, caplog):

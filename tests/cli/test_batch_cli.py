@@ -44,3 +44,13 @@ def test_a_bad_input_fails_alone_and_a_rerun_skips_what_is_done(cli, clip, tmp_p
     code, _, err = cli(*args[:2], *args[3:], "-q")  # the good input alone: its output exists
     assert code == 0 and err == ""
     assert json.loads((out / "batch-report.json").read_text())["skipped"] == 1
+
+
+def test_an_input_that_is_not_a_video_is_reported_once(cli, clip, tmp_path):
+    notes = tmp_path / "notes.mp4"
+    notes.write_text("not a video\n")
+    code, _, err = cli("batch", notes, "-o", tmp_path / "out", "--multi", "2", "--workers", "1",
+                       "--engine-factory", "batch_helpers:blend")  # fmt: skip
+    assert code == 1 and "0 of 1 inputs done, 1 failed" in err
+    assert err.count("cannot be opened as a video") == 1, err
+    assert notes.read_text() == "not a video\n" and not (tmp_path / "out" / "notes.mp4").exists()

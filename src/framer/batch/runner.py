@@ -55,6 +55,7 @@ class InputRecord:
     parts_kept: int = 0  # finished parts found from an earlier run (not run again)
     audio: str | None = None
     cuts: int = 0  # scene cuts found
+    split_at_cuts: int = 0  # boundaries between its parts that fall at a scene cut
     join_seconds: float = 0.0  # the join: the timeline's end followed without the engine, segments and audio muxed
 
 
@@ -95,11 +96,23 @@ class BatchReport:
                 "worker_peak_rss_mib": peak, "inputs": [asdict(record) for record in self.inputs]}  # fmt: skip
 
 
-def split_segments(segments: int, parts: int) -> list[tuple[int, int | None]]:
-    """``parts`` runs of whole segments covering ``segments`` (at most one per segment); the last runs to the end."""
+def split_segments(segments: int, parts: int, cuts: Sequence[int] = ()) -> list[tuple[int, int | None]]:
+    """``parts`` runs of whole segments covering ``segments`` (at most one per segment); the last runs to the end.
+
+    The parts split at scene cuts: each boundary is the segment boundary of ``cuts`` (segment indices, see
+    :meth:`framer.video.parts.Timeline.cut_segments`) nearest its even point, if one lies within half a part of it;
+    else the even point. Where a video splits never changes its output, only how evenly the work is shared and
+    how much context a part decodes before its first segment.
+    """
     parts = max(1, min(parts, segments))
-    bounds = [round(i * segments / parts) for i in range(parts)] + [None]
-    return list(itertools.pairwise(bounds))
+    reach = segments / (2 * parts)
+    bounds = [0]
+    for i in range(1, parts):
+        even = i * segments / parts
+        low, high = bounds[-1] + 1, segments - (parts - i)  # room for the parts still to come
+        near = [cut for cut in cuts if low <= cut <= high and abs(cut - even) <= reach]
+        bounds.append(min(near, key=lambda cut: (abs(cut - even), cut)) if near else min(max(round(even), low), high))
+    return list(itertools.pairwise([*bounds, None]))
 
 
 @dataclass
@@ -146,9 +159,10 @@ class _Driver:
             self.jobs[job.number] = job
             yield self._task("plan", job)
 
-    def _planned(self, job: _Job, segments: int) -> None:
-        job.segments, job.parts = segments, split_segments(segments, job.split)
+    def _planned(self, job: _Job, segments: int, cuts: Sequence[int] = ()) -> None:
+        job.segments, job.parts = segments, split_segments(segments, job.split, cuts)
         job.record.parts = len(job.parts)
+        job.record.split_at_cuts = sum(1 for first, _ in job.parts[1:] if first in cuts)
         self.bar.total = (self.bar.total or 0) + segments
         for part in job.parts:
             if part_marker(job.output, part).is_file():
@@ -201,10 +215,10 @@ class _Driver:
             if record.error is None:
                 record.error = result["error"]
             what = {"plan": "opening it", "part": "a part", "join": "joining"}[result["kind"]]
-            logger.warning("%s: %s failed: %s", job.source, what, result["error"])
+            logger.debug("%s: %s failed: %s", job.source, what, result["error"])  # listed once, at the end
         if result["kind"] == "plan":
             if result["ok"]:
-                self._planned(job, result["segments"])
+                self._planned(job, result["segments"], result.get("cut_segments", ()))
             else:
                 self._finish(job, "failed")
             return

@@ -30,22 +30,30 @@ _engines: dict[str, object] = {}  # this worker's engine, by EngineSpec.key()
 @dataclass(frozen=True)
 class EngineSpec:
     """How a worker makes its engine: ``name`` with ``options`` for :func:`framer.create_engine`, or ``factory``,
-    ``"module:function"`` returning an engine (a custom engine; importable on every worker)."""
+    ``"module:function"`` returning an engine (a custom engine; importable on every worker); ``cartoon``: wrapped
+    for line art (:class:`framer.engines.cartoon.CartoonEngine`, as ``framer video --cartoon``)."""
 
     name: str = "flow"
     options: dict = field(default_factory=dict)
     factory: str | None = None
+    cartoon: bool = False
 
     def key(self) -> str:
-        return json.dumps([self.name, self.options, self.factory], sort_keys=True, default=str)
+        return json.dumps([self.name, self.options, self.factory, self.cartoon], sort_keys=True, default=str)
 
     def create(self) -> object:
         if self.factory is not None:
             module, _, function = self.factory.partition(":")
-            return getattr(importlib.import_module(module), function)(**self.options)
-        from framer.engines import create_engine
+            engine = getattr(importlib.import_module(module), function)(**self.options)
+        else:
+            from framer.engines import create_engine
 
-        return create_engine(self.name, **self.options)
+            engine = create_engine(self.name, **self.options)
+        if self.cartoon:
+            from framer.engines.cartoon import CartoonEngine
+
+            engine = CartoonEngine(engine)
+        return engine
 
 
 @dataclass(frozen=True)
@@ -115,8 +123,9 @@ def describe_error(ex: BaseException) -> str:
 def _run(task: Task) -> dict:
     from framer.batch.remote import is_url, publish, stage
     from framer.video import interpolate_video
-    from framer.video.parts import VideoPart, estimate_segments, segment_length
+    from framer.video.parts import TIMELINE_FILE, VideoPart, estimate_segments, load_timeline, segment_length
     from framer.video.pipeline import SEGMENT_SECONDS
+    from framer.video.state import state_dir_for
 
     source = stage(task.source) if is_url(task.source) else task.source
     if task.kind == "plan" and not task.timeline:
@@ -126,7 +135,9 @@ def _run(task: Task) -> dict:
     if task.kind == "plan":  # the exact count, and a checkpoint at each segment boundary for the parts
         result = interpolate_video(source, task.output, engine=engine, timeline=True, **task.video)
         per_segment = segment_length(task.video.get("segment_seconds", SEGMENT_SECONDS), result.frame_rate)
-        return {"segments": -(-result.num_frames // per_segment)}
+        timeline = load_timeline(state_dir_for(Path(task.output)) / TIMELINE_FILE)
+        cuts = timeline.cut_segments(per_segment) if timeline is not None else []
+        return {"segments": -(-result.num_frames // per_segment), "cut_segments": cuts}
     if task.kind == "part":
         result = interpolate_video(source, task.output, engine=engine, part=VideoPart(*task.part), **task.video)
         marker = part_marker(task.output, task.part)

@@ -8,7 +8,7 @@ import click
 
 from framer.cli.commands import cli
 from framer.cli.options import debug_option, engine_options, flow_options, say_starting, strict_weights_options
-from framer.cli.video import video_job_arguments, video_job_options
+from framer.cli.video import cartoon_option, video_job_arguments, video_job_options
 
 __all__ = ["batch"]
 
@@ -42,6 +42,7 @@ _FORMATS = {"mp4": ".mp4", "mkv": ".mkv", "mov": ".mov", "png": ""}
     help="Output container; png: a folder of PNG frames per input.",
 )
 @video_job_options
+@cartoon_option
 @click.option(
     "--workers",
     type=click.IntRange(min=1),
@@ -86,9 +87,8 @@ _FORMATS = {"mp4": ".mp4", "mkv": ".mkv", "mov": ".mov", "png": ""}
 @click.option("--overwrite", is_flag=True, help="Replace outputs that exist (without it they are skipped).")
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar or messages (failures are still listed).")
 @debug_option
-def batch(inputs, output_dir, list_files, fmt, workers, ray_address, parts, engine_factory, work_dir, report, engine,
-          model,
-          weights, device, threads, flow_scale_value, strict_weights, resume, overwrite, quiet, debug,
+def batch(inputs, output_dir, list_files, fmt, cartoon, workers, ray_address, parts, engine_factory, work_dir, report,
+          engine, model, weights, device, threads, flow_scale_value, strict_weights, resume, overwrite, quiet, debug,
           **video) -> None:  # fmt: skip
     """Convert many videos (files, folders, globs, @LIST files, fsspec URLs) with framer video's options, in parallel.
 
@@ -112,7 +112,7 @@ def batch(inputs, output_dir, list_files, fmt, workers, ray_address, parts, engi
     if not items:
         raise click.UsageError("Give the inputs: video files, folders, globs, @LIST or --list FILE.")
     job = video_job_arguments(**video)
-    job["dedupe"] = bool(job["dedupe"])
+    job["dedupe"] = cartoon if job["dedupe"] is None else job["dedupe"]  # held drawings leave a cartoon's timeline
     options = {key: value for key, value in (("model", model), ("weights", weights), ("device", device)) if value}
     options.update(flow_options(engine, flow_scale_value))
     options.update(strict_weights_options(engine, strict_weights))
@@ -123,7 +123,8 @@ def batch(inputs, output_dir, list_files, fmt, workers, ray_address, parts, engi
         items,
         output_dir,
         video={**job, "overwrite": overwrite},
-        engine=EngineSpec(factory=engine_factory) if engine_factory else EngineSpec(engine, options),
+        engine=EngineSpec(factory=engine_factory, cartoon=cartoon) if engine_factory
+        else EngineSpec(engine, options, cartoon=cartoon),
         workers=workers or os.cpu_count() or 1,
         ray=ray_address,
         parts=parts,

@@ -188,6 +188,14 @@ resuming, autopilot, fallback, static overlays); :func:`video_job_arguments` tur
 :func:`framer.video.interpolate_video`."""
 
 
+cartoon_option = click.option(
+    "--cartoon",
+    is_flag=True,
+    help="Line art: single sharp lines (the engine of framer cartoon), and held drawings dropped (--dedupe).",
+)
+"""``--cartoon`` of ``framer video`` and ``framer batch``: the engine wrapped for line art (``dedupe`` follows it)."""
+
+
 def video_job_arguments(multi, fps, slowmo, input_fps, codec, crf, pix_fmt, scene_threshold, dedupe, tile, overlap,
                         autopilot, matcher, strict, fallback, fallback_threshold, protect_static, static_mask,
                         segment_seconds, **_) -> dict:  # fmt: skip
@@ -232,11 +240,7 @@ def video_job_arguments(multi, fps, slowmo, input_fps, codec, crf, pix_fmt, scen
     help="A .mp4/.mkv/.mov video, or a folder (no suffix) for PNG frames.",
 )
 @video_job_options
-@click.option(
-    "--cartoon",
-    is_flag=True,
-    help="Line art: single sharp lines (the engine of framer cartoon), and held drawings dropped (--dedupe).",
-)
+@cartoon_option
 @drag_options("Drag mode: trajectories from a file (docs/trajectory-format.md, section Video), in the video's pixels.")
 @rescale_trajectories_option
 @click.option(

@@ -204,6 +204,13 @@ class Timeline:
     duplicates: list[int]
     points: dict[int, TimelinePoint]
     marks: list[list[Watermark]] = field(default_factory=list)
+    cut_frames: list[int] = field(default_factory=list)  # the first output frame of each cut's new scene
+
+    def cut_segments(self, segment_frames: int) -> list[int]:
+        """The segment boundaries nearest the cuts (inside the job): where a split into parts best falls."""
+        segments = -(-self.num_frames // segment_frames)
+        nearest = {round(frame / segment_frames) for frame in self.cut_frames}
+        return sorted(k for k in nearest if 0 < k < segments)
 
     def point_for(self, output_frame: int, segment_frames: int) -> TimelinePoint | None:
         """The latest point at or before output frame ``output_frame`` (None: none after the first segment)."""
@@ -220,7 +227,7 @@ class Timeline:
                 arrays.update({f"m{m}_{j}_offset": mark.offset, f"m{m}_{j}_scale": mark.scale,
                                f"m{m}_{j}_mask": mark.mask})  # fmt: skip
         meta = {"version": _TIMELINE_VERSION, "num_frames": self.num_frames, "cuts": self.cuts,
-                "duplicates": self.duplicates, "boxes": boxes,
+                "duplicates": self.duplicates, "cut_frames": self.cut_frames, "boxes": boxes,
                 "points": [point.to_json() for point in self.points.values()]}  # fmt: skip
         temp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
         with open(temp, "wb") as file:
@@ -244,7 +251,7 @@ def load_timeline(path: Path) -> Timeline | None:
     except (OSError, ValueError, KeyError, TypeError):
         return None
     return Timeline(int(meta["num_frames"]), list(meta["cuts"]), list(meta["duplicates"]),
-                    {point.segment: point for point in points}, marks)  # fmt: skip
+                    {point.segment: point for point in points}, marks, list(meta.get("cut_frames", [])))  # fmt: skip
 
 
 class TimelineRecorder:
@@ -261,6 +268,7 @@ class TimelineRecorder:
         self._seen: dict[int, tuple[Fraction, int]] = {}  # index -> (time, digest), from the context on
         self._marks: dict[int, tuple[int, list[Watermark]]] = {}  # id -> (number, the list kept alive)
         self._pending: dict | None = None
+        self.cut_frames: list[int] = []
 
     def watch(self, frames: Iterable[SourceFrame]) -> Iterator[SourceFrame]:
         for frame in frames:
@@ -276,8 +284,13 @@ class TimelineRecorder:
             "cuts": cuts, "duplicates": duplicates, "chain": chain, "next": retimer[0],
         }  # fmt: skip
 
-    def after(self, next_index: int) -> None:
-        """Frame ``start`` made the output frames up to ``next_index``: a point for each boundary it crossed."""
+    def after(self, next_index: int, cut_at: int | None = None) -> None:
+        """Frame ``start`` made the output frames up to ``next_index``: a point for each boundary it crossed.
+
+        ``cut_at``: frame ``start`` follows a scene cut and its scene begins at output frame ``cut_at``.
+        """
+        if cut_at is not None:
+            self.cut_frames.append(cut_at)
         pending = self._pending
         if pending is None or next_index <= pending["next"]:
             return
@@ -307,4 +320,4 @@ class TimelineRecorder:
 
     def finish(self, num_frames: int, cuts: Sequence[int], duplicates: Sequence[int]) -> Timeline:
         marks = [kept for _, kept in sorted(self._marks.values(), key=lambda item: item[0])]
-        return Timeline(num_frames, list(cuts), list(duplicates), self.points, marks)
+        return Timeline(num_frames, list(cuts), list(duplicates), self.points, marks, self.cut_frames)

@@ -664,7 +664,8 @@ def _run(reader: VideoReader | FolderReader, plan: _Plan, guide: VideoGuide, sta
                 cuts.append(frame.index)
             outputs = retimer.push(frame.index, frame.time, cut=cut, duplicate=duplicate)
             if recorder:
-                recorder.after(retimer.next_index)
+                scene = _scene_start(outputs, frame.index, retimer.next_index) if cut else None
+                recorder.after(retimer.next_index, scene)
             if outputs:
                 made += _render(outputs, anchor, current, interpolate, write, skip_before, plan.record, static,
                                 stop_at)  # fmt: skip
@@ -739,6 +740,11 @@ def _source_frames(reader: VideoReader | FolderReader, static: StaticTracker | N
         return (static.frames(frames) if static else frames), 0
     frames = point.check(reader.iter_from(*point.context))
     return (static.frames(frames, record_from=point.anchor) if static else frames), point.start
+
+
+def _scene_start(outputs: Sequence[OutputFrame], index: int, next_index: int) -> int:
+    """The first output frame that shows source frame ``index`` after a cut (its gap's nearer half copies it)."""
+    return next((frame.index for frame in outputs if frame.a == index), next_index)
 
 
 def _timeline_result(plan: _Plan, timeline: Timeline) -> VideoResult:
