@@ -2,8 +2,9 @@
 
 The clips: carphone (176x144, 4 s, the file as it is); and, re-encoded (x264 crf 0) from the shared files, vtest's
 first 40 frames at 384x288, Big Buck Bunny's first 2 s at 320x180 with its AAC audio copied, and a clip with a scene
-cut (20 carphone frames, then 20 Big Buck Bunny frames, both 176x144). The engine is the real flow engine (RIFE
-v4.25), ``--multi 2``, segments of 0.25 s so every clip has several.
+cut (20 carphone frames, then 20 Big Buck Bunny frames, both 176x144); ``exact`` adds one with two cuts
+(``cuts``: 20 carphone, 30 Big Buck Bunny, 22 vtest frames), placed away from a 3-way split's even points. The
+engine is the real flow engine (RIFE v4.25), ``--multi 2``, segments of 0.25 s so every clip has several.
 
 ``exact``: per clip, the single-process run (``framer.interpolate_video``, PyTorch on 1 thread) against a batch of 2
 local worker processes (1 thread each) with the clip in 3 parts: identical decoded frames and timestamps, audio.
@@ -18,7 +19,7 @@ removed), the timeline pass's own, the seconds, and both outputs against the sin
 workers: output frames per second, and each worker's peak RSS. ``memory``: the driver's RSS growth with 100 and
 1,000 queued tiny inputs (32x32, 8 frames). The machine is shared with other jobs: times are noisy.
 
-    python benchmarks/batch.py exact
+    python benchmarks/batch.py exact [--clips cut,cuts]
     python benchmarks/batch.py faults
     python benchmarks/batch.py decode
     python benchmarks/batch.py scale [--threads 1]
@@ -144,15 +145,25 @@ def _peaks(report) -> str:
     return ", ".join(f"{value / 2**20:.0f}" for value in sorted(report.worker_peak_rss.values())) + " MiB"
 
 
-def exact(folder: Path) -> None:
-    clips = make_clips(folder)
+def _two_cuts(folder: Path) -> Path:
+    """20 carphone, 30 Big Buck Bunny and 22 vtest frames (176x144): cuts away from a 3-way split's even points."""
+    phone, rate = _frames(CARPHONE, 20, None)
+    bunny, _ = _frames(BUNNY, 30, (176, 144))
+    vtest, _ = _frames(VTEST, 22, (176, 144))
+    return _encode(folder / "cuts.mp4", phone + bunny + vtest, rate)
+
+
+def exact(folder: Path, only: str | None = None) -> None:
+    clips = {**make_clips(folder), "cuts": _two_cuts(folder)}
     for name, clip in clips.items():
+        if only and name not in only.split(","):
+            continue
         seconds = _single(clip, folder / f"single_{name}.mp4")
         report = run_batch([str(clip)], folder / "batch", video=VIDEO, engine=FLOW, workers=2, parts=3, threads=1)
         record = report.inputs[0]
         assert record.status == "done", record.error
         same = compare(folder / f"single_{name}.mp4", Path(record.output))
-        print(f"{name}: {record.parts} parts, {record.cuts} cuts ({record.split_at_cuts} part boundary there), "
+        print(f"{name}: {record.parts} parts, {record.cuts} cuts ({record.split_at_cuts} part bounds there), "
               f"2 workers: {same}; single {seconds:.1f} s, batch {report.seconds:.1f} s "
               f"(join {record.join_seconds:.1f} s); worker peak RSS {_peaks(report)}")  # fmt: skip
 
@@ -361,10 +372,13 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("check", choices=["exact", "faults", "decode", "scale", "memory"])
     parser.add_argument("--threads", type=int, default=None, help="scale: PyTorch threads per worker")
+    parser.add_argument("--clips", default=None, help="exact: comma-separated clips (carphone,vtest,bigbuckbunny,"
+                        "cut,cuts) [default: all]")  # fmt: skip
     args = parser.parse_args()
     folder = Path(tempfile.mkdtemp(prefix="framer-batch-bench-"))
+    options = {"scale": {"threads": args.threads}, "exact": {"only": args.clips}}.get(args.check, {})
     try:
-        globals()[args.check](folder, **({"threads": args.threads} if args.check == "scale" else {}))
+        globals()[args.check](folder, **options)
     finally:
         shutil.rmtree(folder, ignore_errors=True)
 
