@@ -42,11 +42,21 @@ def test_flow_signals_measure_how_far_the_warps_disagree_and_how_far_the_keyfram
 def test_flow_error_follows_the_fit_and_grows_with_disagreement():
     frame0, frame1 = torch.zeros(2, 3, 8, 8), torch.full((2, 3, 8, 8), 0.2)
     flow = torch.zeros(2, 4, 8, 8)
-    expected = math.exp(FLOW_ERROR_FIT["log_scale"] + (FLOW_ERROR_FIT["disagreement"] + FLOW_ERROR_FIT["change"] * 2)
-                        * math.log(0.2))  # fmt: skip
-    assert flow_error(frame0, frame1, flow).tolist() == pytest.approx([expected, expected], rel=1e-4)
-    closer = flow_error(frame0[:1], torch.full((1, 3, 8, 8), 0.1), flow[:1])
+    fit = FLOW_ERROR_FIT
+    expected = math.exp(fit["log_scale"] + (fit["disagreement"] + fit["change"] * 2) * math.log(0.2)
+                        + fit["position"] * math.log(0.25))  # fmt: skip
+    assert flow_error(frame0, frame1, flow, 0.5).tolist() == pytest.approx([expected, expected], rel=1e-4)
+    closer = flow_error(frame0[:1], torch.full((1, 3, 8, 8), 0.1), flow[:1], 0.5)
     assert closer.item() < expected
+
+
+def test_flow_error_is_smaller_near_a_keyframe_and_symmetric_in_time():
+    frame0, frame1, flow = torch.zeros(3, 3, 8, 8), torch.full((3, 3, 8, 8), 0.2), torch.zeros(3, 4, 8, 8)
+    error = flow_error(frame0, frame1, flow, torch.tensor([0.125, 0.5, 0.875]))
+    assert error[1].item() / error[0].item() == pytest.approx((0.25 / (0.125 * 0.875)) ** FLOW_ERROR_FIT["position"])
+    assert error[0].item() == pytest.approx(error[2].item())
+    at_keyframe = flow_error(frame0[:1], frame1[:1], flow[:1], 0.0).item()
+    assert 0.0 < at_keyframe == pytest.approx(flow_error(frame0[:1], frame1[:1], flow[:1], 1e-5).item())  # clamped
 
 
 def test_keyframe_support_finds_moved_content_but_not_a_ghost():

@@ -189,9 +189,9 @@ class FlowEngine(Engine):
         """The frames of :meth:`iter_frames`, each with a confidence from the network's own flows.
 
         The confidence comes from :func:`framer.ops.quality.flow_error` of the network's final flows: how far the
-        two (pre-aligned) keyframes warped to t disagree, and how far the keyframes differ at all. Its cost is one
-        extra warp per frame (not paid by :meth:`iter_frames`). With drag tracks it scores the network's frame
-        before steering.
+        two (pre-aligned) keyframes warped to t disagree, how far the keyframes differ at all, and how far t is
+        from the nearer keyframe. Its cost is one extra warp per frame (not paid by :meth:`iter_frames`). With drag
+        tracks it scores the network's frame before steering.
         """
         if options:
             raise InputError(f"The flow engine takes no options {sorted(options)}.")
@@ -231,7 +231,7 @@ class FlowEngine(Engine):
                 current, at = tensor_to_float_image(frame), tracks[:, index + 1]
                 steered = steer_frame(plan, image0, image1, current, flow[..., :2], flow[..., 2:], t, at)
                 frame = torch.from_numpy(steered).permute(2, 0, 1).unsqueeze(0)
-            confidence = _confidence(x0, x1, out, height, width) if score else math.nan
+            confidence = _confidence(x0, x1, out, t, height, width) if score else math.nan
             yield ScoredFrame(frame.to(frame0.device), confidence)
 
     def _iter_aligned(
@@ -254,7 +254,7 @@ class FlowEngine(Engine):
             out = self._net(x0, x1, t)
             flow, mask = unpad(out.flow, height, width), unpad(out.mask, height, width)
             frame = compose_frame(source0, source1, warped0, warped1, map0, map1, flow, mask)
-            confidence = _confidence(x0, x1, out, height, width) if score else math.nan
+            confidence = _confidence(x0, x1, out, t, height, width) if score else math.nan
             yield ScoredFrame(frame.clamp_(0.0, 1.0).to(frame0.device), confidence)
 
     @torch.inference_mode()
@@ -287,10 +287,10 @@ class FlowEngine(Engine):
         return 0.5 * (to0[0] + to0[1]), 0.5 * (to1[0] + to1[1]), disagreement
 
 
-def _confidence(x0: torch.Tensor, x1: torch.Tensor, out: IFNetOutput, height: int, width: int) -> float:
-    """The confidence of one network output on the (padded) pair ``x0``, ``x1``, scored on the unpadded frame."""
+def _confidence(x0: torch.Tensor, x1: torch.Tensor, out: IFNetOutput, t: float, height: int, width: int) -> float:
+    """The confidence of one network output at ``t`` on the (padded) pair ``x0``, ``x1``, scored unpadded."""
     crop = [unpad(x, height, width) for x in (x0, x1, out.flow)]
-    return float(confidence_from_error(flow_error(*crop)).min())
+    return float(confidence_from_error(flow_error(*crop, t)).min())
 
 
 def check_alignment(alignment: Alignment, frame0: torch.Tensor, tracks: np.ndarray | None) -> None:
