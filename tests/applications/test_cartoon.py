@@ -19,6 +19,7 @@ import framer
 from framer.applications.cartoon import (
     cartoon,
     cartoon_engine,
+    double_line_pixels,
     edge_sharpness,
     fill_holds,
     find_drawings,
@@ -55,6 +56,21 @@ def test_ghost_line_pixels_counts_lines_away_from_the_true_ones() -> None:
     assert ghost_line_pixels(double, truth) == 2 * 48
 
 
+def test_double_line_pixels_counts_two_copies_not_one_misplaced_line() -> None:
+    truth = _line(20)
+    ghost = _line(20, 125)
+    ghost[:, 26:28] = 125  # two faint copies 6 px apart where the truth has one line
+    both_off = _line(15, 125)
+    both_off[:, 22:24] = 125  # two faint copies 7 px apart, neither on the true line
+    assert double_line_pixels(ghost, truth) == 4 * 48
+    assert double_line_pixels(both_off, truth) == 4 * 48
+    assert double_line_pixels(_line(30), truth) == 0  # one line in the wrong place: stray, not double
+    assert ghost_line_pixels(_line(30), truth) == 2 * 48
+    hatching = _line(20)
+    hatching[:, 26:28] = 20
+    assert double_line_pixels(hatching, hatching) == 0  # parallel lines the truth has are not doubles
+
+
 def test_edge_sharpness_drops_for_a_blurred_line() -> None:
     sharp = _line(20)
     edges = cv2.Canny(cv2.cvtColor(sharp, cv2.COLOR_RGB2GRAY), 50, 150) > 0
@@ -62,35 +78,56 @@ def test_edge_sharpness_drops_for_a_blurred_line() -> None:
     assert edge_sharpness(blurred, edges) < 0.5 * edge_sharpness(sharp, edges)
 
 
-@pytest.mark.parametrize(("name", "width", "height"), [("large", 320, 224), ("hatch", 256, 176)])
-def test_line_art_in_betweens_are_sharp_and_single(bench, flow_engine, name, width, height) -> None:
-    """Check 3 on two synthetic cases: ``large`` (shapes shift 24-30 px and turn 20 degrees: plain interpolation
-    draws stray lines), the worst of t = 0.25, 0.5, 0.75, and ``hatch`` (parallel inner strokes 6 px apart) at 0.5."""
-    times = [0.25, 0.5, 0.75] if name == "large" else [0.5]
-    case = bench.make_line_art_case(name, width=width, height=height, times=tuple(times))
+@pytest.mark.parametrize(
+    ("name", "width", "height", "times"),
+    [
+        ("large", 320, 224, (0.25, 0.5, 0.75)),
+        ("hatch", 256, 176, (0.5,)),
+        ("fast", 320, 224, (0.5,)),
+        ("fast-strokes", 320, 224, (0.5,)),
+    ],
+)
+def test_line_art_in_betweens_are_sharp_and_single(bench, flow_engine, name, width, height, times) -> None:
+    """Check 3 on synthetic line art: ``large`` (shapes shift 24-30 px and turn 20 degrees: plain interpolation
+    draws stray and double lines and misplaces the outlines), ``hatch`` (parallel inner strokes 6 px apart),
+    ``fast`` (shapes shift 45-56 px and turn 30 degrees; in keyframe 1 a stroke crosses a shape) and ``fast-strokes``
+    (ink strokes shift 38-48 px and turn 30 degrees), both beyond the flow network's reach: plain interpolation
+    smears them. The drawings are matched whole and pre-aligned, so the cartoon in-between is sharp and close to the
+    truth. (The double-line count is halved on ``large`` only: see docs/gallery.md.)"""
+    case = bench.make_line_art_case(name, width=width, height=height, times=times)
     keyframes = list(case.keyframes)
-    plain = framer.interpolate(keyframes, times=times, engine=flow_engine)
-    toon = cartoon(keyframes, times=times, engine=cartoon_engine(flow_engine))
+    plain = framer.interpolate(keyframes, times=list(times), engine=flow_engine)
+    toon = cartoon(keyframes, times=list(times), engine=cartoon_engine(flow_engine))
     figures = bench.measure(case, {"plain": plain, "cartoon": toon})
+    assert figures["cartoon"]["sharp"] >= 0.8
     assert figures["cartoon"]["ghost"] <= figures["plain"]["ghost"] / 2
-    assert figures["cartoon"]["psnr"] >= figures["plain"]["psnr"] - 0.2
-    if name == "large":  # both place the shapes off the truth by a pixel or two: below 0.8 (0.77 both)
-        assert figures["plain"]["ghost"] >= 10
-        assert figures["cartoon"]["sharp"] >= figures["plain"]["sharp"] - 0.02
-    else:
-        assert figures["cartoon"]["sharp"] >= 0.8
+    assert figures["cartoon"]["psnr"] >= figures["plain"]["psnr"] + (0.5 if name == "hatch" else 5.0)
+    if name == "large":
+        assert figures["plain"]["sharp"] < 0.8 and figures["plain"]["ghost"] >= 20
+        assert figures["cartoon"]["double"] <= figures["plain"]["double"] / 2
+    if name.startswith("fast"):
+        assert figures["plain"]["sharp"] < 0.4
 
 
-def test_big_buck_bunny_keeps_sharpness_and_quality(bench, flow_engine) -> None:
-    """The real cartoon triplet at half size (640x360): the in-between stays as sharp and as close to the truth as
-    plain interpolation's. (Its double-line count is not halved: see docs/gallery.md.)"""
+def test_matching_can_be_turned_off(bench, flow_engine) -> None:
+    """``match=False``: the line choice alone, which cannot place drawings beyond the network's reach."""
+    case = bench.make_line_art_case("fast-strokes", times=(0.5,))
+    toon = cartoon(list(case.keyframes), times=[0.5], engine=cartoon_engine(flow_engine, match=False))
+    assert bench.measure(case, {"cartoon": toon})["cartoon"]["sharp"] < 0.4
+
+
+def test_big_buck_bunny_is_not_line_art_and_is_left_to_the_flow_engine(bench, flow_engine) -> None:
+    """The real cartoon triplet at half size (640x360) is a rendered 3D cartoon, not line art on flat colour: no
+    drawings on paper to match, and the line choice (which drew more stray and double lines there) is not applied,
+    so the in-between is plain interpolation's, sharp (>= 0.8) but its stray and double lines not halved (see
+    docs/gallery.md)."""
     case = bench.bbb_case(0.5)
     keyframes = list(case.keyframes)
     plain = framer.interpolate(keyframes, times=[0.5], engine=flow_engine)
     toon = cartoon(keyframes, times=[0.5], engine=cartoon_engine(flow_engine))
-    figures = bench.measure(case, {"plain": plain, "cartoon": toon})
+    np.testing.assert_array_equal(toon[0], plain[0])
+    figures = bench.measure(case, {"cartoon": toon})
     assert figures["cartoon"]["sharp"] >= 0.8
-    assert figures["cartoon"]["psnr"] >= figures["plain"]["psnr"] - 0.2
 
 
 def test_find_drawings_groups_held_frames_with_their_times() -> None:

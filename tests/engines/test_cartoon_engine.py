@@ -96,6 +96,8 @@ def test_refuses_engines_without_correspondences_and_bad_settings() -> None:
         CartoonEngine(NoMaps(1.0, 0.0))
     with pytest.raises(InputError, match="line_width"):
         CartoonEngine(_MisalignedBlend(1.0, 0.0), line_width=0)
+    with pytest.raises(InputError, match="aligner"):
+        CartoonEngine(_MisalignedBlend(1.0, 0.0), aligner="drawings")
     with pytest.raises(InputError, match="Drag trajectories"):
         frame = _tensor(_line_image(20))
         next(CartoonEngine(_MisalignedBlend(1.0, 0.0)).iter_frames(frame, frame, [0.5], tracks=np.zeros((1, 3, 2))))
@@ -104,7 +106,7 @@ def test_refuses_engines_without_correspondences_and_bad_settings() -> None:
 def test_identity_names_the_inner_engine_and_the_line_settings() -> None:
     identity = CartoonEngine(_MisalignedBlend(1.0, 0.0), line_width=2).identity()
     assert identity["engine"] == "stub"
-    assert identity["cartoon"] == {"line_width": 2, "line_contrast": 0.25}
+    assert identity["cartoon"] == {"line_width": 2, "line_contrast": 0.25, "aligner": None, "line_art_only": False}
 
 
 def test_a_pre_alignment_reaches_both_the_frames_and_the_correspondences() -> None:
@@ -132,3 +134,63 @@ def test_a_pre_alignment_reaches_both_the_frames_and_the_correspondences() -> No
     seen.clear()
     list(engine.iter_frames(frame, frame, [0.5]))  # without one, the maps get the identity
     assert seen[0] == ("frames", None) and seen[1][1] is not None and not seen[1][1].largest_motion()
+
+
+class _Aligning(_MisalignedBlend):
+    """Records the alignment each call gets."""
+
+    capabilities = Capabilities(alignment=True, correspondences=True)
+
+    def __init__(self, motion: float, error: float, seen: list) -> None:
+        super().__init__(motion, error)
+        self.seen = seen
+
+    def correspondence_maps(self, frame0, frame1, alignment, t=0.5):
+        self.seen.append(("maps", alignment))
+        return super().correspondence_maps(frame0, frame1, alignment, t)
+
+    def iter_frames(self, frame0, frame1, times, tracks=None, alignment=None):
+        self.seen.append(("frames", alignment))
+        yield from super().iter_frames(frame0, frame1, times)
+
+
+def test_the_aligner_pre_aligns_a_pair_the_caller_gives_no_alignment_for() -> None:
+    from framer.engines.cartoon import identity_alignment
+
+    seen, asked = [], []
+    made = identity_alignment(WIDTH, HEIGHT)
+
+    def aligner(image0: np.ndarray, image1: np.ndarray):
+        asked.append((image0.shape, float(image0[0, 20, 0]), float(image1[0, 40, 0])))
+        return made
+
+    engine = CartoonEngine(_Aligning(20.0, 0.0, seen), aligner=aligner)
+    assert engine.identity()["cartoon"]["aligner"].endswith("aligner")
+    frame0, frame1 = _tensor(_line_image(20)), _tensor(_line_image(40))
+    list(engine.iter_frames(frame0, frame1, [0.5]))
+    assert asked == [((HEIGHT, WIDTH, 3), pytest.approx(0.1), pytest.approx(0.1))]  # the keyframes, as images
+    assert seen == [("frames", made), ("maps", made)]
+    seen.clear()
+    given = identity_alignment(WIDTH, HEIGHT)
+    list(engine.iter_frames(frame0, frame1, [0.5], alignment=given))  # the caller's alignment wins
+    assert len(asked) == 1 and seen == [("frames", given), ("maps", given)]
+    plain = CartoonEngine(_MisalignedBlend(20.0, 0.0), aligner=aligner)  # an engine that cannot pre-align
+    assert plain.aligner is None
+
+
+def test_frames_that_are_not_line_art_are_the_inner_engines_with_line_art_only() -> None:
+    """Textured keyframes (no flat paper or fills): with ``line_art_only``, no line choice, the inner engine's frame
+    as it is; without, the choice is made."""
+    from framer.engines.cartoon import is_line_art
+
+    rng = np.random.default_rng(0)
+    textured = [np.clip(_line_image(x) + rng.normal(0, 0.05, (HEIGHT, WIDTH, 3)), 0, 1).astype(np.float32)
+                for x in (20, 40)]  # fmt: skip
+    assert not is_line_art(textured[0]) and is_line_art(_line_image(20))
+    frame0, frame1 = _tensor(textured[0]), _tensor(textured[1])
+    inner = _MisalignedBlend(motion=20.0, error=3.0)
+    plain = next(inner.iter_frames(frame0, frame1, [0.5]))
+    toon = next(CartoonEngine(inner, line_art_only=True).iter_frames(frame0, frame1, [0.5]))
+    torch.testing.assert_close(toon, plain)
+    chosen = next(CartoonEngine(inner).iter_frames(frame0, frame1, [0.5]))
+    assert (chosen - plain).abs().max() > 0.2

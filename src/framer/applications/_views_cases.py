@@ -50,14 +50,18 @@ def _render(case: ViewsCase, s: float) -> np.ndarray:
     return np.clip(np.round(image), 0, 255).astype(np.uint8)
 
 
-def make_views_case(parallax: float, width: int = 320, height: int = 224, seed: int = 0) -> ViewsCase:
-    """Two views of the two-plane scene with ``parallax`` px between the planes (see the module docstring)."""
+def make_views_case(
+    parallax: float, width: int = 320, height: int = 224, seed: int = 0, across: float = 0.5
+) -> ViewsCase:
+    """Two views of the two-plane scene with ``parallax`` px between the planes (see the module docstring); the
+    front plane's centre is ``across`` of the way along the frame in the middle view (near 0 it leaves the frame in
+    the right view)."""
     rng = np.random.default_rng(seed)
     back_shift, front_shift = parallax / 2.0, 1.5 * parallax
     margin = int(np.ceil(back_shift)) + 4
     background = background_texture(rng, width + 2 * margin, height)
     front = make_sprite(rng, int(0.5 * height), square=True)
-    front_at = (0.5 * width + 0.5 * front_shift, 0.5 * height)  # the front plane crosses the middle of the frame
+    front_at = (across * width + 0.5 * front_shift, 0.5 * height)
     case = ViewsCase(None, None, parallax, background, front, front_at, back_shift, front_shift, margin)
     left, right = _render(case, 0.0), _render(case, 1.0)
     return ViewsCase(left, right, parallax, background, front, front_at, back_shift, front_shift, margin)

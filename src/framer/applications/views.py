@@ -7,7 +7,13 @@ Steps (:func:`iter_views`):
    scene of a few depths, each depth moves by its own similarity (parallax), so each layer is one depth.
 2. **Regions and order**: each layer owns the pixels its motion carries best onto the other view
    (:func:`framer.motion.layer_regions`). Layers are composited front to back in the order of their motion, the
-   largest first: for a translating camera the nearest surface moves most, and it hides what lies behind it.
+   largest first: for a translating camera the nearest surface moves most, and it hides what lies behind it. The
+   regions are then redrawn pixel by pixel (:func:`_redrawn`): per-pixel colour residuals, blind to half-pixel
+   resampling and smoothed only up to colour edges, put each region's edge on the object's edge; a front layer keeps
+   only pixels its motion carries onto its own region in the other view, and content seen in one view only (hidden
+   by the front in the other) goes to the back layer, so at each in-between view it is taken from the view that
+   shows it rather than blended with what covers it; a front layer that reaches the frame's edge keeps the content
+   it carries out of the frame, told apart by its colour from the background it hides.
 3. **Camera path per layer**: each layer's homography is interpolated in time as a motion (rotation, stretch and
    translation grow linearly, :func:`framer.motion.interpolate_homography`), which places every layer at each
    in-between viewpoint (:class:`framer.motion.LayeredMotion`).
@@ -23,9 +29,11 @@ a similarity and the in-between views are sharp where plain interpolation tears 
 does not: a wide baseline or a camera that turns much (perspective and occlusions change beyond a similarity per
 layer); continuous depth (a road or a floor receding: no few layers explain it, and the network is left with large
 residual motion); more depth layers than :func:`framer.matching.motion_layers` finds (three at most); content seen
-in only one photo (filled from that photo, not reconstructed); moving things, reflections and lighting changes (the
-scene is assumed static). On such pairs the result falls back towards plain interpolation, never a 3-D
-reconstruction.
+in only one photo (filled from that photo, not reconstructed); a near surface that leaves the frame between the
+photos (the part out of frame is placed by colour alone: on the two-plane scene of the benchmark with the front
+plane cut by the frame's edge, views are -0.6 to +8 dB against plain interpolation instead of +7 dB or more when it
+stays in frame); moving things, reflections and lighting changes (the scene is assumed static). On such pairs the
+result falls back towards plain interpolation, never a 3-D reconstruction.
 """
 
 from __future__ import annotations
@@ -44,10 +52,10 @@ __all__ = ["View", "iter_views", "view_alignment", "views"]
 
 logger = logging.getLogger(__name__)
 
-_MARGIN = 0.01  # a front layer keeps a pixel only when it explains it by this much better than the back layer
-_EXPLAINS = 0.05  # ... and leaves a mean residual (colour in [0, 1]) below this: it really carries the pixel over
-_WINDOW = 5  # px, the window the colour residuals are averaged over
-_BAND = 12  # px each side of a front layer's edge that is redrawn pixel by pixel
+_RADIUS = 3  # px, the window of the edge-aware (guided) filter that smooths each layer's per-pixel colour residual
+_SMOOTHING = 1e-3  # the guided filter's regularisation: colour steps under about its square root are smoothed
+_EXPLAINS = 0.05  # a layer explains a pixel when its smoothed residual (colour in [0, 1]) is below this
+_BAND = 12  # px each side of a front layer's region (from layer_regions) within which it may claim pixels
 # Below this largest layer motion (px) the network finds the parallax by itself and the layers' edges only cost
 # detail: on the two-plane scene of benchmarks/applications_morph_views.py, parallax 16 px (front plane 24 px)
 # lost 3.7-5.3 dB with the layers, which the middle-view measurement did not catch; from 32 px (48 px) they gain.
@@ -101,8 +109,7 @@ def view_alignment(image0: np.ndarray, image1: np.ndarray, matcher: str = "sift"
         [-_layer_motion(h, region) for h, region in zip(layers.homographies, layers.regions0, strict=True)]
     )
     homographies = layers.homographies[order]
-    regions0 = _behind(layers.regions0[order], image0, image1, homographies)
-    regions1 = _behind(layers.regions1[order], image1, image0, np.linalg.inv(homographies))
+    regions0, regions1 = _redrawn(layers.regions0[order], layers.regions1[order], image0, image1, homographies)
     layers = replace(
         layers, homographies=homographies, centres=layers.centres[order], regions0=regions0, regions1=regions1
     )
@@ -113,44 +120,194 @@ def view_alignment(image0: np.ndarray, image1: np.ndarray, matcher: str = "sift"
     return replace(alignment, layers=layers)
 
 
-def _behind(regions: np.ndarray, target: np.ndarray, source: np.ndarray, homographies: np.ndarray) -> np.ndarray:
-    """``regions`` ``(K, H, W)`` uint8 of ``target``, front first, redrawn pixel by pixel: a front layer keeps a pixel
-    of its region (grown by ``_BAND`` px) only where it explains it, and better than the back (last) layer does; the
-    back layer takes the rest. Where neither explains a pixel better (flat colour), both motions give its colour.
+def _redrawn(
+    regions0: np.ndarray, regions1: np.ndarray, image0: np.ndarray, image1: np.ndarray, homographies: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """The layers' regions ``(K, H, W)`` uint8 of both views, front first, redrawn pixel by pixel.
 
     :func:`framer.motion.layer_regions` decides on residuals averaged over a window of about a fortieth of the
     frame's diagonal and then closes and opens the regions, so a front layer's edge may be off by that much, and a
     pixel that no layer explains (content the other view does not show) goes to the nearest layer, often the front
-    one beside it. Between two views of a static scene such a pixel is hidden in the other view by something in
-    front of it, so it lies behind: it belongs to the back layer.
+    one beside it. Here each pixel goes to the layer whose motion carries its colour best onto the other view
+    (:func:`_labels`), and a front layer keeps a pixel only where its motion lands on a pixel that the other view
+    gives it too (:func:`_consistent`): the nearer surface is seen in both views, so a region that holds only by
+    chance in one (a background pixel hidden in the other view whose colour happens to match somewhere) is dropped.
+    Such pixels are hidden in the other view by something in front of them, so they lie behind: they belong to the
+    back (last) layer.
+    """
+    inverses = np.linalg.inv(homographies)
+    labels0 = _labels(regions0, _colour(image0), _colour(image1), homographies, _at_border(regions1))
+    labels1 = _labels(regions1, _colour(image1), _colour(image0), inverses, _at_border(regions0))
+    labels0, labels1 = _consistent(labels0, labels1, homographies, inverses)
+    layers = np.arange(len(homographies))[:, None, None]
+    return (labels0[None] == layers).astype(np.uint8), (labels1[None] == layers).astype(np.uint8)
+
+
+def _at_border(regions: np.ndarray) -> np.ndarray:
+    """``(K,)`` bool: the layers whose region ``(K, H, W)`` reaches the frame's edge (their content may leave it)."""
+    inner = np.zeros(regions.shape[1:], bool)
+    inner[2:-2, 2:-2] = True
+    return (regions[:, ~inner] > 0).any(axis=1)
+
+
+def _labels(
+    regions: np.ndarray, target: np.ndarray, source: np.ndarray, homographies: np.ndarray, leave: np.ndarray
+) -> np.ndarray:
+    """``(H, W)`` int: the layer of each pixel of ``target`` (front first), ``regions`` ``(K, H, W)`` its first guess.
+
+    Each layer's per-pixel residual is smoothed by a guided filter with ``target`` as the guide (a mean over the
+    pixels of like colour nearby, so the smoothing stops at colour edges and a region's edge stays on the object's
+    edge); a pixel goes to the layer of least smoothed residual among the back layer and the front layers whose
+    region (grown by ``_BAND`` px) holds it, and to the back layer when that residual exceeds ``_EXPLAINS`` (no
+    layer carries it onto the other view). Where a front layer's motion takes a pixel of its first guess out of the
+    other view, nothing can be measured; when ``leave[k]`` (the layer reaches the other view's edge, so its content
+    may leave that view), such a pixel stays with it as :func:`_leaving` says.
     """
     import cv2
 
-    regions = regions.copy()
     kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * _BAND + 1, 2 * _BAND + 1))
-    back = _residual(target, source, homographies[-1])
+    guide = _GuidedFilter(target, _RADIUS, _SMOOTHING)
+    residuals, outside = zip(*(_residual(target, source, h) for h in homographies), strict=True)
+    costs = np.stack([guide(r) for r in residuals])
     for k in range(len(regions) - 1):
-        own = _residual(target, source, homographies[k])
-        better = (own + _MARGIN < back) & (own < _EXPLAINS)
-        mine = ((cv2.dilate(regions[k], kernel) > 0) & better).astype(np.uint8)
-        regions[k] = cv2.morphologyEx(mine, cv2.MORPH_OPEN, np.ones((3, 3), np.uint8))  # no single-pixel specks
-        for j in range(k + 1, len(regions)):
-            regions[j][regions[k] > 0] = 0
-    regions[-1] = np.where(regions[:-1].any(axis=0), 0, 1).astype(np.uint8)
-    return regions
+        costs[k][cv2.dilate(regions[k], kernel) == 0] = np.inf
+    labels = costs.argmin(axis=0)
+    unexplained = np.take_along_axis(costs, labels[None], 0)[0] > _EXPLAINS
+    labels[unexplained] = len(regions) - 1
+    for k in np.flatnonzero(leave[:-1]):
+        labels[_leaving(target, guide, labels == k, unexplained, outside[k] & (regions[k] > 0))] = k
+    return labels
 
 
-def _residual(target: np.ndarray, source: np.ndarray, homography: np.ndarray) -> np.ndarray:
-    """``(H, W)`` float32: ``|target(p) - source(H p)|`` averaged over the channels and a small window, in [0, 1]."""
+def _leaving(
+    image: np.ndarray, guide: _GuidedFilter, measured: np.ndarray, unexplained: np.ndarray, gone: np.ndarray
+) -> np.ndarray:
+    """``(H, W)`` bool: a front layer's content leaving the frame in the other view: the pixels no layer explains
+    (``unexplained``) that its motion takes out of that view (``gone``), that are joined to the pixels it explains
+    (``measured``) through unexplained pixels, and whose colour is commoner among those pixels than among the rest
+    that are explained (:func:`_likelier`). The background beside the layer that it hides in the other view is
+    unexplained as well and may leave too; its colour tells it apart.
+    """
+    import cv2
+
+    count, parts = cv2.connectedComponents((measured | unexplained).astype(np.uint8), connectivity=8)
+    joined = np.zeros(count, bool)
+    joined[np.unique(parts[measured])] = True
+    candidates = unexplained & gone & joined[parts]
+    return candidates & _likelier(image, guide, measured, ~unexplained & ~measured)
+
+
+def _likelier(image: np.ndarray, guide: _GuidedFilter, own: np.ndarray, others: np.ndarray) -> np.ndarray:
+    """``(H, W)`` bool: pixels whose colour is commoner among ``own`` pixels than among ``others`` (colour histograms
+    of 8 levels a channel; the log odds smoothed by ``guide``)."""
+    bins = np.minimum((image * 8).astype(np.int32), 7)
+    index = (bins[..., 0] * 8 + bins[..., 1]) * 8 + bins[..., 2]
+    shares = []
+    for mask in (own, others):
+        counts = np.bincount(index[mask], minlength=512).astype(np.float32) + 1.0
+        shares.append(counts[index] / counts.sum())
+    return guide(np.log(shares[0] / shares[1]).astype(np.float32)) > 0
+
+
+def _consistent(
+    labels0: np.ndarray, labels1: np.ndarray, homographies: np.ndarray, inverses: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """The labels of both views, a front layer's pixel moved to the back layer where that layer's motion carries it
+    onto a pixel of the other view that is not the layer's (see :func:`_redrawn`); pixels it carries out of the
+    other view keep their label."""
+    back = len(homographies) - 1
+    checked0, checked1 = labels0.copy(), labels1.copy()
+    for k in range(back):
+        checked0[(labels0 == k) & ~_lands_on(labels1, homographies[k], k)] = back
+        checked1[(labels1 == k) & ~_lands_on(labels0, inverses[k], k)] = back
+    return checked0, checked1
+
+
+def _lands_on(labels: np.ndarray, homography: np.ndarray, layer: int) -> np.ndarray:
+    """``(H, W)`` bool: pixel ``p`` of one view lands, under ``homography``, on a pixel of the other view labelled
+    ``layer`` (``labels``), or out of that view."""
+    import cv2
+
+    height, width = labels.shape
+    flags = cv2.INTER_NEAREST | cv2.WARP_INVERSE_MAP
+    landed = cv2.warpPerspective(
+        labels.astype(np.float32), homography, (width, height), flags=flags, borderValue=-1.0
+    ).round()
+    return (landed == layer) | (landed < 0)
+
+
+def _colour(image: np.ndarray) -> np.ndarray:
+    """``(H, W[, C])`` uint8/uint16/float image -> ``(H, W, 3)`` float32 in [0, 1] (grey repeated, alpha dropped)."""
+    image = np.asarray(image)
+    scale = 255.0 if image.dtype == np.uint8 else 65535.0 if image.dtype == np.uint16 else 1.0
+    image = image.astype(np.float32) / scale
+    image = image[..., :3] if image.ndim == 3 else image[..., None]
+    return np.ascontiguousarray(np.broadcast_to(image, (*image.shape[:2], 3)))
+
+
+def _residual(target: np.ndarray, source: np.ndarray, homography: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``|target(p) - source(H p)|`` per pixel ``(H, W)`` float32, averaged over the channels (1 where ``H p``
+    leaves ``source``), and ``(H, W)`` bool where it does."""
     import cv2
 
     height, width = target.shape[:2]
-    scale = 65535.0 if target.dtype == np.uint16 else 255.0
     flags = cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP
     moved = cv2.warpPerspective(source, homography, (width, height), flags=flags, borderMode=cv2.BORDER_REPLICATE)
-    difference = np.abs(target.astype(np.float32) - moved.astype(np.float32)) / scale
-    difference = difference.mean(axis=-1) if difference.ndim == 3 else difference
-    return cv2.blur(difference, (_WINDOW, _WINDOW))
+    inside = cv2.warpPerspective(
+        np.ones((height, width), np.float32), homography, (width, height), flags=flags, borderValue=0.0
+    )
+    outside = inside < 0.999
+    difference = _sampling_insensitive(target, moved).mean(axis=-1)
+    return np.where(outside, 1.0, difference).astype(np.float32), outside
+
+
+def _sampling_insensitive(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """``|a - b|`` per pixel and channel, blind to a shift of up to half a pixel (Birchfield and Tomasi, 1998): how far
+    each image's value lies outside the range the other takes within half a pixel (linearly interpolated), the
+    smaller of the two. Two renderings of one surface at different sub-pixel offsets differ most at sharp edges;
+    there the plain difference would say the surface does not match itself."""
+    return np.minimum(_outside_range(a, b), _outside_range(b, a))
+
+
+def _outside_range(value: np.ndarray, image: np.ndarray) -> np.ndarray:
+    """How far ``value`` lies outside the range of ``image`` within half a pixel of each pixel, ``(H, W, C)``."""
+    padded = np.pad(image, ((1, 1), (1, 1), (0, 0)), mode="edge")
+    halves = [
+        (image + padded[1 + dy : 1 + dy + image.shape[0], 1 + dx : 1 + dx + image.shape[1]]) / 2
+        for dy, dx in ((0, -1), (0, 1), (-1, 0), (1, 0))
+    ]
+    low = np.minimum.reduce([image, *halves])
+    high = np.maximum.reduce([image, *halves])
+    return np.maximum(np.maximum(value - high, low - value), 0.0)
+
+
+class _GuidedFilter:
+    """The guided filter (He, Sun and Tang, 2013) with a colour guide ``(H, W, 3)`` in [0, 1]: an edge-preserving
+    mean, locally a linear function of the guide's colour. Made once per guide (the per-pixel 3x3 inverses), then
+    applied to any number of ``(H, W)`` inputs."""
+
+    def __init__(self, guide: np.ndarray, radius: int, smoothing: float) -> None:
+        self.guide, self.radius = guide, radius
+        self.mean = self._box(guide)
+        covariance = np.empty((*guide.shape[:2], 3, 3), np.float32)
+        for i in range(3):
+            for j in range(i, 3):
+                value = self._box(guide[..., i] * guide[..., j]) - self.mean[..., i] * self.mean[..., j]
+                covariance[..., i, j] = covariance[..., j, i] = value
+        self.inverse = np.linalg.inv(covariance + smoothing * np.eye(3, dtype=np.float32))
+
+    def _box(self, image: np.ndarray) -> np.ndarray:
+        import cv2
+
+        size = 2 * self.radius + 1
+        return cv2.blur(image, (size, size), borderType=cv2.BORDER_REFLECT)
+
+    def __call__(self, image: np.ndarray) -> np.ndarray:
+        mean = self._box(image)
+        covariance = self._box(self.guide * image[..., None]) - self.mean * mean[..., None]
+        slope = np.einsum("hwij,hwj->hwi", self.inverse, covariance)
+        offset = mean - (slope * self.mean).sum(axis=-1)
+        return (self._box(slope) * self.guide).sum(axis=-1) + self._box(offset)
 
 
 def _layer_motion(homography: np.ndarray, region: np.ndarray) -> float:

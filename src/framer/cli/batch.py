@@ -117,14 +117,13 @@ def batch(inputs, output_dir, list_files, fmt, cartoon, workers, ray_address, pa
     options.update(flow_options(engine, flow_scale_value))
     options.update(strict_weights_options(engine, strict_weights))
     say_starting(quiet)
-    from framer.batch import EngineSpec, run_batch
+    from framer.batch import run_batch
 
     result = run_batch(
         items,
         output_dir,
         video={**job, "overwrite": overwrite},
-        engine=EngineSpec(factory=engine_factory, cartoon=cartoon) if engine_factory
-        else EngineSpec(engine, options, cartoon=cartoon),
+        engine=_engine_spec(engine, options, engine_factory, cartoon),
         workers=workers or os.cpu_count() or 1,
         ray=ray_address,
         parts=parts,
@@ -142,3 +141,14 @@ def batch(inputs, output_dir, list_files, fmt, cartoon, workers, ray_address, pa
         click.echo(f"framer batch: {result.summary()}", err=True)
     if not result.ok:
         raise click.exceptions.Exit(1)
+
+
+def _engine_spec(engine: str, options: dict, factory: str | None, cartoon: bool):
+    """How each worker makes its engine; ``--cartoon``: as ``framer video --cartoon`` does (framer cartoon's)."""
+    from framer.batch import EngineSpec
+
+    if factory:
+        return EngineSpec(factory=factory, cartoon=cartoon)
+    if cartoon:
+        return EngineSpec(options={"engine": engine, **options}, factory="framer.applications.cartoon:cartoon_engine")
+    return EngineSpec(engine, options)

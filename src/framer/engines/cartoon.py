@@ -16,18 +16,27 @@ chooses instead of blending:
    choice replaces the engine's pixels. Everywhere else (flat fills, texture, lines that agree) the inner engine's
    frame is kept as it is.
 
+With ``line_art_only`` (as :func:`framer.applications.cartoon.cartoon_engine` makes it) only keyframes that are
+line art and flat colour (:func:`is_line_art`: mostly flat pixels) get the choice; on others (a rendered 3D cartoon
+such as Big Buck Bunny: creases, eyes and texture, no ink lines) it was measured to draw a misplaced face at full
+strength instead of faintly (``benchmarks/applications_cartoon.py`` at 640x360: stray-line pixels 119 -> 203, PSNR
+-0.08 dB; its double-line count, there mostly pairs of grass blades, 378 -> 327), so there the inner engine's frames
+are given as they are.
+
 Measured alternative (``benchmarks/applications_cartoon.py``): splitting each keyframe into a line layer and an
 inpainted colour layer, interpolating the colour layers and laying the nearer keyframe's carried lines over them,
 lost 1.4-3.6 dB PSNR against plain interpolation (inpainting softens texture, and a line carried from one keyframe
 alone is wrong where it is occluded in that keyframe) and did not reduce the double-line count.
 
-The inner engine must declare ``correspondences`` (the flow engine does). Pre-alignment (the autopilot) passes
-through: the inner engine's frame and the correspondences are both made on the pre-aligned pair.
+The inner engine must declare ``correspondences`` (the flow engine does). Pre-alignment passes through: the inner
+engine's frame and the correspondences are both made on the pre-aligned pair. It comes from the caller (the
+autopilot) or, when the caller gives none, from the optional ``aligner`` (for line art: each drawing matched whole
+and moved by its own motion, :mod:`framer.applications._cartoon_match`), which sees the two keyframes.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 
 import cv2
 import numpy as np
@@ -37,7 +46,17 @@ from framer.engines.base import Capabilities, Engine, ScoredFrame
 from framer.errors import InputError
 from framer.motion import Alignment
 
-__all__ = ["LINE_CONTRAST", "LINE_WIDTH", "CartoonEngine", "hard_choice", "identity_alignment", "line_layer"]
+__all__ = [
+    "FLAT_SHARE",
+    "LINE_CONTRAST",
+    "LINE_WIDTH",
+    "Aligner",
+    "CartoonEngine",
+    "hard_choice",
+    "identity_alignment",
+    "is_line_art",
+    "line_layer",
+]
 
 # A stroke at most this wide (px) is a line; wider dark areas are fills. 3 px covers the usual 1-3 px ink lines.
 LINE_WIDTH = 3
@@ -45,6 +64,13 @@ LINE_WIDTH = 3
 LINE_CONTRAST = 0.25
 # Line strength below this is noise (texture, compression), not a line.
 _LINE_FLOOR = 0.15
+
+# At least this share of flat pixels makes a frame line art and flat colour (is_line_art). Measured: the synthetic
+# line art 0.89-0.95; the real footage in ../shared/data (Big Buck Bunny, Sintel, Middlebury, Vimeo) 0.29-0.55.
+FLAT_SHARE = 0.6
+
+# Keyframes (H, W, C) float in [0, 1] -> a pre-alignment for the pair, or None for none.
+Aligner = Callable[[np.ndarray, np.ndarray], Alignment | None]
 
 
 def _grey(image: np.ndarray) -> np.ndarray:
@@ -72,12 +98,22 @@ def line_layer(image: np.ndarray, width: int = LINE_WIDTH, contrast: float = LIN
     return strength
 
 
+def is_line_art(image: np.ndarray, share: float = FLAT_SHARE) -> bool:
+    """Whether ``image`` ``(H, W, C>=3)`` float RGB in [0, 1] is line art and flat colour: at least ``share`` of its
+    pixels lie in flat areas (Sobel gradient below 2 grey levels of 255 per px)."""
+    grey = _grey(image) * 255.0
+    gradient = np.hypot(cv2.Sobel(grey, cv2.CV_32F, 1, 0), cv2.Sobel(grey, cv2.CV_32F, 0, 1)) / 8.0
+    return bool((gradient < 2.0).mean() >= share)
+
+
 def hard_choice(blend: np.ndarray, warped0: np.ndarray, warped1: np.ndarray, t: float, window: int = 5) -> np.ndarray:
     """Per pixel one of the two warped keyframes, the one the engine's soft blend leans to (its mask, hardened).
 
     The blend is ``m * warped0 + (1 - m) * warped1`` for some unknown mask ``m``; ``m`` is recovered by least
     squares over a ``window`` px square (where the two warped keyframes differ, which is where it matters) and then
-    pushed to 0 or 1; a blend with no clear lean (``m`` near 0.5) takes the keyframe nearer in time.
+    pushed to 0 or 1; a blend with no clear lean (``m`` near 0.5) takes the keyframe nearer in time. (Measured
+    alternative: one choice per connected region of disagreement, so a stroke is taken whole from one side, drew
+    more double lines and lost 0.2-0.8 dB on the benchmark's cases.)
 
     Args:
         blend, warped0, warped1: ``(H, W, C)`` float; the engine's frame at ``t`` and both keyframes carried to t.
@@ -104,6 +140,19 @@ def _remap(image: np.ndarray, sample_map: np.ndarray) -> np.ndarray:
     return cv2.remap(image, sample_map[..., 0], sample_map[..., 1], cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
 
 
+def _moved(alignment: Alignment, t: float, margin: int = 2) -> np.ndarray:
+    """``(H, W)`` bool: the pixels of the frame at ``t`` whose content ``alignment`` moves (either keyframe sampled
+    inside the frame and more than half a pixel away; a map that points off the frame only hands the pixel to the
+    other keyframe), grown by ``margin`` px."""
+    height, width = alignment.height, alignment.width
+    pixels = np.stack(np.meshgrid(np.arange(width), np.arange(height)), -1).astype(np.float32)
+    moved = np.zeros((height, width), np.uint8)
+    for sample_map in alignment.maps(t):
+        inside = (sample_map > -1.0).all(-1) & (sample_map < np.array([width, height], np.float32)).all(-1)
+        moved |= (inside & (np.abs(sample_map - pixels).max(-1) > 0.5)).astype(np.uint8)
+    return cv2.dilate(moved, np.ones((2 * margin + 1, 2 * margin + 1), np.uint8)) > 0
+
+
 def _to_image(frame: torch.Tensor) -> np.ndarray:
     """``(C, H, W)`` tensor -> ``(H, W, C)`` float32 array."""
     return np.ascontiguousarray(frame.permute(1, 2, 0).float().cpu().numpy())
@@ -121,12 +170,23 @@ class CartoonEngine(Engine):
         engine: the engine that makes the frames and finds the motion; it must declare ``correspondences``.
         line_width: widest stroke (px) treated as a line (:func:`line_layer`).
         line_contrast: how much darker (grey levels 0..1) than its surroundings a full-strength line is.
+        aligner: makes the pre-alignment of a keyframe pair the caller gives none for (None: none); used only when
+            the inner engine pre-aligns (declares ``alignment``).
+        line_art_only: make the line choice only where both keyframes are line art (:func:`is_line_art`), giving
+            the inner engine's frames elsewhere (``framer cartoon`` does; see the module docstring).
 
     Declares the inner engine's ``alignment`` and ``correspondences``, no drag tracks and no tiles; its identity is
-    the inner engine's with the line settings.
+    the inner engine's with the line settings and the aligner's name.
     """
 
-    def __init__(self, engine: Engine, line_width: int = LINE_WIDTH, line_contrast: float = LINE_CONTRAST) -> None:
+    def __init__(
+        self,
+        engine: Engine,
+        line_width: int = LINE_WIDTH,
+        line_contrast: float = LINE_CONTRAST,
+        aligner: Aligner | None = None,
+        line_art_only: bool = False,
+    ) -> None:
         if not isinstance(engine, Engine):
             raise InputError(f"`engine` must be an Engine (from create_engine), not {type(engine).__name__}.")
         if not engine.capabilities.correspondences:
@@ -137,6 +197,10 @@ class CartoonEngine(Engine):
             raise InputError(f"`line_width` must be an integer from 1 to 32 (px) but is {line_width!r}.")
         if not 0.0 < float(line_contrast) <= 1.0:
             raise InputError(f"`line_contrast` must be in (0, 1] but is {line_contrast!r}.")
+        if aligner is not None and not callable(aligner):
+            raise InputError(f"`aligner` must be a callable or None, not {type(aligner).__name__}.")
+        self.aligner = aligner if engine.capabilities.alignment else None
+        self.line_art_only = bool(line_art_only)
         self.inner, self.line_width, self.line_contrast = engine, line_width, float(line_contrast)
         self.name, self.device = engine.name, engine.device
         inner = engine.capabilities
@@ -185,8 +249,14 @@ class CartoonEngine(Engine):
         """The frames of one keyframe pair ``(1, C, H, W)``."""
         height, width = frame0.shape[-2:]
         images = [_to_image(frame[0]) for frame in (frame0, frame1)]
-        lines = [self._lines(image) for image in images]
+        own_alignment = alignment is None and self.aligner is not None
+        if own_alignment:
+            alignment = self.aligner(images[0], images[1])
         guidance = {} if alignment is None else {"alignment": alignment}
+        if self.line_art_only and not all(map(is_line_art, images)):  # the choice would add stray lines: none
+            yield from self.inner.iter_scored(frame0, frame1, times, **guidance)
+            return
+        lines = [self._lines(image) for image in images]
         motion = alignment if alignment is not None else identity_alignment(width, height)
         for t, base in zip(times, self.inner.iter_scored(frame0, frame1, times, **guidance), strict=True):
             to0, to1 = self.inner.correspondence_maps(frame0, frame1, motion, t)[:2]
@@ -197,8 +267,10 @@ class CartoonEngine(Engine):
             carried = np.abs(_remap(lines[0], to0) - _remap(lines[1], to1))
             own = np.clip(self._lines(frame) - self._lines(chosen), 0.0, 1.0)
             disagreement = cv2.dilate(np.maximum(carried, own), np.ones((3, 3)))
-            weight = np.clip(2.0 * disagreement, 0.0, 1.0)[..., None]
-            frame = frame + weight * (chosen - frame)
+            weight = np.clip(2.0 * disagreement, 0.0, 1.0)
+            if own_alignment and alignment is not None:  # the aligner placed what it moves: the network's frame
+                weight[_moved(alignment, t)] = 0.0
+            frame = frame + weight[..., None] * (chosen - frame)
             yield ScoredFrame(_to_tensor(np.clip(frame, 0.0, 1.0), frame0), base.confidence)
 
     def correspondence_maps(self, frame0: torch.Tensor, frame1: torch.Tensor, alignment, t: float = 0.5):
@@ -211,5 +283,10 @@ class CartoonEngine(Engine):
     def identity(self) -> dict:
         return {
             **self.inner.identity(),
-            "cartoon": {"line_width": self.line_width, "line_contrast": self.line_contrast},
+            "cartoon": {
+                "line_width": self.line_width,
+                "line_contrast": self.line_contrast,
+                "aligner": None if self.aligner is None else getattr(self.aligner, "__qualname__", repr(self.aligner)),
+                "line_art_only": self.line_art_only,
+            },
         }

@@ -152,6 +152,13 @@ def test_export_is_cached_by_weights_hash_and_redone_for_a_new_model(tiny_weight
     assert export.exported_graphs(net, "test.tiny_ifnet", digest, 16, 32).step != graphs.step  # a new size
 
 
+def test_the_export_folder_changes_with_the_network_code(monkeypatch):
+    folder = export.export_folder("test.tiny_ifnet", "0" * 64)
+    assert folder.name.endswith(f"-{export._code_hash()}") and len(export._code_hash()) == 8
+    monkeypatch.setattr(export, "_code_hash", lambda: "0badc0de")  # the graph code changed: a new folder
+    assert export.export_folder("test.tiny_ifnet", "0" * 64) != folder
+
+
 @needs_onnx
 def test_a_failed_export_leaves_nothing_behind(tiny_weights, monkeypatch):
     net = _engine(tiny_weights, backend="torch").net

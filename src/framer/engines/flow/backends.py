@@ -23,7 +23,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from framer.engines.flow.model import IFNetOutput
+from framer.engines.flow.model import IFNetOutput, PairContext
 from framer.errors import InputError, MissingExtraError
 
 __all__ = [
@@ -135,6 +135,7 @@ class FlowRunner:
     def __init__(self, net: nn.Module, scale: float = 1.0, precision: str = "fp32") -> None:
         self.net, self.scale, self.precision = net, scale, precision
         self.compute_dtype = {"fp32": None, "bf16": torch.bfloat16, "fp16": torch.float16}[precision]
+        self._pair: tuple[tuple[torch.Tensor, ...], PairContext] | None = None
 
     def encode(self, frames: torch.Tensor) -> torch.Tensor:
         """``(B, C, H, W)`` padded frames -> features ``(B, F, H, W)``."""
@@ -148,9 +149,22 @@ class FlowRunner:
         features0: torch.Tensor | None = None,
         features1: torch.Tensor | None = None,
     ) -> IFNetOutput:
-        """The network's output at ``t`` for the padded pair ``x0``, ``x1`` ``(B, C, H, W)``."""
+        """The network's output at ``t`` for the padded pair ``x0``, ``x1`` ``(B, C, H, W)``.
+
+        With both features given, the network's per-pair work is kept for the next call on the same four tensors
+        (the engine's in-betweens of one pair; the tensors must not be changed in place meanwhile).
+        """
         options = {} if self.compute_dtype is None else {"compute_dtype": self.compute_dtype}
+        if features0 is not None and features1 is not None and hasattr(self.net, "pair_context"):
+            options["context"] = self._context(x0, x1, features0, features1)
         return self.net(x0, x1, t, features0=features0, features1=features1, scale=self.scale, **options)
+
+    def _context(self, *tensors: torch.Tensor) -> PairContext:
+        """The network's :class:`PairContext` of ``x0, x1, features0, features1``: kept for the last pair only."""
+        if self._pair is None or any(a is not b for a, b in zip(self._pair[0], tensors, strict=True)):
+            self._pair = None  # free the previous pair's context before making the next
+            self._pair = (tensors, self.net.pair_context(*tensors, self.scale))
+        return self._pair[1]
 
 
 class _ExportedRunner(FlowRunner):

@@ -34,10 +34,11 @@ __all__ = ["FlowEngine"]
 
 logger = logging.getLogger(__name__)
 
-# Peak host memory of one interpolation with the v4.25 weights, fitted over 448x256 to 1920x1088 by
-# benchmarks/speed.py (RSS after model load ~310 MiB, then 830-1180 bytes per padded pixel); with the allocator kept
-# from returning memory (backends.tune_allocator) 1080-1220 bytes per padded pixel at 720p and 1080p (2026-12-02).
-_BYTES_PER_PIXEL = 1250
+# Peak host memory of one interpolation with the v4.25 weights, measured by benchmarks/speed.py over 448x256 to
+# 1920x1088 (torch backend, allocator kept from returning memory by backends.tune_allocator, 1 thread, 2026-12-03):
+# RSS after model load ~320 MiB, then 650-720 bytes per padded pixel at 720p and 1080p (1010 at 448x256, where
+# the fixed costs weigh more); 900 leaves room for more threads and the allocator's fragmentation.
+_BYTES_PER_PIXEL = 900
 _BASELINE_BYTES = 350 * 2**20
 
 

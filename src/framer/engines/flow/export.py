@@ -5,13 +5,15 @@ and the step (run once per t, given both frames' features). Graphs have fixed si
 best, a video has one size, and the engine pads every frame to a multiple of 64 anyway.
 
 Cache: ``cache_dir()/exports/<model>/<key>/{encoder,step-s<scale>}-<H>x<W>.onnx`` where ``key`` is the SHA-256
-of the network's config and weights (16 hex digits) and framer's version: a new or fine-tuned model, or a new
-framer, exports again; stale folders are left for the user to delete. Files are written under a temporary name and
-renamed into place, so a stopped export leaves no half file that looks finished.
+of the network's config and weights (16 hex digits), framer's version and a hash of the graph code: a new or
+fine-tuned model, a new framer or changed network code exports again; stale folders are left for the user to
+delete. Files are written under a temporary name and renamed into place, so a stopped export leaves no half file
+that looks finished.
 """
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import logging
@@ -60,8 +62,21 @@ def network_hash(net: IFNet) -> str:
 
 
 def export_folder(model_name: str, weights_hash: str) -> Path:
-    """The cache folder of one model's exports: its weights' hash and framer's version are in the name."""
-    return cache_dir() / "exports" / model_name / f"{weights_hash[:16]}-framer{__version__}"
+    """The cache folder of one model's exports: its weights' hash, framer's version and the graph code's hash are
+    in the name (so a changed network code exports again even before a new version)."""
+    return cache_dir() / "exports" / model_name / f"{weights_hash[:16]}-framer{__version__}-{_code_hash()}"
+
+
+@functools.cache
+def _code_hash() -> str:
+    """8 hex digits of SHA-256 over the source files that define the exported graphs."""
+    from framer.engines.flow import model
+    from framer.ops import warp
+
+    digest = hashlib.sha256()
+    for path in (model.__file__, warp.__file__, __file__):
+        digest.update(Path(path).read_bytes())
+    return digest.hexdigest()[:8]
 
 
 class _Encoder(nn.Module):

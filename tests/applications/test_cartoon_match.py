@@ -1,0 +1,87 @@
+"""Line-art matching (``framer.applications._cartoon_match``): drawings on paper found, paired and moved whole."""
+
+from __future__ import annotations
+
+import math
+
+import cv2
+import numpy as np
+import pytest
+
+from framer.applications._cartoon_match import drawing_layers, match_drawings, paper_mask
+from framer.motion.homography import apply_homography
+
+WIDTH, HEIGHT = 160, 112
+PAPER = (236, 228, 200)
+
+
+def _scene(placements: list[tuple[float, float, float]]) -> np.ndarray:
+    """Paper with a filled ellipse (2 px outline) and an open ink stroke, each at ``(x, y, degrees)``; drawn 4x larger
+    and shrunk (anti-aliased)."""
+    s = 4
+    canvas = np.empty((HEIGHT * s, WIDTH * s, 3), np.uint8)
+    canvas[:] = PAPER
+    shapes = [
+        (np.stack([18 * np.cos(a), 10 * np.sin(a)], 1), (240, 120, 150)) for a in [np.linspace(0, 2 * np.pi, 64)]
+    ] + [(np.stack([np.linspace(-16, 16, 32), 5 * np.sin(np.linspace(0, 2 * np.pi, 32))], 1), None)]
+    for (points, fill), (x, y, degrees) in zip(shapes, placements, strict=True):
+        c, sn = math.cos(math.radians(degrees)), math.sin(math.radians(degrees))
+        moved = (points @ np.array([[c, sn], [-sn, c]]) + (x, y)) * s
+        polygon = np.round(moved).astype(np.int32).reshape(-1, 1, 2)
+        if fill is not None:
+            cv2.fillPoly(canvas, [polygon], fill)
+        cv2.polylines(canvas, [polygon], fill is not None, (20, 20, 20), 2 * s)
+    return cv2.resize(canvas, (WIDTH, HEIGHT), interpolation=cv2.INTER_AREA)
+
+
+def test_each_drawing_is_paired_with_its_motion() -> None:
+    """The ellipse moves 40 px and turns 20 degrees, the stroke moves 35 px and turns -30: far beyond a small
+    search, and SIFT finds nothing on them. Each centre lands within 1.5 px, each turn within 3 degrees."""
+    start, end = [(40, 35, 0), (115, 75, 0)], [(78, 47, 20), (85, 88, -30)]
+    pairs = match_drawings(_scene(start), _scene(end))
+    assert len(pairs) == 2
+    for first, second, homography in pairs:
+        index = 0 if first.area > 400 else 1  # the ellipse is the larger drawing
+        moved = apply_homography(homography, np.array(start[index][:2], np.float64))
+        assert np.linalg.norm(moved - end[index][:2]) < 1.5
+        assert math.degrees(math.atan2(homography[1, 0], homography[0, 0])) == pytest.approx(end[index][2], abs=3)
+        assert np.linalg.norm(second.centroid - end[index][:2]) < 1.5
+
+
+def test_layers_carry_each_drawing_to_its_place_at_t() -> None:
+    """Sampling the keyframes along the layers' maps at t = 0.5 draws the drawings where the true middle frame
+    has them; the vacated paper is paper."""
+    start, end = [(40, 35, 0), (115, 75, 0)], [(78, 47, 20), (85, 88, -30)]
+    middle = [(59, 41, 10), (100, 81.5, -15)]
+    alignment = drawing_layers(_scene(start), _scene(end))
+    assert alignment is not None and len(alignment.layers.homographies) == 3  # two drawings and the paper
+    map0, map1 = alignment.maps(0.5)
+    carried = [cv2.remap(image, m[..., 0], m[..., 1], cv2.INTER_LINEAR).astype(np.float32)
+               for image, m in ((_scene(start), map0), (_scene(end), map1))]  # fmt: skip
+    off = [((m < -1) | (m > np.array([WIDTH, HEIGHT]))).any(-1) for m in (map0, map1)]
+    carried[0][off[0]], carried[1][off[1]] = carried[1][off[0]], carried[0][off[1]]  # motion.warp's border rule
+    truth = _scene(middle).astype(np.float32)
+    in_place = np.abs(0.5 * (_scene(start).astype(np.float32) + _scene(end)) - truth).mean()
+    for image in carried:
+        assert np.abs(image - truth).mean() < 0.2 * in_place  # grey levels, mean over the frame
+
+
+def test_no_match_where_the_keyframes_are_not_drawings_on_paper() -> None:
+    rng = np.random.default_rng(0)
+    texture = rng.integers(0, 256, (HEIGHT, WIDTH, 3), dtype=np.uint8)
+    assert paper_mask(texture) is None
+    assert drawing_layers(texture, texture) is None
+    assert paper_mask(_scene([(40, 35, 0), (115, 75, 0)])).mean() > 0.8
+
+
+def test_a_stroke_crossing_a_shape_is_found_inside_it() -> None:
+    """In keyframe 1 the stroke crosses the ellipse: one connected drawing, not like either alone. The ellipse is
+    still paired whole (similar area), and the stroke is found inside that drawing by its look."""
+    start, end = [(40, 35, 0), (115, 75, 0)], [(78, 47, 20), (90, 55, -30)]
+    pairs = match_drawings(_scene(start), _scene(end))
+    assert len(pairs) == 2
+    stroke = min(pairs, key=lambda pair: pair[0].area)
+    moved = apply_homography(stroke[2], np.array(start[1][:2], np.float64))
+    assert np.linalg.norm(moved - end[1][:2]) < 1.5
+    assert math.degrees(math.atan2(stroke[2][1, 0], stroke[2][0, 0])) == pytest.approx(-30, abs=3)
+    assert stroke[1].area < 0.5 * max(pair[1].area for pair in pairs)  # paired with its part of the joined drawing
