@@ -215,6 +215,28 @@ def test_guided_paths_and_batches_still_work(backend, tiny_weights):
     assert torch.equal(both, expected)
 
 
+@pytest.mark.parametrize("backend", ["torch", *EXPORTED])
+def test_a_frame_shared_by_consecutive_pairs_is_encoded_once(backend, tiny_weights, monkeypatch):
+    if backend != "torch" and importlib.util.find_spec("onnx") is None:
+        pytest.skip("onnx absent (export extra)")
+    frame0, frame1 = _pair()
+    frame2 = frame1.roll(2, dims=-1)
+    engine = _engine(tiny_weights, backend=backend)
+    encoded = []
+    encode = engine._runner.encode
+    monkeypatch.setattr(engine._runner, "encode", lambda frames: encoded.append(frames.clone()) or encode(frames))
+    first = list(engine.iter_frames(frame0, frame1, [0.5]))
+    buffer = frame1.clone()  # the second pair's first frame: equal values in another tensor
+    second = list(engine.iter_frames(buffer, frame2, [0.25, 0.75]))
+    assert len(encoded) == 3  # frame0, frame1, frame2: frame1 is not encoded again
+    fresh = _engine(tiny_weights, backend=backend)
+    assert all(torch.equal(a, b) for a, b in zip(second, fresh.iter_frames(frame1, frame2, [0.25, 0.75]), strict=True))
+    assert torch.equal(first[0], next(fresh.iter_frames(frame0, frame1, [0.5])))
+    buffer.copy_(frame0)  # a caller refilling its buffer: the features follow the values, not the tensor
+    (refilled,) = engine.iter_frames(buffer, frame1, [0.5])
+    assert torch.equal(refilled, first[0]) and len(encoded) == 5
+
+
 # -- command line -------------------------------------------------------------------------------------------------
 
 

@@ -216,8 +216,9 @@ class FlowEngine(Engine):
             return
         height, width = frame0.shape[-2:]
         x0, x1 = self._to_network(frame0), self._to_network(frame1)
-        # Frame features do not depend on t: compute them once for all in-betweens of the pair.
-        features0, features1 = self._runner.encode(x0), self._runner.encode(x1)
+        # Frame features do not depend on t: computed once for all in-betweens of the pair, and the frame the last
+        # pair ended with (a video's next pair starts with it) is not encoded again.
+        features0, features1 = self._runner.features(x0), self._runner.features(x1)
         plan = None
         if tracks is not None:
             tracks = check_tracks(tracks, len(times), frame0)
