@@ -65,3 +65,10 @@ def tiny_flow(weights: str):
 
     with registered(TINY_IFNET_ENTRY):
         return framer.create_engine("flow", model=TINY_IFNET_ENTRY.name, weights=weights, device="cpu")
+
+
+def line_choice(engine):
+    """``engine`` wrapped in the plain line-choice :class:`CartoonEngine` (on every keyframe, line art or not)."""
+    from framer.engines.cartoon import CartoonEngine
+
+    return CartoonEngine(engine)

@@ -146,13 +146,28 @@ def test_cartoon_parts_match_framer_video_cartoon(tmp_path, clips, tiny_flow_wei
         plain = _single(clips["cut"], tmp_path / "plain.mp4", engine=tiny_flow_engine, dedupe=True)
     finally:
         torch.set_num_threads(threads)
-    spec = EngineSpec(options={"weights": str(tiny_flow_weights)}, factory="batch_helpers:tiny_flow", cartoon=True)
+    options = {"weights": str(tiny_flow_weights)}
+    spec = EngineSpec(options=options, factory="batch_helpers:tiny_flow", wrapper="batch_helpers:line_choice")
     report = run_batch([str(clips["cut"])], tmp_path / "out", video={**VIDEO, "dedupe": True}, engine=spec,
                        workers=2, threads=1)  # fmt: skip
     assert report.ok and report.inputs[0].parts == 2
     assert_same_video(single, tmp_path / "out" / "cut.mp4")
     with pytest.raises(AssertionError):  # the cartoon engine did run: its frames are not the plain engine's
         assert_same_video(plain, tmp_path / "out" / "cut.mp4")
+
+
+def test_batch_cartoon_wraps_a_named_or_custom_engine_as_framer_video_cartoon(tiny_flow_weights, monkeypatch):
+    from framer.applications.cartoon import drawing_layers
+    from framer.cli.batch import _engine_spec
+    from framer.engines.cartoon import CartoonEngine
+
+    monkeypatch.syspath_prepend(str(Path(__file__).parent))
+    custom = _engine_spec("flow", {}, "batch_helpers:tiny_flow", cartoon=True)
+    named = _engine_spec("flow", {"device": "cpu"}, None, cartoon=True)
+    assert custom.wrapper == named.wrapper == "framer.applications.cartoon:cartoon_engine"
+    assert _engine_spec("flow", {}, None, cartoon=False).wrapper is None
+    engine = EngineSpec(**{**custom.__dict__, "options": {"weights": str(tiny_flow_weights)}}).create()
+    assert isinstance(engine, CartoonEngine) and engine.line_art_only and engine.aligner is drawing_layers
 
 
 def test_a_worker_killed_mid_segment_is_redone(tmp_path, clips, singles):

@@ -30,30 +30,32 @@ _engines: dict[str, object] = {}  # this worker's engine, by EngineSpec.key()
 @dataclass(frozen=True)
 class EngineSpec:
     """How a worker makes its engine: ``name`` with ``options`` for :func:`framer.create_engine`, or ``factory``,
-    ``"module:function"`` returning an engine (a custom engine; importable on every worker); ``cartoon``: wrapped
-    for line art (:class:`framer.engines.cartoon.CartoonEngine`, as ``framer video --cartoon``)."""
+    ``"module:function"`` returning an engine (a custom engine); then ``wrapper``, ``"module:function"`` taking
+    that engine and returning the one that runs (``framer.applications.cartoon:cartoon_engine`` for ``--cartoon``).
+    Both must be importable on every worker."""
 
     name: str = "flow"
     options: dict = field(default_factory=dict)
     factory: str | None = None
-    cartoon: bool = False
+    wrapper: str | None = None
 
     def key(self) -> str:
-        return json.dumps([self.name, self.options, self.factory, self.cartoon], sort_keys=True, default=str)
+        return json.dumps([self.name, self.options, self.factory, self.wrapper], sort_keys=True, default=str)
 
     def create(self) -> object:
         if self.factory is not None:
-            module, _, function = self.factory.partition(":")
-            engine = getattr(importlib.import_module(module), function)(**self.options)
+            engine = _function(self.factory)(**self.options)
         else:
             from framer.engines import create_engine
 
             engine = create_engine(self.name, **self.options)
-        if self.cartoon:
-            from framer.engines.cartoon import CartoonEngine
+        return engine if self.wrapper is None else _function(self.wrapper)(engine)
 
-            engine = CartoonEngine(engine)
-        return engine
+
+def _function(path: str):
+    """The function named ``"module:function"``."""
+    module, _, function = path.partition(":")
+    return getattr(importlib.import_module(module), function)
 
 
 @dataclass(frozen=True)

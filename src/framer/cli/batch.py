@@ -144,11 +144,11 @@ def batch(inputs, output_dir, list_files, fmt, cartoon, workers, ray_address, pa
 
 
 def _engine_spec(engine: str, options: dict, factory: str | None, cartoon: bool):
-    """How each worker makes its engine; ``--cartoon``: as ``framer video --cartoon`` does (framer cartoon's)."""
+    """How each worker makes its engine; ``--cartoon``: wrapped as ``framer video --cartoon`` wraps it (framer
+    cartoon's engine: drawings matched, the line choice on line art), a named engine or a custom one alike."""
     from framer.batch import EngineSpec
 
+    wrapper = "framer.applications.cartoon:cartoon_engine" if cartoon else None
     if factory:
-        return EngineSpec(factory=factory, cartoon=cartoon)
-    if cartoon:
-        return EngineSpec(options={"engine": engine, **options}, factory="framer.applications.cartoon:cartoon_engine")
-    return EngineSpec(engine, options)
+        return EngineSpec(factory=factory, wrapper=wrapper)
+    return EngineSpec(engine, options, wrapper=wrapper)
