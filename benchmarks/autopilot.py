@@ -9,8 +9,9 @@ Sets (``--sets``, comma-separated):
    RubberWhale (8 frames, 584x388), the Vimeo septuplet (7 frames, 112x64); the triplets (Vimeo eggs and runner,
    and the Big Buck Bunny triplet, 4 source frames each side, downscaled); the videos' frames (carphone, Big Buck
    Bunny, vtest), downscaled so the longer side is at most ``--max-side`` (default 640), with at most
-   ``--windows`` windows per video and gap (default 2), spread over the first 120 frames. ``--quick`` takes one
-   window per source and gap (sequences too), the 128 and 256 px synthetic cases and two mixed ones, 3 in-betweens.
+   ``--windows`` windows per video and gap (default 2), spread over the first 120 frames (``--video-frames``; 0: the
+   whole video, for windows the defaults never use). ``--quick`` takes one window per source and gap (sequences
+   too), the 128 and 256 px synthetic cases and two mixed ones, 3 in-betweens.
    Target per set: mean autopilot >= mean plain - 0.05 dB, and no single frame more than 0.3 dB worse.
 2. **Synthetic camera motion** (``synthetic``, :mod:`framer.synthetic.large_motion`): shift, rotation and zoom of
    128, 192 and 256 px, 448x256. Target: autopilot >= plain + 10 dB on every case.
@@ -89,6 +90,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--quick", action="store_true", help="a subset: fewer windows and cases (see the docstring)")
     parser.add_argument("--sets", default=",".join(SETS), help=f"comma-separated sets from {', '.join(SETS)}")
     parser.add_argument("--windows", type=int, default=None, help="windows per video and gap (default 2, quick 1)")
+    parser.add_argument(
+        "--video-frames",
+        type=int,
+        default=VIDEO_FRAMES,
+        help=f"spread video windows over this many first frames "
+        f"(default {VIDEO_FRAMES}; 0: the whole video, for windows the defaults never used)",
+    )
     parser.add_argument("--max-side", type=int, default=640, help="downscale video frames to this longer side")
     parser.add_argument("--data", type=Path, default=DATA, help="the shared test data folder")
     parser.add_argument("--device", default="cpu", help="cpu, cuda, mps or auto")
@@ -144,12 +152,14 @@ def _video_frames(path: Path, count: int, max_side: int) -> list[np.ndarray]:
     with av.open(str(path)) as container:
         for frame in container.decode(video=0):
             frames.append(_downscale(frame.to_ndarray(format="rgb24"), max_side))
-            if len(frames) == count:
+            if len(frames) == count:  # 0: never
                 break
     return frames
 
 
-def real_cases(name: str, data: Path, quick: bool, windows: int, max_side: int) -> list[Case]:
+def real_cases(
+    name: str, data: Path, quick: bool, windows: int, max_side: int, video_frames: int = VIDEO_FRAMES
+) -> list[Case]:
     """The cases of one real set."""
     if name == "sintel":
         frames = [read_image(data / "sintel_raft_demo" / f"frame_{n:04d}.png")[..., :3] for n in range(16, 25)]
@@ -172,7 +182,7 @@ def real_cases(name: str, data: Path, quick: bool, windows: int, max_side: int) 
         return cases
     cases = []
     for folder, file in VIDEOS:
-        frames = _video_frames(data / folder / file, VIDEO_FRAMES, max_side)
+        frames = _video_frames(data / folder / file, video_frames, max_side)
         cases.extend(_windows(name, folder.removeprefix("video_"), frames, windows))
     return cases
 
@@ -330,7 +340,7 @@ def main(argv: list[str] | None = None) -> int:
     started = time.perf_counter()
     for name in args.sets:
         if name in REAL_SETS:
-            cases = real_cases(name, args.data, args.quick, args.windows, args.max_side)
+            cases = real_cases(name, args.data, args.quick, args.windows, args.max_side, args.video_frames)
         else:
             cases = synthetic_cases(args.quick) if name == "synthetic" else mixed_cases(args.quick)
         with_global = name == "mixed"

@@ -93,7 +93,9 @@ def test_line_art_in_betweens_are_sharp_and_single(bench, flow_engine, name, wid
     ``fast`` (shapes shift 45-56 px and turn 30 degrees; in keyframe 1 a stroke crosses a shape) and ``fast-strokes``
     (ink strokes shift 38-48 px and turn 30 degrees), both beyond the flow network's reach: plain interpolation
     smears them. The drawings are matched whole and pre-aligned, so the cartoon in-between is sharp and close to the
-    truth. (The double-line count is halved on ``large`` only: see docs/gallery.md.)"""
+    truth, and its double-line count at most half plain's: none where plain draws none (``fast-strokes`` at t = 0.5
+    had 10, faint specks where the strokes left the paper: ``test_vacated_paper_is_sampled_away_from_ink``). On
+    ``fast`` it is halved over t = 0.25-0.75 (benchmark: 152 -> 35), not at t = 0.5 alone (18 -> 12)."""
     case = bench.make_line_art_case(name, width=width, height=height, times=times)
     keyframes = list(case.keyframes)
     plain = framer.interpolate(keyframes, times=list(times), engine=flow_engine)
@@ -102,9 +104,10 @@ def test_line_art_in_betweens_are_sharp_and_single(bench, flow_engine, name, wid
     assert figures["cartoon"]["sharp"] >= 0.8
     assert figures["cartoon"]["ghost"] <= figures["plain"]["ghost"] / 2
     assert figures["cartoon"]["psnr"] >= figures["plain"]["psnr"] + (0.5 if name == "hatch" else 5.0)
+    if name != "fast":
+        assert figures["cartoon"]["double"] <= figures["plain"]["double"] // 2
     if name == "large":
-        assert figures["plain"]["sharp"] < 0.8 and figures["plain"]["ghost"] >= 20
-        assert figures["cartoon"]["double"] <= figures["plain"]["double"] / 2
+        assert figures["plain"]["sharp"] < 0.8 and figures["plain"]["ghost"] >= 20 and figures["plain"]["double"] >= 40
     if name.startswith("fast"):
         assert figures["plain"]["sharp"] < 0.4
 

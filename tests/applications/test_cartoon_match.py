@@ -85,3 +85,22 @@ def test_a_stroke_crossing_a_shape_is_found_inside_it() -> None:
     assert np.linalg.norm(moved - end[1][:2]) < 1.5
     assert math.degrees(math.atan2(stroke[2][1, 0], stroke[2][0, 0])) == pytest.approx(-30, abs=3)
     assert stroke[1].area < 0.5 * max(pair[1].area for pair in pairs)  # paired with its part of the joined drawing
+
+
+def test_vacated_paper_is_sampled_away_from_ink() -> None:
+    """Where neither keyframe shows paper but the frame at t does (the stroke moves onto the ellipse's place in
+    keyframe 0, and both have left it at t = 0.5), both keyframes are sampled on paper at least 3 px from any ink,
+    so the flow network's residual of a pixel or two still lands on paper. Sampled right next to the ink, it drew
+    faint specks there that paired with a stroke into a double line (``fast-strokes`` at t = 0.5)."""
+    start, end = [(40, 35, 0), (75, 80, 0)], [(95, 45, 0), (42, 37, -30)]
+    images = [_scene(start), _scene(end)]
+    alignment = drawing_layers(*images)
+    maps, nearest = alignment.maps(0.5), alignment.layers.nearest
+    pixels = np.stack(np.meshgrid(np.arange(WIDTH), np.arange(HEIGHT)), -1).astype(np.float32)
+    refilled = (maps[0] == nearest).all(-1) & (maps[1] == nearest).all(-1) & (nearest != pixels).any(-1)
+    assert refilled.sum() > 100
+    for image, sample_map in zip(images, maps, strict=True):
+        for shift in [(0, 0), (2, 0), (-2, 0), (0, 2), (0, -2)]:  # a residual of 2 px either way
+            at = sample_map + np.array(shift, np.float32)
+            carried = cv2.remap(image.astype(np.float32), at[..., 0], at[..., 1], cv2.INTER_LINEAR)
+            assert np.abs(carried[refilled] - np.array(PAPER, np.float32)).max() <= 6  # grey levels: paper

@@ -61,6 +61,7 @@ _MATCH_SIDE = 640  # keyframes are matched at most this large (longer side, px)
 _ECC_MARGIN = 6  # px around a drawing that its ECC refinement sees
 _ECC_TURN = 5.0  # degrees: a larger refinement is not trusted
 _ECC_SHIFT = 6.0  # px: likewise
+_CLEAN = 3  # px: the paper shown where drawings left it (_DrawingLayers.vacated) is taken this far from any ink
 _GROW = 3  # px a layer's region reaches beyond its drawing (anti-aliased outline, the network's residual)
 
 
@@ -392,7 +393,8 @@ def drawing_layers(image0: np.ndarray, image1: np.ndarray) -> Alignment | None:
     centres = np.stack([a.centroid for a, _, _ in pairs] + [np.array([(width - 1) / 2, (height - 1) / 2])])
     unmatched = (~paper0 & ~moved0) | (~paper1 & ~moved1)
     vacated = ~(paper0 & paper1) & ~cv2.dilate(unmatched.astype(np.uint8), kernel).astype(bool)
-    layers = _DrawingLayers(homographies, centres, np.stack(regions0), np.stack(regions1), _nearest(~vacated), vacated)
+    nearest = _nearest(_clean(paper0 & paper1))
+    layers = _DrawingLayers(homographies, centres, np.stack(regions0), np.stack(regions1), nearest, vacated)
     starts = centres[:-1]
     ends = np.stack([b.centroid for _, b, _ in pairs])
     return Alignment(width, height, np.eye(3), np.array([(width - 1) / 2, (height - 1) / 2]), starts, ends,
@@ -458,6 +460,14 @@ def _owned(items: list[Drawing], kernel: np.ndarray) -> list[np.ndarray]:
     return regions
 
 
+def _clean(paper: np.ndarray) -> np.ndarray:
+    """``paper`` ``(H, W)`` bool less its pixels within ``_CLEAN`` px of anything else (all of it when that leaves
+    none): paper that a residual motion of a pixel or two, and bilinear sampling, still finds paper around."""
+    size = 2 * _CLEAN + 1
+    clean = cv2.erode(paper.astype(np.uint8), np.ones((size, size), np.uint8), borderType=cv2.BORDER_REPLICATE) > 0
+    return clean if clean.any() else paper
+
+
 def _nearest(allowed: np.ndarray) -> np.ndarray:
     """``(H, W, 2)`` float32: for each pixel, the x, y of the nearest ``allowed`` pixel (itself if allowed)."""
     _, labels = cv2.distanceTransformWithLabels((~allowed).astype(np.uint8), cv2.DIST_L2, 5,
@@ -470,10 +480,13 @@ def _nearest(allowed: np.ndarray) -> np.ndarray:
 class _DrawingLayers(LayeredMotion):
     """The drawings' layers and the paper's, and where the paper shows at t though neither keyframe shows paper in
     place (a drawing was there in one keyframe and another, or itself, in the other; no layer claims the pixel):
-    there both keyframes are sampled at the nearest pixel that is paper in both, instead of in place.
+    there both keyframes are sampled at the nearest pixel that is paper in both and at least ``_CLEAN`` px from any
+    ink, instead of in place. (Taken right beside the ink, the flow network's residual motion and bilinear sampling
+    drew faint specks of it there, which paired with a nearby stroke into a double line: ``fast-strokes``, 10
+    double-line pixels at t = 0.5 in ``benchmarks/applications_cartoon.py``.)
 
     Attributes:
-        nearest: ``(H, W, 2)`` the nearest pixel that is paper in both keyframes.
+        nearest: ``(H, W, 2)`` the nearest pixel that is paper in both keyframes and ``_CLEAN`` px from any ink.
         vacated: ``(H, W)`` bool, where neither keyframe shows paper and no unmatched drawing is.
     """
 
