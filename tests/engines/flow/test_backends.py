@@ -120,6 +120,14 @@ def test_bf16_keeps_flows_float32_and_stays_close(tiny_weights):
     assert 0 < float((out.flow - reference.flow).abs().max()) < 0.05
     (a,), (b,) = fp32.iter_frames(frame0, frame1, [0.5]), bf16.iter_frames(frame0, frame1, [0.5])
     assert float((a - b).abs().max()) < 0.02
+    # the runner's blocks are stored in bfloat16 (cast once per block), the encoder and the engine's own net not
+    blocks = bf16._runner.net.blocks
+    assert all(p.dtype == torch.bfloat16 for block in blocks for p in block.parameters())
+    assert all(p.dtype == torch.float32 for p in bf16._runner.net.encode.parameters())
+    assert all(p.dtype == torch.float32 for p in bf16.net.parameters())
+    with torch.inference_mode():  # the same convolutions in bfloat16 under autocast: as close as two bf16 runs
+        autocast = bf16.net(x0, x1, 0.5, compute_dtype=torch.bfloat16)
+    assert float((out.flow - autocast.flow).abs().max()) < 0.05
 
 
 # -- export cache -------------------------------------------------------------------------------------------------

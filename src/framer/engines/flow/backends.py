@@ -136,6 +136,8 @@ class FlowRunner:
     def __init__(self, net: nn.Module, scale: float = 1.0, precision: str = "fp32") -> None:
         self.net, self.scale, self.precision = net, scale, precision
         self.compute_dtype = {"fp32": None, "bf16": torch.bfloat16, "fp16": torch.float16}[precision]
+        if self.compute_dtype is not None and _on_cpu(net) and hasattr(net, "with_blocks_in"):
+            self.net = net.with_blocks_in(self.compute_dtype)  # the blocks run in it throughout, cast once each
         self._pair: tuple[tuple[torch.Tensor, ...], PairContext] | None = None
         self._last_encoded: tuple[torch.Tensor, torch.Tensor] | None = None
 
@@ -282,6 +284,10 @@ def make_runner(net: nn.Module, backend: str, precision: str, scale: float, mode
     if backend == "openvino":
         return OpenVinoRunner(net, scale, model_name)
     return FlowRunner(net, scale, precision)
+
+
+def _on_cpu(net: nn.Module) -> bool:
+    return next(net.parameters()).device.type == "cpu"
 
 
 def _same_values(a: torch.Tensor, b: torch.Tensor) -> bool:
