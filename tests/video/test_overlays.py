@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from fractions import Fraction
 from pathlib import Path
 
 import av
@@ -23,7 +24,15 @@ from framer.video.overlays import (
     load_static_mask,
     static_identity,
 )
-from framer.video.watermarks import find_watermarks, remove_watermarks, restore_watermarks
+from framer.video.reader import SourceFrame
+from framer.video.watermarks import (
+    WatermarkSettings,
+    find_watermarks,
+    greys_of,
+    remove_watermarks,
+    restore_watermarks,
+    static_edges,
+)
 from helpers.video import BlendEngine
 
 SETTINGS = StaticSettings()
@@ -259,3 +268,77 @@ def test_in_betweens_keep_the_watermark_where_it_is(tmp_path):
         scores[mode] = _psnr(np.concatenate(errors))
         assert (result.protected > 0.05) == (mode == "auto")
     assert scores["auto"] >= 45.0 and scores["off"] <= 30.0, scores
+
+
+def _textured_frames(rng: np.random.Generator, count: int = 9, shape: tuple[int, int] = (72, 96)) -> list[np.ndarray]:
+    """Smooth random frames with still patches (static regions among changing content)."""
+    frames = [cv2.GaussianBlur(rng.integers(0, 256, (*shape, 3), np.uint8), (0, 0), 1.2) for _ in range(count)]
+    for top, left in ((10, 12), (40, 60)):
+        for frame in frames:
+            frame[top : top + 14, left : left + 20] = frames[0][top : top + 14, left : left + 20]
+    return frames
+
+
+def test_whole_frame_region_checks_equal_the_crop_ones():
+    """The region checks run on the whole frame at once (outline edges at the border pixels, per-label means,
+    the wide motion shares, the motion near each pixel, the largest channel) give what the per-region and
+    float computations give."""
+    from framer.video import overlays
+
+    rng = np.random.default_rng(3)
+    frames = _textured_frames(rng)
+    scale, index = 1.0, 4
+    strength = [overlays._edge_strength(frame, scale) for frame in frames]
+    full = overlays._outline_edges(np.stack(frames), index, SETTINGS, scale)  # (H, W)
+    pixels = rng.choice(full.size, 500, replace=False)
+    assert np.array_equal(overlays._pixel_outline_edges(strength, pixels, index, SETTINGS), full.ravel()[pixels])
+    candidates = cv2.GaussianBlur(rng.random(full.shape), (0, 0), 2) > 0.5
+    num, labels, stats, _ = cv2.connectedComponentsWithStats(candidates.view(np.uint8), connectivity=8)
+    chosen = np.arange(1, num)
+    means = overlays._outline_means(candidates, labels, chosen, num, lambda flat: full.ravel()[flat])
+    for label, mean in zip(chosen, means, strict=True):
+        component = labels == label
+        inner = component & ~cv2.erode(component.view(np.uint8), np.ones((3, 3), np.uint8)).view(bool)
+        assert mean == pytest.approx(float(full[inner].mean()), rel=1e-5)
+    moving = cv2.GaussianBlur(rng.random(full.shape), (0, 0), 3) > 0.45
+    integral = cv2.integral(moving.view(np.uint8))
+    for (x, y, w, h), share in zip(stats[1:, :4], overlays._wide_shares(integral, stats[1:, :4]), strict=True):
+        half = max(48, 2 * max(w, h))
+        cx, cy = x + w // 2, y + h // 2
+        assert share == moving[max(0, cy - half) : cy + half, max(0, cx - half) : cx + half].mean()
+    box = {"ksize": (65, 65), "normalize": False, "borderType": cv2.BORDER_CONSTANT}
+    for level in (0.15, 0.3, 1 / 3):
+        moved = cv2.boxFilter(moving.astype(np.float32), -1, **box)
+        plain = moved >= level * cv2.boxFilter(np.ones(moving.shape, np.float32), -1, **box)
+        assert np.array_equal(overlays._near_motion(moving, level, overlays._Memo()), plain)
+    for dtype in (np.uint8, np.uint16):
+        image = rng.integers(0, np.iinfo(dtype).max, (31, 17, 3), dtype)
+        assert np.array_equal(overlays._channel_max(image), image.max(axis=2))
+
+
+@pytest.mark.parametrize("kind", ["hud", "subtitles"])
+def test_the_tracker_finds_what_each_window_shows(kind):
+    """The tracker keeps the frames' differences and edges as its window slides: each frame's mask is still the
+    one :func:`detect_overlay` finds on that frame's window alone."""
+    clip = make_overlay_clip(kind, num_frames=26, speed=24)
+    frames = clip.frames()
+    tracker = StaticTracker(StaticSettings(watermarks=False))
+    source = (SourceFrame(k, Fraction(k, 24), Fraction(1, 24), image) for k, image in enumerate(frames))
+    for frame in tracker.frames(source):
+        expected = detect_overlay(*_window(frames, frame.index), SETTINGS)
+        found = tracker._mask(frame.index)
+        assert (found is None) == (expected is None)
+        assert found is None or np.array_equal(found, expected)
+
+
+def test_watermark_search_with_the_window_greys_and_edges_given_finds_the_same():
+    clip = make_overlay_clip("watermark", num_frames=13, speed=12)
+    frames = clip.frames()
+    settings = WatermarkSettings()
+    greys = greys_of(list(frames))
+    edges = static_edges(list(frames), settings, greys)
+    assert np.array_equal(edges, static_edges(frames, settings))
+    plain, given = find_watermarks(frames, 0), find_watermarks(frames, 0, greys=greys, edges=edges)
+    assert len(plain) == len(given) == 1
+    assert plain[0].box == given[0].box and np.array_equal(plain[0].mask, given[0].mask)
+    assert np.array_equal(plain[0].offset, given[0].offset) and np.array_equal(plain[0].scale, given[0].scale)

@@ -25,6 +25,7 @@ Conventions: frames ``(H, W, C)`` uint8 or uint16 RGB; windows ``(T, H, W, C)``;
 from __future__ import annotations
 
 import itertools
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import cv2
@@ -34,6 +35,7 @@ __all__ = [
     "Watermark",
     "WatermarkSettings",
     "find_watermarks",
+    "greys_of",
     "remove_watermarks",
     "restore_watermarks",
     "static_edges",
@@ -118,28 +120,37 @@ def restore_watermarks(image: np.ndarray, marks: list[Watermark]) -> np.ndarray:
 
 def _grey(frame: np.ndarray, level: float) -> np.ndarray:
     """``(H, W, C)`` -> ``(H, W)`` float32 grey on the 8-bit scale."""
-    image = frame.astype(np.float32) / level
+    image = frame.astype(np.float32)
+    image = image if level == 1.0 else image / level  # x / 1 is x: no pass over the frame
     return cv2.cvtColor(image, cv2.COLOR_RGB2GRAY) if image.ndim == 3 and image.shape[2] >= 3 else image[..., 0]
 
 
-def static_edges(frames: np.ndarray, settings: WatermarkSettings) -> np.ndarray:
-    """``(T, H, W, C)`` -> ``(H, W)`` bool: edges that keep their place and direction while the content around
-    them changes nearly every frame (the outline of a watermark over moving content)."""
-    level = _levels(frames)
-    mean = np.zeros((*frames.shape[1:3], 2), np.float32)
-    length = np.zeros(frames.shape[1:3], np.float32)
-    greys = [_grey(frame, level) for frame in frames]
+def greys_of(frames: np.ndarray | Sequence[np.ndarray]) -> list[np.ndarray]:
+    """``(T, H, W, C)`` (or T frames) -> T x ``(H, W)`` float32 grey on the 8-bit scale: computed once, for
+    :func:`static_edges`, :func:`still_there` and :func:`find_watermarks` on the same window."""
+    return [_grey(frame, _levels(frame)) for frame in frames]
+
+
+def static_edges(frames: np.ndarray | Sequence[np.ndarray], settings: WatermarkSettings,
+                 greys: list[np.ndarray] | None = None) -> np.ndarray:  # fmt: skip
+    """``(T, H, W, C)`` (or T frames) -> ``(H, W)`` bool: edges that keep their place and direction while the
+    content around them changes nearly every frame (the outline of a watermark over moving content). ``greys``:
+    the frames' :func:`greys_of`, if known."""
+    greys = greys_of(frames) if greys is None else greys
+    mean_x, mean_y = np.zeros(greys[0].shape, np.float32), np.zeros(greys[0].shape, np.float32)
+    length = np.zeros(greys[0].shape, np.float32)
     for grey in greys:
         gx, gy = cv2.Sobel(grey, cv2.CV_32F, 1, 0), cv2.Sobel(grey, cv2.CV_32F, 0, 1)
-        mean[..., 0] += gx
-        mean[..., 1] += gy
+        mean_x += gx  # two planes, not one interleaved (H, W, 2): the same sums without strided passes
+        mean_y += gy
         length += cv2.magnitude(gx, gy)
-    mean /= len(frames)
+    mean_x /= len(frames)
+    mean_y /= len(frames)
     length /= len(frames)
-    edges = (length >= settings.gradient) & (cv2.magnitude(mean[..., 0], mean[..., 1]) >= settings.coherence * length)
+    edges = (length >= settings.gradient) & (cv2.magnitude(mean_x, mean_y) >= settings.coherence * length)
     if not edges.any():
         return edges
-    changes = np.zeros(frames.shape[1:3], np.float32)
+    changes = np.zeros(greys[0].shape, np.float32)
     for before, after in itertools.pairwise(greys):
         changes += cv2.absdiff(before, after) > settings.change
     return edges & (changes >= settings.activity * (len(frames) - 1))
@@ -330,11 +341,13 @@ def _fit(
     return offset, scale, free, rms
 
 
-def still_there(frames: np.ndarray, marks: list[Watermark], settings: WatermarkSettings | None = None) -> bool:
-    """Whether the window ``frames`` ``(T, H, W, C)`` shows the watermarks ``marks`` (at least half of each one's
-    outline is a static edge) and no other static edges: then the fit still holds and need not be made again."""
+def still_there(frames: np.ndarray | Sequence[np.ndarray], marks: list[Watermark],
+                settings: WatermarkSettings | None = None, edges: np.ndarray | None = None) -> bool:  # fmt: skip
+    """Whether the window ``frames`` ``(T, H, W, C)`` (or T frames) shows the watermarks ``marks`` (at least half
+    of each one's outline is a static edge) and no other static edges: then the fit still holds and need not be
+    made again. ``edges``: the window's :func:`static_edges`, if known."""
     settings = settings or WatermarkSettings()
-    edges = static_edges(frames, settings)
+    edges = static_edges(frames, settings) if edges is None else edges
     known = np.zeros(edges.shape, bool)
     for mark in marks:
         x0, y0, x1, y1 = mark.box
@@ -345,16 +358,19 @@ def still_there(frames: np.ndarray, marks: list[Watermark], settings: WatermarkS
     return np.count_nonzero(edges & ~known) < settings.min_edges
 
 
-def find_watermarks(frames: np.ndarray, index: int, settings: WatermarkSettings | None = None) -> list[Watermark]:
-    """The semi-transparent watermarks of ``frames[index]``, from the window ``frames`` ``(T, H, W, C)``."""
+def find_watermarks(frames: np.ndarray, index: int, settings: WatermarkSettings | None = None,
+                    greys: list[np.ndarray] | None = None, edges: np.ndarray | None = None
+                    ) -> list[Watermark]:  # fmt: skip
+    """The semi-transparent watermarks of ``frames[index]``, from the window ``frames`` ``(T, H, W, C)``.
+    ``greys`` and ``edges``: the window's :func:`greys_of` and :func:`static_edges`, if known."""
     settings = settings or WatermarkSettings()
     if len(frames) < 4:
         return []
-    edges = static_edges(frames, settings)
+    greys = greys_of(frames) if greys is None else greys
+    edges = static_edges(frames, settings, greys) if edges is None else edges
     if np.count_nonzero(edges) < settings.min_edges:
         return []
     level = _levels(frames)
-    greys = [_grey(frame, level) for frame in frames]
     data = None
     height, width = frames.shape[1:3]
     found = []
