@@ -41,3 +41,24 @@ def test_the_same_frames_give_the_same_bytes_whatever_the_heap_held(tmp_path):
         subprocess.run([sys.executable, "-c", _SCRIPT, str(VIDEO), str(out)], env=env, check=True, timeout=120)
         digests.add(hashlib.sha256(out.read_bytes()).hexdigest())
     assert len(digests) == 1
+
+
+@pytest.mark.skipif(not hasattr(os, "sched_setaffinity"), reason="needs CPU affinity (Linux)")
+def test_the_same_frames_give_the_same_bytes_whatever_the_timing(tmp_path):
+    """x264 runs two sliced threads: each slice depends on its frame alone, so one CPU for both threads, or a
+    machine busy with other work, gives the bytes of a quiet run (frame threads did not)."""
+    one_cpu = f"import os; os.sched_setaffinity(0, {{min(os.sched_getaffinity(0))}})\n{_SCRIPT}"
+    busy = subprocess.Popen([sys.executable, "-c", "while True: pass"])
+    try:
+        runs = {"busy": _SCRIPT, "busy-one-cpu": one_cpu}  # beside a process that keeps a CPU busy
+        digests = {}
+        for name, script in runs.items():
+            out = tmp_path / f"{name}.mp4"
+            subprocess.run([sys.executable, "-c", script, str(VIDEO), str(out)], check=True, timeout=120)
+            digests[name] = hashlib.sha256(out.read_bytes()).hexdigest()
+    finally:
+        busy.kill()
+        busy.wait()
+    out = tmp_path / "quiet.mp4"
+    subprocess.run([sys.executable, "-c", _SCRIPT, str(VIDEO), str(out)], check=True, timeout=120)
+    assert set(digests.values()) == {hashlib.sha256(out.read_bytes()).hexdigest()}
