@@ -16,7 +16,7 @@ from PIL import Image, ImageFile
 
 import framer
 from framer.errors import FramerError, ImageReadError, InputError, ResourceError
-from framer.io.images import ImageFormat, probe_image, read_image
+from framer.io.images import ImageFormat, float_rgb, probe_image, read_image
 
 HEIGHT, WIDTH = 181, 317  # odd on purpose
 
@@ -288,3 +288,14 @@ class TestHugeImages:
         with warnings.catch_warnings():
             warnings.simplefilter("error")
             assert probe_image(path) == (12000, 9000)
+
+
+def test_float_rgb_scales_by_bit_depth_repeats_grey_and_drops_alpha():
+    rgba16 = np.full((2, 3, 4), 65535, np.uint16)
+    rgba16[..., 0] = 0
+    grey8 = np.array([[0, 51], [255, 102]], np.uint8)
+    assert float_rgb(rgba16).shape == (2, 3, 3) and float_rgb(rgba16)[0, 0].tolist() == [0.0, 1.0, 1.0]
+    assert float_rgb(grey8)[1, 0].tolist() == [1.0, 1.0, 1.0]
+    assert float_rgb(grey8)[0, 1] == pytest.approx([0.2, 0.2, 0.2])
+    ready = np.zeros((2, 2, 3), np.float32)
+    assert float_rgb(ready) is ready  # already float RGB: not copied

@@ -36,7 +36,7 @@ from framer.video.watermarks import (
 from helpers.video import BlendEngine
 
 SETTINGS = StaticSettings()
-CARPHONE = Path("/work/shared/data/video_carphone/carphone_pristine.mp4")
+CARPHONE = Path("video_carphone") / "carphone_pristine.mp4"  # under the shared data folder
 
 
 def _window(frames: np.ndarray, index: int) -> tuple[np.ndarray, int]:
@@ -89,9 +89,8 @@ def test_a_still_background_beside_a_moving_object_is_not_an_overlay():
     assert all(detect_overlay(*_window(frames, k), SETTINGS) is None for k in range(12))
 
 
-@pytest.mark.skipif(not CARPHONE.exists(), reason="shared test data not on this machine")
-def test_real_clip_without_overlay_finds_nothing():
-    with av.open(str(CARPHONE)) as container:
+def test_real_clip_without_overlay_finds_nothing(shared_data):
+    with av.open(str(shared_data / CARPHONE)) as container:
         decoded = zip(range(40), container.decode(video=0), strict=False)
         frames = np.stack([frame.to_ndarray(format="rgb24") for _, frame in decoded])
     found = [detect_overlay(*_window(frames, k), SETTINGS) for k in range(len(frames))]
@@ -243,9 +242,8 @@ def test_no_watermark_where_there_is_none():
     assert find_watermarks(clip.frames(), 4) == []  # an opaque logo is the other detector's
 
 
-@pytest.mark.skipif(not CARPHONE.exists(), reason="shared test data not on this machine")
-def test_real_clip_has_no_watermark():
-    with av.open(str(CARPHONE)) as container:
+def test_real_clip_has_no_watermark(shared_data):
+    with av.open(str(shared_data / CARPHONE)) as container:
         decoded = zip(range(40), container.decode(video=0), strict=False)
         frames = np.stack([frame.to_ndarray(format="rgb24") for _, frame in decoded])
     assert all(find_watermarks(frames[max(0, k - 4) : k + 13], min(k, 4)) == [] for k in range(0, 40, 8))

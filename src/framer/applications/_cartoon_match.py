@@ -37,6 +37,7 @@ import cv2
 import numpy as np
 
 from framer.engines.cartoon import line_layer
+from framer.io.images import float_rgb
 from framer.motion import Alignment, LayeredMotion
 
 __all__ = ["Drawing", "drawing_layers", "drawings", "match_drawings", "paper_mask"]
@@ -91,15 +92,9 @@ class Drawing:
     piece: bool = False
 
 
-def _float_rgb(image: np.ndarray) -> np.ndarray:
-    scale = 255.0 if image.dtype == np.uint8 else 65535.0 if image.dtype == np.uint16 else 1.0
-    image = image.astype(np.float32) / scale
-    return np.repeat(image[..., None], 3, axis=2) if image.ndim == 2 else np.ascontiguousarray(image[..., :3])
-
-
 def paper_mask(image: np.ndarray) -> np.ndarray | None:
     """``(H, W)`` bool, True on the paper (the most common colour); None when under a third of the frame is paper."""
-    rgb = _float_rgb(image)
+    rgb = float_rgb(image)
     bins = np.clip((rgb * 31.0).round().astype(np.int32), 0, 31)
     keys = (bins[..., 0] << 10) | (bins[..., 1] << 5) | bins[..., 2]
     mode = np.bincount(keys.ravel()).argmax()
@@ -111,7 +106,7 @@ def paper_mask(image: np.ndarray) -> np.ndarray | None:
 
 def drawings(image: np.ndarray, paper: np.ndarray) -> list[Drawing]:
     """The connected parts of ``image`` off the ``paper``, specks left out."""
-    rgb = _float_rgb(image)
+    rgb = float_rgb(image)
     height, width = paper.shape
     ink = (~paper).astype(np.uint8)
     count, labels, stats, _ = cv2.connectedComponentsWithStats(ink, connectivity=8)
@@ -330,15 +325,18 @@ def _partial_pairs(
     return pairs
 
 
-def match_drawings(image0: np.ndarray, image1: np.ndarray) -> list[tuple[Drawing, Drawing, np.ndarray]]:
+def match_drawings(
+    image0: np.ndarray, image1: np.ndarray, papers: tuple[np.ndarray | None, np.ndarray | None] | None = None
+) -> list[tuple[Drawing, Drawing, np.ndarray]]:
     """Pairs ``(drawing in keyframe 0, drawing in keyframe 1, 3x3 similarity 0 -> 1)``, best overlap first; empty
-    when the keyframes are not drawings on paper."""
-    paper0, paper1 = paper_mask(image0), paper_mask(image1)
+    when the keyframes are not drawings on paper. ``papers``: their :func:`paper_mask`, if known."""
+    image0, image1 = float_rgb(image0), float_rgb(image1)
+    paper0, paper1 = papers if papers is not None else (paper_mask(image0), paper_mask(image1))
     if paper0 is None or paper1 is None:
         return []
     first, second = drawings(image0, paper0), drawings(image1, paper1)
     reach = _REACH * math.hypot(*paper0.shape)
-    rgb0, rgb1 = (cv2.GaussianBlur(_float_rgb(image), (0, 0), _BLUR) for image in (image0, image1))
+    rgb0, rgb1 = (cv2.GaussianBlur(image, (0, 0), _BLUR) for image in (image0, image1))
     candidates = []
     for i, a in enumerate(first):
         near = [j for j, b in enumerate(second) if _similar(a, b, reach)]
@@ -354,7 +352,7 @@ def match_drawings(image0: np.ndarray, image1: np.ndarray) -> list[tuple[Drawing
             used0.add(i)
             used1.add(j)
             pairs.append((first[i], second[j], homography))
-    strength0, strength1 = (line_layer(_float_rgb(image)) for image in (image0, image1))
+    strength0, strength1 = (line_layer(image) for image in (image0, image1))
     lines0, lines1 = strength0 >= _INK, strength1 >= _INK
     loose0 = [i for i in range(len(first)) if i not in used0]
     pairs += _partial_pairs(first, second, loose0, strength0, strength1, lines0, lines1, reach)
@@ -368,16 +366,18 @@ def drawing_layers(image0: np.ndarray, image1: np.ndarray) -> Alignment | None:
     """A layered pre-alignment moving each matched drawing by its own similarity (module docstring); None when no
     drawing is matched."""
     height, width = image0.shape[:2]
+    rgb0, rgb1 = float_rgb(image0), float_rgb(image1)  # once, for the full-size steps below
+    paper0, paper1 = paper_mask(rgb0), paper_mask(rgb1)
     scale = min(1.0, _MATCH_SIDE / max(height, width))
     if scale < 1.0:  # matched smaller, for speed; the network finds the residual motion at full size
         size = (max(1, round(width * scale)), max(1, round(height * scale)))
         small = [cv2.resize(image, size, interpolation=cv2.INTER_AREA) for image in (image0, image1)]
         pairs = [_enlarged(pair, width, height, size) for pair in match_drawings(*small)]
     else:
-        pairs = match_drawings(image0, image1)
+        pairs = match_drawings(rgb0, rgb1, (paper0, paper1))
     if not pairs:
         return None
-    grey0, grey1 = (cv2.cvtColor(_float_rgb(image), cv2.COLOR_RGB2GRAY) for image in (image0, image1))
+    grey0, grey1 = (cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY) for rgb in (rgb0, rgb1))
     pairs = [(a, b, _refined(a, h, grey0, grey1)) for a, b, h in pairs]
     grow = _GROW + math.ceil(1.0 / scale) - 1  # and the coarser masks' steps
     kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * grow + 1, 2 * grow + 1))
@@ -385,7 +385,6 @@ def drawing_layers(image0: np.ndarray, image1: np.ndarray) -> Alignment | None:
     regions0 = _owned([a for a, _, _ in pairs], kernel)
     regions1 = _owned([b for _, b, _ in pairs], kernel)
     # Behind them the paper stays still: where a drawing left the paper, both keyframes show the paper there
-    paper0, paper1 = paper_mask(image0), paper_mask(image1)
     moved0, moved1 = np.logical_or.reduce(regions0), np.logical_or.reduce(regions1)
     regions0.append((paper0 & ~moved0).astype(np.uint8))
     regions1.append((paper1 & ~moved1).astype(np.uint8))

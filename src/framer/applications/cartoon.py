@@ -267,19 +267,6 @@ def edge_sharpness(image: np.ndarray, edges: np.ndarray) -> float:
     return float(np.hypot(gx, gy)[edges].mean())
 
 
-def _stray_lines(
-    image: np.ndarray, truth: np.ndarray, tolerance: int, line_width: int
-) -> tuple[np.ndarray, np.ndarray]:
-    """``(drawn, near_truth)`` ``(H, W)`` bool: where ``image`` draws a line (strength >= 0.25), and the pixels within
-    ``tolerance`` px of any line of ``truth``."""
-    if image.shape[:2] != truth.shape[:2]:
-        raise InputError(f"`image` and `truth` differ in size: {image.shape[:2]} and {truth.shape[:2]}.")
-    drawn = line_layer(_float_rgb(image), line_width) >= GHOST_STRENGTH
-    size = 2 * tolerance + 1
-    near_truth = cv2.dilate((line_layer(_float_rgb(truth), line_width) > 0).astype(np.uint8), np.ones((size, size)))
-    return drawn, near_truth.astype(bool)
-
-
 def ghost_line_pixels(image: np.ndarray, truth: np.ndarray, tolerance: int = 2, line_width: int = LINE_WIDTH) -> int:
     """The stray-line count: pixels where ``image`` draws a line (strength >= 0.25) and ``truth`` has none within
     ``tolerance`` px (any strength > 0).
@@ -287,8 +274,12 @@ def ghost_line_pixels(image: np.ndarray, truth: np.ndarray, tolerance: int = 2, 
     Args:
         image, truth: ``(H, W[, C])`` of one size, uint8, uint16 or float in [0, 1].
     """
-    drawn, near_truth = _stray_lines(image, truth, tolerance, line_width)
-    return int((drawn & ~near_truth).sum())
+    if image.shape[:2] != truth.shape[:2]:
+        raise InputError(f"`image` and `truth` differ in size: {image.shape[:2]} and {truth.shape[:2]}.")
+    drawn = line_layer(_float_rgb(image), line_width) >= GHOST_STRENGTH
+    size = 2 * tolerance + 1
+    near_truth = cv2.dilate((line_layer(_float_rgb(truth), line_width) > 0).astype(np.uint8), np.ones((size, size)))
+    return int((drawn & ~near_truth.astype(bool)).sum())
 
 
 def _twinned(strength: np.ndarray, gap: int) -> np.ndarray:

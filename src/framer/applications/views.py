@@ -47,6 +47,7 @@ from typing import NamedTuple
 import numpy as np
 
 from framer.errors import InputError
+from framer.io.images import float_rgb
 
 __all__ = ["View", "iter_views", "view_alignment", "views"]
 
@@ -136,8 +137,9 @@ def _redrawn(
     back (last) layer.
     """
     inverses = np.linalg.inv(homographies)
-    labels0 = _labels(regions0, _colour(image0), _colour(image1), homographies, _at_border(regions1))
-    labels1 = _labels(regions1, _colour(image1), _colour(image0), inverses, _at_border(regions0))
+    colour0, colour1 = float_rgb(image0), float_rgb(image1)
+    labels0 = _labels(regions0, colour0, colour1, homographies, _at_border(regions1))
+    labels1 = _labels(regions1, colour1, colour0, inverses, _at_border(regions0))
     labels0, labels1 = _consistent(labels0, labels1, homographies, inverses)
     layers = np.arange(len(homographies))[:, None, None]
     return (labels0[None] == layers).astype(np.uint8), (labels1[None] == layers).astype(np.uint8)
@@ -234,15 +236,6 @@ def _lands_on(labels: np.ndarray, homography: np.ndarray, layer: int) -> np.ndar
         labels.astype(np.float32), homography, (width, height), flags=flags, borderValue=-1.0
     ).round()
     return (landed == layer) | (landed < 0)
-
-
-def _colour(image: np.ndarray) -> np.ndarray:
-    """``(H, W[, C])`` uint8/uint16/float image -> ``(H, W, 3)`` float32 in [0, 1] (grey repeated, alpha dropped)."""
-    image = np.asarray(image)
-    scale = 255.0 if image.dtype == np.uint8 else 65535.0 if image.dtype == np.uint16 else 1.0
-    image = image.astype(np.float32) / scale
-    image = image[..., :3] if image.ndim == 3 else image[..., None]
-    return np.ascontiguousarray(np.broadcast_to(image, (*image.shape[:2], 3)))
 
 
 def _residual(target: np.ndarray, source: np.ndarray, homography: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

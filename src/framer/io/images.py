@@ -19,7 +19,7 @@ from PIL import ExifTags, Image, ImageOps, UnidentifiedImageError
 
 from framer.errors import ImageReadError, InputError, ResourceError
 
-__all__ = ["ImageFormat", "ImageSource", "is_still_image", "probe_image", "read_image"]
+__all__ = ["ImageFormat", "ImageSource", "float_rgb", "is_still_image", "probe_image", "read_image"]
 
 ImageSource = str | os.PathLike | Image.Image | np.ndarray
 
@@ -220,3 +220,14 @@ def read_image(source: ImageSource) -> np.ndarray:
         code = cv2.COLOR_BGRA2RGBA if decoded.ndim == 3 and decoded.shape[2] == 4 else cv2.COLOR_BGR2RGB
         return decoded if decoded.ndim == 2 else cv2.cvtColor(decoded, code)
     return _from_pil(im, str(path))
+
+
+def float_rgb(image: np.ndarray) -> np.ndarray:
+    """``(H, W[, C])`` uint8, uint16 or float image -> ``(H, W, 3)`` float32 in [0, 1], C-contiguous (grey repeated,
+    alpha dropped); an image already so is returned as it is, not copied."""
+    image = np.asarray(image)
+    if image.dtype == np.float32 and image.ndim == 3 and image.shape[2] == 3 and image.flags.c_contiguous:
+        return image
+    scale = 255.0 if image.dtype == np.uint8 else 65535.0 if image.dtype == np.uint16 else 1.0
+    image = image.astype(np.float32) / scale
+    return np.repeat(image[..., None], 3, axis=2) if image.ndim == 2 else np.ascontiguousarray(image[..., :3])

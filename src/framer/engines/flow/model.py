@@ -189,7 +189,7 @@ class IFBlock(nn.Module):
         layout = torch.channels_last if weight.is_contiguous(memory_format=torch.channels_last) else None
         layout = layout or torch.contiguous_format
         if len(parts) == 1 or not _full_size(parts):
-            return self.conv0(_concatenate(parts, weight.dtype, layout))
+            return self.conv0(_stack((tuple(parts),), layout, weight.dtype))
         return self.conv0[1](self._first_conv_by_parts(parts).to(weight.dtype, memory_format=layout))
 
     def _upsample(self, features: torch.Tensor, last: bool) -> torch.Tensor:
@@ -402,31 +402,23 @@ class _Taps:
         return rows.unflatten(3, (-1, step))[..., first : first + 2].flatten(3, 4)
 
 
-def _stack(rows: tuple[tuple[torch.Tensor, ...], ...], layout: torch.memory_format) -> torch.Tensor:
-    """``torch.cat([torch.cat(row, 1) for row in rows], 0)`` made in memory format ``layout`` in one pass."""
-    if layout == torch.contiguous_format or torch.jit.is_tracing():  # an ONNX export has no memory formats
-        return torch.cat([torch.cat(row, 1) for row in rows], 0)
+def _stack(
+    rows: tuple[tuple[torch.Tensor, ...], ...], layout: torch.memory_format, dtype: torch.dtype | None = None
+) -> torch.Tensor:
+    """``torch.cat([torch.cat(row, 1) for row in rows], 0)`` made in memory format ``layout`` (and ``dtype``, default
+    the parts') in one pass: no copy in the parts' layout or precision first."""
     first = rows[0][0]
+    dtype = dtype or first.dtype
+    if torch.jit.is_tracing() or (layout == torch.contiguous_format and dtype == first.dtype):
+        return torch.cat([torch.cat(row, 1) for row in rows], 0).to(dtype)  # an ONNX export has no memory formats
     channels = sum(part.shape[1] for part in rows[0])
     size = (first.shape[0] * len(rows), channels, *first.shape[2:])
-    out = torch.empty(size, dtype=first.dtype, device=first.device, memory_format=layout)
+    out = torch.empty(size, dtype=dtype, device=first.device, memory_format=layout)
     for index, row in enumerate(rows):
         start, batch = 0, slice(index * first.shape[0], (index + 1) * first.shape[0])
         for part in row:
             out[batch, start : start + part.shape[1]] = part
             start += part.shape[1]
-    return out
-
-
-def _concatenate(parts: list[torch.Tensor], dtype: torch.dtype, layout: torch.memory_format) -> torch.Tensor:
-    """``torch.cat(parts, 1)`` made in ``dtype`` and memory format ``layout`` in one pass (no float32 copy first)."""
-    first = parts[0]
-    size = (first.shape[0], sum(part.shape[1] for part in parts), *first.shape[2:])
-    out = torch.empty(size, dtype=dtype, device=first.device, memory_format=layout)
-    start = 0
-    for part in parts:
-        out[:, start : start + part.shape[1]] = part
-        start += part.shape[1]
     return out
 
 
