@@ -93,9 +93,12 @@ def test_the_network_equals_the_plain_network(net, t, scale):
     with torch.inference_mode():
         ours, plain = net(x0, x1, t, scale=scale), _plain(net, x0, x1, t, scale)
 
-    # Below the size where inputs are convolved part by part: the same operations on the same values.
-    assert torch.equal(ours.flow, plain.flow) and torch.equal(ours.mask, plain.mask)
-    assert torch.equal(ours.frame, plain.frame)
+    # The same values up to float rounding: each block's flow, mask and hidden inputs are upsampled straight to its
+    # resolution (or its taps) rather than upsampled in full and resized back.
+    assert not torch.equal(ours.flow, plain.flow)  # the shortcut did run
+    torch.testing.assert_close(ours.flow, plain.flow, rtol=0, atol=1e-4)
+    torch.testing.assert_close(ours.mask, plain.mask, rtol=0, atol=1e-5)
+    torch.testing.assert_close(ours.frame, plain.frame, rtol=0, atol=1e-5)
 
 
 def test_part_by_part_convolution_equals_the_plain_network_up_to_rounding(net, monkeypatch):
@@ -111,12 +114,12 @@ def test_part_by_part_convolution_equals_the_plain_network_up_to_rounding(net, m
 
 def test_the_runner_does_the_pair_work_once_per_pair(net, monkeypatch):
     x0, x1 = _pair(64, 128)
-    with torch.inference_mode():
-        expected = [net(x0, x1, t).frame for t in (0.25, 0.5, 0.75)]
-    calls = []
-    pair_context = net.pair_context
-    monkeypatch.setattr(net, "pair_context", lambda *args: calls.append(args) or pair_context(*args))
     runner = FlowRunner(net)
+    with torch.inference_mode():
+        expected = [runner.net(x0, x1, t).frame for t in (0.25, 0.5, 0.75)]
+    calls = []
+    pair_context = runner.net.pair_context
+    monkeypatch.setattr(runner.net, "pair_context", lambda *args: calls.append(args) or pair_context(*args))
     with torch.inference_mode():
         f0, f1 = runner.encode(x0), runner.encode(x1)
         frames = [runner(x0, x1, t, f0, f1).frame for t in (0.25, 0.5, 0.75)]
@@ -128,3 +131,43 @@ def test_the_runner_does_the_pair_work_once_per_pair(net, monkeypatch):
         assert len(calls) == 4
 
     assert all(torch.equal(a, b) for a, b in zip(frames, expected, strict=True))
+
+
+@pytest.mark.parametrize("factor", [2, 4, 8, 16])
+def test_upsampling_at_some_pixels_equals_the_whole_upsampling_there(factor):
+    coarse = torch.randn(2, 4, 6, 5, generator=torch.Generator().manual_seed(factor))
+    whole = _resize(coarse, factor)
+    rows, cols = torch.tensor([0, 1, 5, 6, 6 * factor - 1]), torch.tensor([2, 3, 5 * factor - 2, 5 * factor - 1])
+
+    at = model._upsample_at(coarse, factor, rows, cols)
+
+    torch.testing.assert_close(at, whole[:, :, rows][:, :, :, cols], rtol=0, atol=1e-6)
+
+
+def test_the_flow_sum_resized_to_a_level_equals_the_full_flow_resized():
+    generator = torch.Generator().manual_seed(3)
+    flow = model._FlowSum()
+    for level in (16, 8, 4):
+        flow.add(torch.randn(1, 4, 64 // level, 96 // level, generator=generator), level)
+    full = flow.full()
+
+    assert full.shape == (1, 4, 64, 96)
+    # every delta upsampled straight to 1/2 (an even ratio each), and at 1/4 the last one twice (ratio 1)
+    for level in (2, 4):
+        torch.testing.assert_close(flow.at_level(level), _resize(full, 1 / level), rtol=0, atol=1e-5)
+    assert model._straight(8, 2) and model._straight(4, 2) and not model._straight(4, 4) and not model._straight(6, 2)
+    taps = model._Taps.of(8, 64, 96, full.device)
+    torch.testing.assert_close(flow.at(taps.rows, taps.cols), taps.gather(full), rtol=0, atol=1e-5)
+
+
+def test_the_runner_stores_the_blocks_channels_last_at_the_same_values(net):
+    x0, x1 = _pair(128, 256)
+    runner = FlowRunner(net)
+    with torch.inference_mode():
+        ours, plain = runner(x0, x1, 0.5), net(x0, x1, 0.5)
+
+    assert runner.net is not net and runner.source_net is net  # a copy: the caller's network is left as it was
+    assert all(b.conv0[0][0].weight.is_contiguous(memory_format=torch.channels_last) for b in runner.net.blocks)
+    assert not any(b.conv0[0][0].weight.is_contiguous(memory_format=torch.channels_last) for b in net.blocks)
+    torch.testing.assert_close(ours.flow, plain.flow, rtol=0, atol=1e-4)
+    torch.testing.assert_close(ours.frame, plain.frame, rtol=0, atol=1e-5)

@@ -135,9 +135,11 @@ class FlowRunner:
 
     def __init__(self, net: nn.Module, scale: float = 1.0, precision: str = "fp32") -> None:
         self.net, self.scale, self.precision = net, scale, precision
+        self.source_net = net  # as given (what an exported backend exports)
         self.compute_dtype = {"fp32": None, "bf16": torch.bfloat16, "fp16": torch.float16}[precision]
-        if self.compute_dtype is not None and _on_cpu(net) and hasattr(net, "with_blocks_in"):
-            self.net = net.with_blocks_in(self.compute_dtype)  # the blocks run in it throughout, cast once each
+        if _on_cpu(net) and hasattr(net, "with_blocks_in"):
+            # the blocks run in channels-last (and bf16) throughout, their input converted once each
+            self.net = net.with_blocks_in(self.compute_dtype or torch.float32)
         self._pair: tuple[tuple[torch.Tensor, ...], PairContext] | None = None
         self._last_encoded: tuple[torch.Tensor, torch.Tensor] | None = None
 
@@ -210,8 +212,8 @@ class _ExportedRunner(FlowRunner):
             from framer.engines.flow.export import exported_graphs, network_hash
 
             if self._hash is None:
-                self._hash = network_hash(self.net)
-            graphs = exported_graphs(self.net, self.model_name, self._hash, height, width, self.scale)
+                self._hash = network_hash(self.source_net)
+            graphs = exported_graphs(self.source_net, self.model_name, self._hash, height, width, self.scale)
             self._compiled[key] = (self._compile(str(graphs.encoder)), self._compile(str(graphs.step)))
         return self._compiled[key]
 

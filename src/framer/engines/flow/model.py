@@ -14,9 +14,12 @@ at the cost of detail in the final flow; upstream advises it for 4K input.
 
 Less work for the same pictures (the frame differs from the network run plainly by float rounding at most):
 the work that depends on the pair only (:class:`PairContext`) is done once for all its times; a block that
-resizes its input by 1/16, 1/8 or 1/4 gets warps at only the pixels that resizing reads (:class:`_Taps`); the
-last block computes only the flow and mask it returns; full-size inputs are not concatenated but resized or
-convolved part by part; the frames are warped from channels-last copies on the CPU.
+resizes its input by 1/16, 1/8 or 1/4 gets warps at only the pixels that resizing reads (:class:`_Taps`); each
+block's output stays at its own resolution and is upsampled only where and when it is read (:class:`_FlowSum`:
+straight to the next block's resolution or its taps; in full for the warps of the blocks that read every pixel);
+the last block computes only the flow and mask it returns; full-size inputs are not concatenated but convolved
+part by part; the frames are warped from channels-last copies on the CPU, where the blocks may also be stored
+channels-last (:meth:`IFNet.with_blocks_in`).
 """
 
 from __future__ import annotations
@@ -121,43 +124,35 @@ class IFBlock(nn.Module):
         scale: float,
         compute_dtype: torch.dtype | None = None,
         last: bool = False,
-        input_scale: float | None = None,
-    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor | None]:
-        """``x`` ``(B, C, H, W)``, ``flow`` ``(B, 4, H, W)`` or None -> flow delta, mask logit, hidden features.
+    ) -> torch.Tensor:
+        """``x`` ``(B, C, H / scale, W / scale)``, ``flow`` ``(B, 4, H / scale, W / scale)`` in full-size pixels or
+        None -> ``(B, 5 + hidden, H / scale, W / scale)``: flow delta (to be multiplied by ``scale`` once upsampled to
+        full size), mask logit, hidden features; the caller upsamples what it needs, where it needs it.
 
-        ``x`` may also come as the list of its parts along the channels, which saves making it at full size: they
-        are resized one by one, and at scale 1 in float32 the first convolution runs on each and sums.
+        ``x`` may also come as the list of its parts along the channels, which saves making it at full size: at
+        scale 1 in float32 the first convolution then runs on each part and sums.
 
         ``compute_dtype`` (e.g. ``torch.bfloat16``) runs the convolutions alone in that precision (autocast, or, when
         the block's weights are stored in it, the whole block on its input cast once); what they return is cast back
         to float32 before it becomes a flow, so flows and warp coordinates stay float32.
-        ``last``: no block follows, so the hidden features (8 of the 13 output channels) are neither computed nor
-        returned (None); the flow and mask are those of the whole block. ``input_scale``: the downsampling that
-        takes ``x`` and ``flow`` to 1/scale when they come at fewer pixels than the output (default ``scale``).
+        ``last``: no block follows, so the hidden features (8 of the 13 output channels) are not computed.
         """
-        step = scale if input_scale is None else input_scale
         parts = [x] if torch.is_tensor(x) else list(x)
         if len(parts) > 1 and not _full_size(parts):
             parts = [torch.cat(parts, 1)]
         if flow is not None:
-            parts.append(flow)
-        if step != 1:
-            parts = [_resize(part, 1 / step) for part in parts]
-        if flow is not None and scale != 1:
-            parts[-1] = parts[-1] / scale
+            parts.append(flow / scale if scale != 1 else flow)
         dtype = parts[0].dtype
-        if compute_dtype is None or compute_dtype == dtype:
-            out = self._upsample(self.convblock(self._conv0(parts)), last)
-        elif self.lastconv[0].weight.dtype == compute_dtype:  # stored in it (IFNet.with_blocks_in): no casts inside
+        weight = self.lastconv[0].weight
+        if weight.dtype == (compute_dtype or dtype) and _stored_for_cpu(weight, dtype):
+            # stored in that precision and layout (IFNet.with_blocks_in): the input made in it once, no casts inside
             out = self._upsample(self.convblock(self._conv0_stored(parts)), last)
-            out = out.to(dtype, memory_format=torch.contiguous_format)
-        else:
-            with torch.autocast(parts[0].device.type, dtype=compute_dtype):
-                out = self._upsample(self.convblock(self.conv0(torch.cat(parts, 1))), last)
-            out = out.to(dtype)
-        if scale != 1:
-            out = _resize(out, scale)
-        return out[:, :4] * scale, out[:, 4:5], None if last else out[:, 5:]
+            return out.to(dtype, memory_format=torch.contiguous_format)
+        if compute_dtype is None or compute_dtype == dtype:
+            return self._upsample(self.convblock(self._conv0(parts)), last)
+        with torch.autocast(parts[0].device.type, dtype=compute_dtype):
+            out = self._upsample(self.convblock(self.conv0(torch.cat(parts, 1))), last)
+        return out.to(dtype)
 
     def _conv0(self, parts: list[torch.Tensor]) -> torch.Tensor:
         """``conv0`` of the concatenation of ``parts``; at full size without making it (one convolution per part).
@@ -182,9 +177,9 @@ class IFBlock(nn.Module):
         return act(out.add_(first.bias.to(out.dtype).view(1, -1, 1, 1)))
 
     def _conv0_stored(self, parts: list[torch.Tensor]) -> torch.Tensor:
-        """``conv0`` of the concatenation of float32 ``parts`` with the weights stored in a lower precision: the
-        input made in that precision and layout at once; at full size the first convolution instead runs per part
-        in float32 (as :meth:`_conv0`) and its 4x smaller output is cast (cheaper than casting every input)."""
+        """``conv0`` of the concatenation of float32 ``parts`` with the weights stored by :meth:`IFNet.with_blocks_in`:
+        the input made in their precision and layout at once; at full size the first convolution instead runs per
+        part in float32 (as :meth:`_conv0`) and its 4x smaller output is converted (cheaper than every input)."""
         weight = self.lastconv[0].weight
         layout = torch.channels_last if weight.is_contiguous(memory_format=torch.channels_last) else None
         layout = layout or torch.contiguous_format
@@ -256,10 +251,12 @@ class IFNet(nn.Module):
     def with_blocks_in(self, dtype: torch.dtype, layout: torch.memory_format = torch.channels_last) -> IFNet:
         """A copy whose blocks store their weights in ``dtype`` and ``layout`` (the encoder stays float32).
 
-        With :meth:`forward`'s ``compute_dtype`` equal to ``dtype`` each block then casts its input once and runs
-        in that precision throughout, rather than autocast casting every convolution's input and weights (and
-        promoting the residual sums back to float32): on a CPU with AVX-512 BF16, bfloat16 blocks in channels-last
-        measured 1.3x faster than under autocast at 720p, and the whole network 1.3-1.5x faster than float32.
+        With :meth:`forward`'s ``compute_dtype`` equal to ``dtype`` each block then converts its input once and
+        runs in that precision and layout throughout, rather than autocast casting every convolution's input and
+        weights (and promoting the residual sums back to float32): on a CPU with AVX-512 BF16, bfloat16 blocks in
+        channels-last measured 1.3x faster than under autocast at 720p, and the whole network 1.3-1.5x faster than
+        float32. On the CPU float32 blocks in channels-last (``dtype`` float32) are also faster than in the default
+        layout, by 4-9% of the whole network's time at 448x256 to 1920x1080 on 2 threads, at the same values.
         """
         copy = IFNet(self.config)
         copy.load_state_dict(self.state_dict())
@@ -323,7 +320,7 @@ class IFNet(nn.Module):
             context: optional :meth:`pair_context` of this pair, features and ``scale`` (reused across times;
                 ``features0`` and ``features1`` are then not looked at).
         """
-        batch, _, height, width = frame0.shape
+        batch = frame0.shape[0]
         if context is None:
             if features0 is None:
                 features0 = self.encode_frames(frame0)
@@ -333,37 +330,131 @@ class IFNet(nn.Module):
         if not torch.is_tensor(t):
             t = torch.tensor([float(t)], dtype=frame0.dtype, device=frame0.device)
         times = t.to(frame0).view(-1, 1, 1, 1)
-        time_plane = times.expand(batch, 1, height, width)
         sources = context.sources  # (2B, 3 + F, H, W): one grid_sample warps both frames with their features
-
-        flow = mask = hidden = None
-        for index, (block, level) in enumerate(zip(self.blocks, self.config.level_scales(scale), strict=True)):
-            if flow is None:  # resizing a constant plane gives the constant: only the time plane is made per call
+        levels = self.config.level_scales(scale)
+        flow = _FlowSum()
+        out = None  # the previous block's output at its own resolution
+        for index, (block, level) in enumerate(zip(self.blocks, levels, strict=True)):
+            last = index == len(levels) - 1
+            if out is None:  # resizing a constant plane gives the constant: only the time plane is made per call
                 first = context.first_input
-                x = torch.cat((first, times.expand(batch, 1, *first.shape[-2:])), 1)
-                flow, mask, hidden = block(x, None, level, compute_dtype, input_scale=1)
+                first = torch.cat((first, times.expand(batch, 1, *first.shape[-2:])), 1)
+                out = block(first, None, level, compute_dtype)
             else:
-                # A block at level >= 4 resizes its input bilinearly by 1/level, which reads 2 of every `level`
-                # rows and columns: warp and gather only those (same values; see _Taps) and resize them by 1/2.
-                taps = _Taps.of(level, height, width, flow.device)
-                step, at = (None, None) if taps is None else (2, (taps.rows, taps.cols))
-                flow_in = flow
-                if taps is not None:
-                    flow_in, mask, hidden = (taps.gather(tensor) for tensor in (flow, mask, hidden))
-                warped = backward_warp(sources, _split_flow(flow_in), at=at)  # (2B, 3 + F, h, w)
+                warped = self._warped_sources(sources, flow, level)  # (2B, 3 + F, H / level, W / level)
+                state = _between(out[:, 4:], levels[index - 1], level)  # mask logit and hidden features
+                plane = times.expand(batch, 1, *state.shape[-2:])
                 warped0, warped1 = warped[:batch], warped[batch:]
-                plane = time_plane if taps is None else times.expand(batch, 1, *warped.shape[-2:])
-                parts = [warped0[:, :3], warped1[:, :3], warped0[:, 3:], warped1[:, 3:], plane, mask, hidden]
+                parts = [warped0[:, :3], warped1[:, :3], warped0[:, 3:], warped1[:, 3:], plane, state]
                 del warped, warped0, warped1
-                last = index == len(self.config.block_channels) - 1
-                delta, mask, hidden = block(parts, flow_in, level, compute_dtype, last, input_scale=step)
-                del parts, flow_in
-                flow = flow + delta
-        assert flow is not None and mask is not None  # at least one block
-        warped = backward_warp(context.frames, _split_flow(flow))
+                out = block(parts, flow.at_level(level), level, compute_dtype, last)
+                del parts, state
+            flow.add(out[:, :4], level)
+        mask = out[:, 4:5] if levels[-1] == 1 else _resize(out[:, 4:5], levels[-1])
+        final_flow = flow.full()
+        warped = backward_warp(context.frames, _split_flow(final_flow))
         weight = torch.sigmoid(mask)
         frame = torch.lerp(warped[batch:], warped[:batch], weight)  # weight * w0 + (1 - weight) * w1
-        return IFNetOutput(frame=frame, flow=flow, mask=weight)
+        return IFNetOutput(frame=frame, flow=final_flow, mask=weight)
+
+    @staticmethod
+    def _warped_sources(sources: torch.Tensor, flow: _FlowSum, level: float) -> torch.Tensor:
+        """Both frames with their features warped by ``flow`` and resized by ``1 / level``, as a block reads them.
+
+        A block at level >= 4 resizes bilinearly by 1/level, which reads 2 of every ``level`` rows and columns:
+        only those are warped (the flow evaluated there, see :class:`_Taps`) and resized by 1/2, same values.
+        """
+        height, width = sources.shape[-2:]
+        taps = _Taps.of(level, height, width, sources.device)
+        if taps is not None:
+            at = (taps.rows, taps.cols)
+            return _resize(backward_warp(sources, _split_flow(flow.at(*at)), at=at), 0.5)
+        warped = backward_warp(sources, _split_flow(flow.full()))
+        return warped if level == 1 else _resize(warped, 1 / level)
+
+
+class _FlowSum:
+    """The flow as the sum of every block's delta, each kept at its block's resolution and upsampled only where and
+    when a later block or the output reads it: in full at a block that reads every pixel (and for the output), at
+    a coarser block's resolution or at its taps otherwise.
+
+    The full-size flow is the running sum ``upsample(delta_0) * level_0 + upsample(delta_1) * level_1 + ...`` in
+    that order, as the network adds them; resizing that sum by 1/level gives the sum of each delta upsampled to
+    1/level, which is what :meth:`at_level` computes (same values up to float rounding: every part is linear
+    between two samples of its delta, see :func:`_upsample_at`).
+    """
+
+    def __init__(self) -> None:
+        self.deltas: list[tuple[torch.Tensor, float]] = []
+        self._full: torch.Tensor | None = None
+        self._summed = 0  # deltas already in _full
+
+    def add(self, delta: torch.Tensor, level: float) -> None:
+        """A block's flow delta ``(B, 4, H / level, W / level)`` (in full-size pixels once multiplied by level)."""
+        self.deltas.append((delta, level))
+
+    def full(self) -> torch.Tensor:
+        """``(B, 4, H, W)``."""
+        for delta, level in self.deltas[self._summed :]:
+            term = (delta if level == 1 else _resize(delta, level)) * level
+            self._full = term if self._full is None else self._full + term
+        self._summed = len(self.deltas)
+        assert self._full is not None
+        return self._full
+
+    def at_level(self, level: float) -> torch.Tensor:
+        """The full-size flow resized by ``1 / level``: ``(B, 4, H / level, W / level)`` (the full one at 1)."""
+        if level == 1:
+            return self.full()
+        total = None
+        for delta, own in self.deltas:
+            term = _between(delta, own, level) * own
+            total = term if total is None else total + term
+        assert total is not None
+        return total
+
+    def at(self, rows: torch.Tensor, cols: torch.Tensor) -> torch.Tensor:
+        """The full-size flow at pixels ``rows`` x ``cols``: ``(B, 4, len(rows), len(cols))``."""
+        total = None
+        for delta, level in self.deltas:
+            term = _upsample_at(delta, level, rows, cols) * level
+            total = term if total is None else total + term
+        assert total is not None
+        return total
+
+
+def _straight(level: float, target: float) -> bool:
+    """Whether upsampling from 1/``level`` to full size and resizing by 1/``target`` equals upsampling by
+    ``level / target`` straight away (up to rounding): when that ratio is an even integer, each pair of full-size
+    pixels the resizing averages lies between the same two samples, where the upsampling is linear."""
+    ratio = level / target
+    return ratio == int(ratio) and int(ratio) % 2 == 0
+
+
+def _between(tensor: torch.Tensor, level: float, target: float) -> torch.Tensor:
+    """``tensor`` at 1/``level`` upsampled to full size and resized by 1/``target``, straight where that is the same
+    (:func:`_straight`)."""
+    if _straight(level, target):
+        return _resize(tensor, level / target)
+    return _resize(_resize(tensor, level), 1 / target)
+
+
+def _upsample_at(tensor: torch.Tensor, factor: float, rows: torch.Tensor, cols: torch.Tensor) -> torch.Tensor:
+    """Bilinear upsampling of ``tensor`` ``(B, C, h, w)`` by ``factor`` (align_corners False, as :func:`_resize`)
+    evaluated only at output ``rows`` x ``cols``: ``(B, C, len(rows), len(cols))``, one axis after the other."""
+    return _interpolate_along(_interpolate_along(tensor, 2, rows, factor), 3, cols, factor)
+
+
+def _interpolate_along(tensor: torch.Tensor, dim: int, index: torch.Tensor, factor: float) -> torch.Tensor:
+    size = tensor.shape[dim]
+    source = ((index.to(torch.float32) + 0.5) / factor - 0.5).clamp_min(0.0)
+    low = source.floor()
+    weight = (source - low).to(tensor.dtype)
+    low = low.long().clamp_max(size - 1)
+    high = (low + 1).clamp_max(size - 1)
+    shape = [1] * tensor.dim()
+    shape[dim] = -1
+    return torch.lerp(tensor.index_select(dim, low), tensor.index_select(dim, high), weight.view(shape))
 
 
 @dataclass(frozen=True)
@@ -424,6 +515,12 @@ def _stack(
 
 def _resize(tensor: torch.Tensor, factor: float) -> torch.Tensor:
     return F.interpolate(tensor, scale_factor=factor, mode="bilinear", align_corners=False)
+
+
+def _stored_for_cpu(weight: torch.Tensor, dtype: torch.dtype) -> bool:
+    """Whether a block's weights were stored by :meth:`IFNet.with_blocks_in`: in another precision than the input's,
+    or in channels-last."""
+    return weight.dtype != dtype or weight.is_contiguous(memory_format=torch.channels_last)
 
 
 def _full_size(parts: list[torch.Tensor]) -> bool:
