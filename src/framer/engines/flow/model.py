@@ -120,72 +120,67 @@ class IFBlock(nn.Module):
     def forward(
         self,
         x: torch.Tensor | list[torch.Tensor],
-        flow: torch.Tensor | None,
-        scale: float,
+        order: tuple[int, ...] | None = None,
         compute_dtype: torch.dtype | None = None,
         last: bool = False,
     ) -> torch.Tensor:
-        """``x`` ``(B, C, H / scale, W / scale)``, ``flow`` ``(B, 4, H / scale, W / scale)`` in full-size pixels or
-        None -> ``(B, 5 + hidden, H / scale, W / scale)``: flow delta (to be multiplied by ``scale`` once upsampled to
-        full size), mask logit, hidden features; the caller upsamples what it needs, where it needs it.
+        """``x`` ``(B, C, h, w)`` the block's input at its resolution (flow channels in pixels of that resolution)
+        -> ``(B, 5 + hidden, h, w)``: flow delta (in pixels of the full size once upsampled and multiplied by the
+        block's level), mask logit, hidden features; the caller upsamples what it needs, where it needs it.
 
-        ``x`` may also come as the list of its parts along the channels, which saves making it at full size: at
-        scale 1 in float32 the first convolution then runs on each part and sums.
+        ``x`` may also come as the list of its parts along the channels, which saves making it at full size: there
+        the first convolution runs on each part and sums. ``order``: the block's input channel that each channel of
+        the parts' concatenation holds (default: in order), so that parts can be whole tensors (e.g. a frame
+        warped with its features) rather than slices.
 
         ``compute_dtype`` (e.g. ``torch.bfloat16``) runs the convolutions alone in that precision (autocast, or, when
-        the block's weights are stored in it, the whole block on its input cast once); what they return is cast back
-        to float32 before it becomes a flow, so flows and warp coordinates stay float32.
+        the block's weights are stored in it, the whole block on its input converted once); what they return is
+        cast back to float32 before it becomes a flow, so flows and warp coordinates stay float32.
         ``last``: no block follows, so the hidden features (8 of the 13 output channels) are not computed.
         """
         parts = [x] if torch.is_tensor(x) else list(x)
-        if len(parts) > 1 and not _full_size(parts):
-            parts = [torch.cat(parts, 1)]
-        if flow is not None:
-            parts.append(flow / scale if scale != 1 else flow)
         dtype = parts[0].dtype
         weight = self.lastconv[0].weight
         if weight.dtype == (compute_dtype or dtype) and _stored_for_cpu(weight, dtype):
             # stored in that precision and layout (IFNet.with_blocks_in): the input made in it once, no casts inside
-            out = self._upsample(self.convblock(self._conv0_stored(parts)), last)
+            layout = torch.channels_last if weight.is_contiguous(memory_format=torch.channels_last) else None
+            features = self._conv0(parts, order, weight.dtype, layout or torch.contiguous_format)
+            out = self._upsample(self.convblock(features), last)
             return out.to(dtype, memory_format=torch.contiguous_format)
         if compute_dtype is None or compute_dtype == dtype:
-            return self._upsample(self.convblock(self._conv0(parts)), last)
+            return self._upsample(self.convblock(self._conv0(parts, order)), last)
         with torch.autocast(parts[0].device.type, dtype=compute_dtype):
-            out = self._upsample(self.convblock(self.conv0(torch.cat(parts, 1))), last)
+            out = self._upsample(self.convblock(self._conv0(parts, order)), last)
         return out.to(dtype)
 
-    def _conv0(self, parts: list[torch.Tensor]) -> torch.Tensor:
-        """``conv0`` of the concatenation of ``parts``; at full size without making it (one convolution per part).
+    def _conv0(
+        self,
+        parts: list[torch.Tensor],
+        order: tuple[int, ...] | None,
+        dtype: torch.dtype | None = None,
+        layout: torch.memory_format = torch.contiguous_format,
+    ) -> torch.Tensor:
+        """``conv0`` of the concatenation of ``parts`` (input channels ``order``), its first convolution's input made
+        in ``dtype`` (default the parts') and ``layout`` at once.
 
-        A convolution is a sum over its input channels, so the parts' convolutions with their slices of the
-        weights add up to the whole one (up to float rounding); this skips a full-size copy of every input.
+        At full size the concatenation is not made: a convolution is a sum over its input channels, so each part's
+        convolution with its slice of the weights adds up to the whole one (up to float rounding), in the parts'
+        precision; the 4x smaller sum is then converted (cheaper than converting every input).
         """
-        if len(parts) == 1 or not _full_size(parts):
-            return self.conv0(torch.cat(parts, 1) if len(parts) > 1 else parts[0])
-        return self.conv0[1](self._first_conv_by_parts(parts))
-
-    def _first_conv_by_parts(self, parts: list[torch.Tensor]) -> torch.Tensor:
-        """The first convolution of ``conv0`` (and its activation) on the concatenation of ``parts``, made as the
-        sum of each part's convolution with its slice of the weights, in the parts' precision."""
         first, act = self.conv0[0]
+        weight = first.weight if order is None else first.weight[:, list(order)]
+        if len(parts) == 1 or not _full_size(parts):
+            dtype = dtype or parts[0].dtype
+            x = parts[0].to(dtype, memory_format=layout) if len(parts) == 1 else _stack((tuple(parts),), layout, dtype)
+            return self.conv0[1](act(F.conv2d(x, weight, first.bias, first.stride, first.padding)))
         out, start = None, 0
         for part in parts:
             end = start + part.shape[1]
-            y = F.conv2d(part, first.weight[:, start:end].to(part.dtype), None, first.stride, first.padding)
+            y = F.conv2d(part, weight[:, start:end].to(part.dtype), None, first.stride, first.padding)
             out = y if out is None else out.add_(y)
             start = end
-        return act(out.add_(first.bias.to(out.dtype).view(1, -1, 1, 1)))
-
-    def _conv0_stored(self, parts: list[torch.Tensor]) -> torch.Tensor:
-        """``conv0`` of the concatenation of float32 ``parts`` with the weights stored by :meth:`IFNet.with_blocks_in`:
-        the input made in their precision and layout at once; at full size the first convolution instead runs per
-        part in float32 (as :meth:`_conv0`) and its 4x smaller output is converted (cheaper than every input)."""
-        weight = self.lastconv[0].weight
-        layout = torch.channels_last if weight.is_contiguous(memory_format=torch.channels_last) else None
-        layout = layout or torch.contiguous_format
-        if len(parts) == 1 or not _full_size(parts):
-            return self.conv0(_stack((tuple(parts),), layout, weight.dtype))
-        return self.conv0[1](self._first_conv_by_parts(parts).to(weight.dtype, memory_format=layout))
+        out = act(out.add_(first.bias.to(out.dtype).view(1, -1, 1, 1)))
+        return self.conv0[1](out.to(dtype or out.dtype, memory_format=layout))
 
     def _upsample(self, features: torch.Tensor, last: bool) -> torch.Tensor:
         """``lastconv``; with ``last`` only its flow and mask channels (the pixel shuffle takes 4 per channel)."""
@@ -334,21 +329,21 @@ class IFNet(nn.Module):
         levels = self.config.level_scales(scale)
         flow = _FlowSum()
         out = None  # the previous block's output at its own resolution
+        order = _frame_major(self.config)
         for index, (block, level) in enumerate(zip(self.blocks, levels, strict=True)):
             last = index == len(levels) - 1
             if out is None:  # resizing a constant plane gives the constant: only the time plane is made per call
                 first = context.first_input
-                first = torch.cat((first, times.expand(batch, 1, *first.shape[-2:])), 1)
-                out = block(first, None, level, compute_dtype)
+                out = block(torch.cat((first, times.expand(batch, 1, *first.shape[-2:])), 1), None, compute_dtype)
             else:
+                # each frame warped with its features is one part; the time plane, the last mask logit and hidden
+                # features and the flow (in pixels of this level) another
                 warped = self._warped_sources(sources, flow, level)  # (2B, 3 + F, H / level, W / level)
                 state = _between(out[:, 4:], levels[index - 1], level)  # mask logit and hidden features
                 plane = times.expand(batch, 1, *state.shape[-2:])
-                warped0, warped1 = warped[:batch], warped[batch:]
-                parts = [warped0[:, :3], warped1[:, :3], warped0[:, 3:], warped1[:, 3:], plane, state]
-                del warped, warped0, warped1
-                out = block(parts, flow.at_level(level), level, compute_dtype, last)
-                del parts, state
+                rest = torch.cat((plane, state, flow.at_level(level) / level), 1)
+                out = block([warped[:batch], warped[batch:], rest], order, compute_dtype, last)
+                del warped, state, rest
             flow.add(out[:, :4], level)
         mask = out[:, 4:5] if levels[-1] == 1 else _resize(out[:, 4:5], levels[-1])
         final_flow = flow.full()
@@ -515,6 +510,15 @@ def _stack(
 
 def _resize(tensor: torch.Tensor, factor: float) -> torch.Tensor:
     return F.interpolate(tensor, scale_factor=factor, mode="bilinear", align_corners=False)
+
+
+def _frame_major(config: IFNetConfig) -> tuple[int, ...]:
+    """The later blocks' input channels frame by frame: frame0's colours and features, frame1's, then the time
+    plane, mask logit, hidden features and flow (the released order has both frames' colours first)."""
+    feat, hidden = config.feature_channels, config.hidden_channels
+    frame0 = (0, 1, 2, *range(6, 6 + feat))
+    frame1 = (3, 4, 5, *range(6 + feat, 6 + 2 * feat))
+    return (*frame0, *frame1, *range(6 + 2 * feat, 6 + 2 * feat + 2 + hidden + 4))
 
 
 def _stored_for_cpu(weight: torch.Tensor, dtype: torch.dtype) -> bool:
