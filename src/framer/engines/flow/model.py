@@ -338,12 +338,10 @@ class IFNet(nn.Module):
             else:
                 # each frame warped with its features is one part; the time plane, the last mask logit and hidden
                 # features and the flow (in pixels of this level) another
+                rest = _rest(times, out[:, 4:], levels[index - 1], flow, level)  # first: its temporaries go
                 warped = self._warped_sources(sources, flow, level)  # (2B, 3 + F, H / level, W / level)
-                state = _between(out[:, 4:], levels[index - 1], level)  # mask logit and hidden features
-                plane = times.expand(batch, 1, *state.shape[-2:])
-                rest = torch.cat((plane, state, flow.at_level(level) / level), 1)
                 out = block([warped[:batch], warped[batch:], rest], order, compute_dtype, last)
-                del warped, state, rest
+                del warped, rest
             flow.add(out[:, :4], level)
         mask = out[:, 4:5] if levels[-1] == 1 else _resize(out[:, 4:5], levels[-1])
         final_flow = flow.full()
@@ -510,6 +508,15 @@ def _stack(
 
 def _resize(tensor: torch.Tensor, factor: float) -> torch.Tensor:
     return F.interpolate(tensor, scale_factor=factor, mode="bilinear", align_corners=False)
+
+
+def _rest(times: torch.Tensor, state: torch.Tensor, state_level: float, flow: _FlowSum, level: float) -> torch.Tensor:
+    """A later block's input after the warped frames: the time plane, the previous block's mask logit and hidden
+    features ``state`` (at 1/``state_level``) and the flow in pixels of ``level``, at 1/``level``."""
+    state = _between(state, state_level, level)
+    plane = times.expand(state.shape[0], 1, *state.shape[-2:])
+    flow_in = flow.at_level(level)
+    return torch.cat((plane, state, flow_in / level if level != 1 else flow_in), 1)
 
 
 def _frame_major(config: IFNetConfig) -> tuple[int, ...]:
