@@ -47,13 +47,12 @@ _PACKAGES = {"torch": "torch", "onnxruntime": "onnxruntime", "openvino": "openvi
 _EXTRA = {"onnxruntime": "framer-vfi[onnxruntime]", "openvino": "framer-vfi[openvino]"}
 
 # Seconds per 1280x720 in-between (fp32, v4.25 weights, 2 threads), measured by benchmarks/speed.py on an AMD EPYC
-# (2 vCPUs), 2026-12-03, one process per backend, with 3 / 1 in-betweens per pair, medians of three repeats: torch
-# 0.507 / 0.652, OpenVINO 2026.4.1 0.592 / 0.670; onnxruntime 1.32.0 (one repeat) 1.429 / 1.895 (at 1920x1080, one
-# repeat: torch 1.148 / 1.424, OpenVINO 1.232 / 1.506, onnxruntime 3.165 / 4.155). The figure is the mean of the
-# two; torch also peaks lower in memory. ``auto`` takes the smallest installed figure for the device type; a device
-# type missing here runs torch.
+# (2 vCPUs), 2026-12-03, one process per backend, with 3 / 1 in-betweens per pair, one repeat: torch 0.448 / 0.546,
+# OpenVINO 2026.4.1 0.508 / 0.692, onnxruntime 1.32.0 1.035 / 1.413 (at 1920x1080: torch 0.992 / 1.151, OpenVINO
+# 1.062 / 1.287, onnxruntime 2.607 / 3.561). The figure is the mean of the two; torch also peaks lower in memory.
+# ``auto`` takes the smallest installed figure for the device type; a device type missing here runs torch.
 MEASURED_SECONDS: dict[str, dict[str, float]] = {
-    "cpu": {"torch": 0.58, "openvino": 0.63, "onnxruntime": 1.66},
+    "cpu": {"torch": 0.50, "openvino": 0.60, "onnxruntime": 1.22},
 }
 
 _ALLOCATOR_TUNED = False
