@@ -169,5 +169,8 @@ def test_the_runner_stores_the_blocks_channels_last_at_the_same_values(net):
     assert runner.net is not net and runner.source_net is net  # a copy: the caller's network is left as it was
     assert all(b.conv0[0][0].weight.is_contiguous(memory_format=torch.channels_last) for b in runner.net.blocks)
     assert not any(b.conv0[0][0].weight.is_contiguous(memory_format=torch.channels_last) for b in net.blocks)
+    assert runner.net.encode.cnn1.weight.is_contiguous(memory_format=torch.channels_last)
+    with torch.inference_mode():
+        torch.testing.assert_close(runner.encode(x0), net.encode_frames(x0), rtol=0, atol=1e-6)
     torch.testing.assert_close(ours.flow, plain.flow, rtol=0, atol=1e-4)
     torch.testing.assert_close(ours.frame, plain.frame, rtol=0, atol=1e-5)

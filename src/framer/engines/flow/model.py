@@ -244,7 +244,7 @@ class IFNet(nn.Module):
         return [getattr(self, f"block{i}") for i in range(len(self.config.block_channels))]
 
     def with_blocks_in(self, dtype: torch.dtype, layout: torch.memory_format = torch.channels_last) -> IFNet:
-        """A copy whose blocks store their weights in ``dtype`` and ``layout`` (the encoder stays float32).
+        """A copy whose blocks store their weights in ``dtype`` and ``layout`` (the encoder in ``layout``, float32).
 
         With :meth:`forward`'s ``compute_dtype`` equal to ``dtype`` each block then converts its input once and
         runs in that precision and layout throughout, rather than autocast casting every convolution's input and
@@ -258,6 +258,7 @@ class IFNet(nn.Module):
         copy.eval().requires_grad_(False).to(next(self.parameters()).device)
         for block in copy.blocks:
             block.to(dtype=dtype, memory_format=layout)
+        copy.encode.to(memory_format=layout)  # in float32: 1.4x faster in channels-last at 720p, same values
         return copy
 
     def encode_frames(self, frames: torch.Tensor) -> torch.Tensor:
