@@ -152,7 +152,7 @@ def test_the_flow_sum_resized_to_a_level_equals_the_full_flow_resized():
     full = flow.full()
 
     assert full.shape == (1, 4, 64, 96)
-    # every delta upsampled straight to 1/2 (an even ratio each), and at 1/4 the last one twice (ratio 1)
+    # at 1/2 every delta is upsampled straight (even ratios); at 1/4 the last one (ratio 1) takes the two steps
     for level in (2, 4):
         torch.testing.assert_close(flow.at_level(level), _resize(full, 1 / level), rtol=0, atol=1e-5)
     assert model._straight(8, 2) and model._straight(4, 2) and not model._straight(4, 4) and not model._straight(6, 2)
