@@ -40,7 +40,7 @@ from framer.applications._cartoon_match import drawing_layers
 from framer.engines import Engine, create_engine
 from framer.engines.cartoon import LINE_CONTRAST, LINE_WIDTH, CartoonEngine, line_layer
 from framer.errors import InputError
-from framer.io.images import ImageSource, read_image
+from framer.io.images import ImageSource, float_rgb, read_image
 from framer.video.scenes import is_duplicate, make_thumbnail
 
 __all__ = [
@@ -245,14 +245,6 @@ def _grey255(image: np.ndarray) -> np.ndarray:
     return image
 
 
-def _float_rgb(image: np.ndarray) -> np.ndarray:
-    grey = _grey255(image) if image.ndim == 2 else None
-    if grey is not None:
-        return np.repeat(grey[..., None] / 255.0, 3, axis=2)
-    scale = 1.0 / 65535.0 if image.dtype == np.uint16 else (1.0 if image.dtype.kind == "f" else 1.0 / 255.0)
-    return image[..., :3].astype(np.float32) * scale
-
-
 def edge_sharpness(image: np.ndarray, edges: np.ndarray) -> float:
     """Mean gradient magnitude (3x3 Sobel of the grey image, grey levels 0..255 per px) on the ``edges`` pixels.
 
@@ -276,9 +268,9 @@ def ghost_line_pixels(image: np.ndarray, truth: np.ndarray, tolerance: int = 2, 
     """
     if image.shape[:2] != truth.shape[:2]:
         raise InputError(f"`image` and `truth` differ in size: {image.shape[:2]} and {truth.shape[:2]}.")
-    drawn = line_layer(_float_rgb(image), line_width) >= GHOST_STRENGTH
+    drawn = line_layer(float_rgb(image), line_width) >= GHOST_STRENGTH
     size = 2 * tolerance + 1
-    near_truth = cv2.dilate((line_layer(_float_rgb(truth), line_width) > 0).astype(np.uint8), np.ones((size, size)))
+    near_truth = cv2.dilate((line_layer(float_rgb(truth), line_width) > 0).astype(np.uint8), np.ones((size, size)))
     return int((drawn & ~near_truth.astype(bool)).sum())
 
 
@@ -324,10 +316,10 @@ def double_line_pixels(
     """
     if image.shape[:2] != truth.shape[:2]:
         raise InputError(f"`image` and `truth` differ in size: {image.shape[:2]} and {truth.shape[:2]}.")
-    doubled = _twinned(line_layer(_float_rgb(image), line_width), gap)
+    doubled = _twinned(line_layer(float_rgb(image), line_width), gap)
     size = 2 * tolerance + 1
     true_pairs = cv2.dilate(
-        _twinned(line_layer(_float_rgb(truth), line_width), gap).astype(np.uint8), np.ones((size, size))
+        _twinned(line_layer(float_rgb(truth), line_width), gap).astype(np.uint8), np.ones((size, size))
     )
     doubled = (doubled & ~true_pairs.astype(bool)).astype(np.uint8)
     stats = cv2.connectedComponentsWithStats(doubled, connectivity=8)[2]

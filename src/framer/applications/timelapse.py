@@ -25,6 +25,7 @@ from framer.applications._timelapse_colour import ColourTransform, match_pair
 from framer.applications._timelapse_stabilize import stabilize as stabilize_stills
 from framer.applications._timelapse_stills import collect_stills, exif_times, gap_counts
 from framer.errors import InputError
+from framer.io.images import float_rgb
 from framer.progress import progress_bar
 
 __all__ = ["PACES", "TimelapseResult", "timelapse"]
@@ -68,13 +69,6 @@ def _check_arguments(multi: object, pace: object, still_threshold: object, smoot
         raise InputError(f"`smooth` must be a number > 0 (stills) or None but is {smooth!r}.")
 
 
-def _to_float_rgb(image: np.ndarray) -> np.ndarray:
-    """A still as read -> ``(H, W, 3)`` float32 in [0, 1] (grey repeated, alpha dropped)."""
-    scale = 65535.0 if image.dtype == np.uint16 else 255.0
-    image = image[:, :, None] if image.ndim == 2 else image[:, :, :3]
-    return np.ascontiguousarray(np.broadcast_to(image, (*image.shape[:2], 3)), dtype=np.float32) / np.float32(scale)
-
-
 def _to_output(image: np.ndarray, dtype: type) -> np.ndarray:
     scale = 65535.0 if dtype == np.uint16 else 255.0
     return np.round(np.clip(image, 0.0, 1.0) * scale).astype(dtype)
@@ -85,7 +79,7 @@ def _load(paths: Sequence[Path], resize: ResizeSpec) -> tuple[list[np.ndarray], 
 
     images = load_keyframes(paths, resize=resize)
     dtype = np.uint16 if any(image.dtype == np.uint16 for image in images) else np.uint8
-    return [_to_float_rgb(image) for image in images], dtype
+    return [float_rgb(image) for image in images], dtype
 
 
 class _Gaps:

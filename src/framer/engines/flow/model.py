@@ -24,6 +24,8 @@ channels-last (:meth:`IFNet.with_blocks_in`).
 
 from __future__ import annotations
 
+import functools
+import operator
 from dataclasses import asdict, dataclass
 
 import torch
@@ -141,10 +143,11 @@ class IFBlock(nn.Module):
         parts = [x] if torch.is_tensor(x) else list(x)
         dtype = parts[0].dtype
         weight = self.lastconv[0].weight
-        if weight.dtype == (compute_dtype or dtype) and _stored_for_cpu(weight, dtype):
+        channels_last = weight.is_contiguous(memory_format=torch.channels_last)
+        if weight.dtype == (compute_dtype or dtype) and (weight.dtype != dtype or channels_last):
             # stored in that precision and layout (IFNet.with_blocks_in): the input made in it once, no casts inside
-            layout = torch.channels_last if weight.is_contiguous(memory_format=torch.channels_last) else None
-            features = self._conv0(parts, order, weight.dtype, layout or torch.contiguous_format)
+            layout = torch.channels_last if channels_last else torch.contiguous_format
+            features = self._conv0(parts, order, weight.dtype, layout)
             out = self._upsample(self.convblock(features), last)
             return out.to(dtype, memory_format=torch.contiguous_format)
         if compute_dtype is None or compute_dtype == dtype:
@@ -400,21 +403,12 @@ class _FlowSum:
         """The full-size flow resized by ``1 / level``: ``(B, 4, H / level, W / level)`` (the full one at 1)."""
         if level == 1:
             return self.full()
-        total = None
-        for delta, own in self.deltas:
-            term = _between(delta, own, level) * own
-            total = term if total is None else total + term
-        assert total is not None
-        return total
+        return functools.reduce(operator.add, (_between(delta, own, level) * own for delta, own in self.deltas))
 
     def at(self, rows: torch.Tensor, cols: torch.Tensor) -> torch.Tensor:
         """The full-size flow at pixels ``rows`` x ``cols``: ``(B, 4, len(rows), len(cols))``."""
-        total = None
-        for delta, level in self.deltas:
-            term = _upsample_at(delta, level, rows, cols) * level
-            total = term if total is None else total + term
-        assert total is not None
-        return total
+        terms = (_upsample_at(delta, level, rows, cols) * level for delta, level in self.deltas)
+        return functools.reduce(operator.add, terms)
 
 
 def _straight(level: float, target: float) -> bool:
@@ -527,12 +521,6 @@ def _frame_major(config: IFNetConfig) -> tuple[int, ...]:
     frame0 = (0, 1, 2, *range(6, 6 + feat))
     frame1 = (3, 4, 5, *range(6 + feat, 6 + 2 * feat))
     return (*frame0, *frame1, *range(6 + 2 * feat, 6 + 2 * feat + 2 + hidden + 4))
-
-
-def _stored_for_cpu(weight: torch.Tensor, dtype: torch.dtype) -> bool:
-    """Whether a block's weights were stored by :meth:`IFNet.with_blocks_in`: in another precision than the input's,
-    or in channels-last."""
-    return weight.dtype != dtype or weight.is_contiguous(memory_format=torch.channels_last)
 
 
 def _full_size(parts: list[torch.Tensor]) -> bool:
