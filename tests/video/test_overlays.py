@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import tracemalloc
 from fractions import Fraction
 from pathlib import Path
 
@@ -233,6 +234,24 @@ def test_a_semi_transparent_watermark_is_found_and_fitted(speed):
     frame = clip.frames()[3]
     back = restore_watermarks(remove_watermarks(frame, marks), marks)
     assert np.abs(back.astype(int) - frame).max() <= 2  # taking it out and putting it back loses nothing
+
+
+def test_the_watermark_fit_reads_the_region_around_the_mark_not_the_window():
+    """On a wide window the search converts only the watermark's neighbourhood to float: its peak memory stays
+    under one float32 copy of the window (the whole window converted and cleaned took 4.6 times that, which at
+    1080p was 1.4 GB). A list of frames gives what the stacked window gives."""
+    frames = make_overlay_clip("watermark", width=1536, num_frames=13, speed=12).frames()
+    tracemalloc.start()
+    try:
+        marks = find_watermarks(list(frames), 0)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < frames.size * 4
+    stacked = find_watermarks(frames, 0)
+    assert len(marks) == len(stacked) == 1
+    assert marks[0].box == stacked[0].box and np.array_equal(marks[0].mask, stacked[0].mask)
+    assert np.array_equal(marks[0].offset, stacked[0].offset) and np.array_equal(marks[0].scale, stacked[0].scale)
 
 
 def test_no_watermark_where_there_is_none():

@@ -538,7 +538,7 @@ class StaticTracker:
         edges = static_edges(window, WatermarkSettings(), greys)
         if still_there(window, self._last_marks, edges=edges):
             return
-        found = find_watermarks(np.stack(window), index, greys=greys, edges=edges)  # stacked only for a new fit
+        found = find_watermarks(window, index, greys=greys, edges=edges)
         self._last_marks, self._fitted_on = found, len(window)
 
     def _mask(self, index: int) -> np.ndarray | None:

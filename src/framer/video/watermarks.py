@@ -263,8 +263,25 @@ def _regions(edges: np.ndarray, settings: WatermarkSettings) -> list[tuple[np.nd
     return out
 
 
+def _crop_for_fit(frames: Sequence[np.ndarray], level: float, box, reach: tuple[int, int]
+                  ) -> tuple[np.ndarray, tuple[int, int]]:  # fmt: skip
+    """The part of each frame the fit of ``box`` reads, ``(T, h, w, C)`` float32 on the 8-bit scale, and its
+    top-left ``(x, y)``: the box and ``2 * reach`` px around it (the mosaic reaches ``reach`` px past the box and is
+    sampled at shifts of up to ``reach - 2`` px, bilinear), cut by the frame's edges. Only this part is converted:
+    a whole window of float frames took 1.4 GB at 1080p."""
+    height, width = frames[0].shape[:2]
+    x0, y0, x1, y1 = box
+    left, top = max(0, x0 - 2 * reach[0]), max(0, y0 - 2 * reach[1])
+    right, bottom = min(width, x1 + 2 * reach[0]), min(height, y1 + 2 * reach[1])
+    crop = np.stack([frame[top:bottom, left:right] for frame in frames]).astype(np.float32)
+    if level != 1.0:
+        crop /= level
+    return crop, (left, top)
+
+
 def _fit(
-    frames: np.ndarray,
+    frames: Sequence[np.ndarray],
+    level: float,
     shifts: list,
     area: np.ndarray,
     box,
@@ -274,19 +291,21 @@ def _fit(
 ):
     """Alternating least squares for ``c``, ``beta`` over ``box``; returns ``(c, beta, free, rms)``.
 
-    ``frames`` ``(T, H, W, C)`` float32 (8-bit scale); ``shifts[k]`` moves the reference frame's background to
-    frame ``k``'s (None: frame left out); ``area`` ``(H, W)`` bool: where ``c`` and ``beta`` are free.
+    ``frames`` T x ``(H, W, C)``, divided by ``level`` to the 8-bit scale; ``shifts[k]`` moves the reference frame's
+    background to frame ``k``'s (None: frame left out); ``area`` ``(H, W)`` bool: where ``c`` and ``beta`` are free.
     """
-    count, height, width, channels = frames.shape
-    x0, y0, x1, y1 = box
-    used = [k for k in range(count) if shifts[k] is not None]
+    channels = frames[0].shape[2]
+    used = [k for k in range(len(frames)) if shifts[k] is not None]
     reach_x = int(np.ceil(max(abs(shifts[k][0]) for k in used))) + 2
     reach_y = int(np.ceil(max(abs(shifts[k][1]) for k in used))) + 2
-    mx0, my0 = x0 - reach_x, y0 - reach_y  # the mosaic's top-left, in reference-frame pixels
+    data, (left, top) = _crop_for_fit(frames, level, box, (reach_x, reach_y))
+    height, width = data.shape[1:3]
+    free = area[box[1] : box[3], box[0] : box[2]]
+    x0, y0, x1, y1 = box[0] - left, box[1] - top, box[2] - left, box[3] - top  # from here on, in the crop
+    mx0, my0 = x0 - reach_x, y0 - reach_y  # the mosaic's top-left, in the crop's pixels
     mw, mh = (x1 - x0) + 2 * reach_x, (y1 - y0) + 2 * reach_y
     grid_x, grid_y = np.meshgrid(np.arange(mw, dtype=np.float32) + mx0, np.arange(mh, dtype=np.float32) + my0)
     box_x, box_y = np.meshgrid(np.arange(x0, x1, dtype=np.float32), np.arange(y0, y1, dtype=np.float32))
-    free = area[y0:y1, x0:x1]
     offset = np.zeros((y1 - y0, x1 - x0, channels), np.float32) if start is None else start[0]
     scale = np.ones((y1 - y0, x1 - x0), np.float32) if start is None else start[1]
     border = {"borderMode": cv2.BORDER_CONSTANT, "borderValue": 0}
@@ -298,7 +317,7 @@ def _fit(
         full_scale = np.ones((height, width), np.float32)
         full_offset[y0:y1, x0:x1], full_scale[y0:y1, x0:x1] = offset, scale
         weight = np.where(full_scale > 0.15, full_scale**2, 0).astype(np.float32)
-        clean = (frames - full_offset) / np.maximum(full_scale, 0.15)[None, :, :, None]
+        divisor = np.maximum(full_scale, 0.15)[:, :, None]
         total = np.zeros((mh, mw, channels), np.float32)
         norm = np.zeros((mh, mw), np.float32)
         for k in used:
@@ -306,7 +325,8 @@ def _fit(
             maps = ((grid_x + dx).astype(np.float32), (grid_y + dy).astype(np.float32))
             seen = cv2.remap(ones, *maps, cv2.INTER_LINEAR, **border) > 0.999
             w = cv2.remap(weight, *maps, cv2.INTER_LINEAR, **border) * seen
-            total += cv2.remap(clean[k], *maps, cv2.INTER_LINEAR, **border).reshape(mh, mw, channels) * w[..., None]
+            clean = (data[k] - full_offset) / divisor
+            total += cv2.remap(clean, *maps, cv2.INTER_LINEAR, **border).reshape(mh, mw, channels) * w[..., None]
             norm += w
         known = norm > 0.5
         mosaic = total / np.maximum(norm, 1e-6)[..., None]
@@ -318,7 +338,7 @@ def _fit(
             maps = ((box_x - dx - mx0).astype(np.float32), (box_y - dy - my0).astype(np.float32))
             b = cv2.remap(mosaic, *maps, cv2.INTER_LINEAR, **border).reshape(*free.shape, channels)
             ok = cv2.remap(known.view(np.uint8), *maps, cv2.INTER_NEAREST, **border).astype(np.float32)
-            f = frames[k, y0:y1, x0:x1]
+            f = data[k, y0:y1, x0:x1]
             n += ok
             okc = ok[..., None]
             sums["b"] += b * okc
@@ -358,11 +378,11 @@ def still_there(frames: np.ndarray | Sequence[np.ndarray], marks: list[Watermark
     return np.count_nonzero(edges & ~known) < settings.min_edges
 
 
-def find_watermarks(frames: np.ndarray, index: int, settings: WatermarkSettings | None = None,
+def find_watermarks(frames: np.ndarray | Sequence[np.ndarray], index: int, settings: WatermarkSettings | None = None,
                     greys: list[np.ndarray] | None = None, edges: np.ndarray | None = None
                     ) -> list[Watermark]:  # fmt: skip
-    """The semi-transparent watermarks of ``frames[index]``, from the window ``frames`` ``(T, H, W, C)``.
-    ``greys`` and ``edges``: the window's :func:`greys_of` and :func:`static_edges`, if known."""
+    """The semi-transparent watermarks of ``frames[index]``, from the window ``frames`` ``(T, H, W, C)`` (or T
+    frames). ``greys`` and ``edges``: the window's :func:`greys_of` and :func:`static_edges`, if known."""
     settings = settings or WatermarkSettings()
     if len(frames) < 4:
         return []
@@ -370,9 +390,8 @@ def find_watermarks(frames: np.ndarray, index: int, settings: WatermarkSettings 
     edges = static_edges(frames, settings, greys) if edges is None else edges
     if np.count_nonzero(edges) < settings.min_edges:
         return []
-    level = _levels(frames)
-    data = None
-    height, width = frames.shape[1:3]
+    level = _levels(frames[0])
+    height, width = frames[0].shape[:2]
     found = []
     for area, box in _regions(edges, settings):
         x0, y0, x1, y1 = box
@@ -398,14 +417,14 @@ def find_watermarks(frames: np.ndarray, index: int, settings: WatermarkSettings 
         if len(moving) < 3:
             continue  # the background does not move under it: nothing to tell a watermark from
         # 2. The fit, and whether it explains the frames with a solid watermark.
-        data = frames.astype(np.float32) / level if data is None else data
-        offset, scale, free, rms = _fit(data, shifts, area, box, settings)
+        offset, scale, free, rms = _fit(frames, level, shifts, area, box, settings)
         mark = free & ((scale < 0.97) | (np.abs(offset).max(axis=2) > 4.0))
         # 3. Again with only the watermark's pixels (and a pixel around them) free: the rest anchors the fit.
         tight = np.zeros_like(area)
         tight[y0:y1, x0:x1] = cv2.dilate(mark.view(np.uint8), np.ones((3, 3), np.uint8)).view(bool)
         start = (np.where(mark[..., None], offset, 0.0), np.where(mark, scale, 1.0))
-        offset, scale, free, rms = _fit(data, shifts, tight & area, box, settings, start, settings.iterations * 2)
+        offset, scale, free, rms = _fit(frames, level, shifts, tight & area, box, settings, start,
+                                        settings.iterations * 2)  # fmt: skip
         mark = free & ((scale < 0.97) | (np.abs(offset).max(axis=2) > 4.0))
         solid = cv2.erode(mark.view(np.uint8), np.ones((3, 3), np.uint8)).view(bool)
         if rms > settings.fit or np.count_nonzero(solid) < settings.min_area or np.median(scale[mark]) < 0.1:
