@@ -263,6 +263,12 @@ def _regions(edges: np.ndarray, settings: WatermarkSettings) -> list[tuple[np.nd
     return out
 
 
+def _reach(shifts: list) -> tuple[int, int]:
+    """How far (px, x and y) the fit's background mosaic reaches past the box: the largest shift and 2 px more."""
+    used = [shift for shift in shifts if shift is not None]
+    return int(np.ceil(max(abs(s[0]) for s in used))) + 2, int(np.ceil(max(abs(s[1]) for s in used))) + 2
+
+
 def _crop_for_fit(frames: Sequence[np.ndarray], level: float, box, reach: tuple[int, int]
                   ) -> tuple[np.ndarray, tuple[int, int]]:  # fmt: skip
     """The part of each frame the fit of ``box`` reads, ``(T, h, w, C)`` float32 on the 8-bit scale, and its
@@ -280,8 +286,8 @@ def _crop_for_fit(frames: Sequence[np.ndarray], level: float, box, reach: tuple[
 
 
 def _fit(
-    frames: Sequence[np.ndarray],
-    level: float,
+    data: np.ndarray,
+    origin: tuple[int, int],
     shifts: list,
     area: np.ndarray,
     box,
@@ -291,15 +297,14 @@ def _fit(
 ):
     """Alternating least squares for ``c``, ``beta`` over ``box``; returns ``(c, beta, free, rms)``.
 
-    ``frames`` T x ``(H, W, C)``, divided by ``level`` to the 8-bit scale; ``shifts[k]`` moves the reference frame's
-    background to frame ``k``'s (None: frame left out); ``area`` ``(H, W)`` bool: where ``c`` and ``beta`` are free.
+    ``data``, ``origin``: the frames' part the fit reads and its top-left (:func:`_crop_for_fit`); ``shifts[k]``
+    moves the reference frame's background to frame ``k``'s (None: frame left out); ``area`` ``(H, W)`` bool: where
+    ``c`` and ``beta`` are free.
     """
-    channels = frames[0].shape[2]
-    used = [k for k in range(len(frames)) if shifts[k] is not None]
-    reach_x = int(np.ceil(max(abs(shifts[k][0]) for k in used))) + 2
-    reach_y = int(np.ceil(max(abs(shifts[k][1]) for k in used))) + 2
-    data, (left, top) = _crop_for_fit(frames, level, box, (reach_x, reach_y))
-    height, width = data.shape[1:3]
+    count, height, width, channels = data.shape
+    used = [k for k in range(count) if shifts[k] is not None]
+    reach_x, reach_y = _reach(shifts)
+    left, top = origin
     free = area[box[1] : box[3], box[0] : box[2]]
     x0, y0, x1, y1 = box[0] - left, box[1] - top, box[2] - left, box[3] - top  # from here on, in the crop
     mx0, my0 = x0 - reach_x, y0 - reach_y  # the mosaic's top-left, in the crop's pixels
@@ -417,13 +422,14 @@ def find_watermarks(frames: np.ndarray | Sequence[np.ndarray], index: int, setti
         if len(moving) < 3:
             continue  # the background does not move under it: nothing to tell a watermark from
         # 2. The fit, and whether it explains the frames with a solid watermark.
-        offset, scale, free, rms = _fit(frames, level, shifts, area, box, settings)
+        data, origin = _crop_for_fit(frames, level, box, _reach(shifts))  # one conversion for both fits
+        offset, scale, free, rms = _fit(data, origin, shifts, area, box, settings)
         mark = free & ((scale < 0.97) | (np.abs(offset).max(axis=2) > 4.0))
         # 3. Again with only the watermark's pixels (and a pixel around them) free: the rest anchors the fit.
         tight = np.zeros_like(area)
         tight[y0:y1, x0:x1] = cv2.dilate(mark.view(np.uint8), np.ones((3, 3), np.uint8)).view(bool)
         start = (np.where(mark[..., None], offset, 0.0), np.where(mark, scale, 1.0))
-        offset, scale, free, rms = _fit(frames, level, shifts, tight & area, box, settings, start,
+        offset, scale, free, rms = _fit(data, origin, shifts, tight & area, box, settings, start,
                                         settings.iterations * 2)  # fmt: skip
         mark = free & ((scale < 0.97) | (np.abs(offset).max(axis=2) > 4.0))
         solid = cv2.erode(mark.view(np.uint8), np.ones((3, 3), np.uint8)).view(bool)

@@ -472,10 +472,8 @@ class _Taps:
 
         return _Taps(step, taps(height), taps(width))
 
-    def gather(self, tensor: torch.Tensor | None) -> torch.Tensor | None:
+    def gather(self, tensor: torch.Tensor) -> torch.Tensor:
         """``tensor``'s pixels at the taps ``(B, C, 2 H / level, 2 W / level)`` (strided views, one copy each)."""
-        if tensor is None:
-            return None
         step, first = self.level, self.level // 2 - 1
         rows = tensor.unflatten(2, (-1, step))[:, :, :, first : first + 2].flatten(2, 3)
         return rows.unflatten(3, (-1, step))[..., first : first + 2].flatten(3, 4)
