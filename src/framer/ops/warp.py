@@ -10,14 +10,15 @@ __all__ = ["backward_warp"]
 _BASE_GRIDS: dict[tuple, torch.Tensor] = {}
 
 
-def _base_grid(batch: int, height: int, width: int, device: torch.device, dtype: torch.dtype) -> torch.Tensor:
-    """Identity sampling grid ``(B, 2, H, W)`` in normalised coordinates (align_corners=True), cached."""
-    key = (batch, height, width, device, dtype)
+def _base_grid(height: int, width: int, device: torch.device, dtype: torch.dtype) -> torch.Tensor:
+    """Identity sampling grid ``(1, 2, H, W)`` in normalised coordinates (align_corners=True), cached; it broadcasts
+    over the batch."""
+    key = (height, width, device, dtype)
     grid = _BASE_GRIDS.get(key)
     if grid is None:
         xs = torch.linspace(-1.0, 1.0, width, device=device, dtype=dtype).view(1, 1, 1, width)
         ys = torch.linspace(-1.0, 1.0, height, device=device, dtype=dtype).view(1, 1, height, 1)
-        grid = torch.cat([xs.expand(batch, 1, height, width), ys.expand(batch, 1, height, width)], dim=1)
+        grid = torch.cat([xs.expand(1, 1, height, width), ys.expand(1, 1, height, width)], dim=1)
         if len(_BASE_GRIDS) > 16:
             _BASE_GRIDS.clear()
         _BASE_GRIDS[key] = grid
@@ -41,17 +42,16 @@ def backward_warp(
 
     Convention: pixel centres at integer coordinates; align_corners=True.
     """
-    batch = flow.shape[0]
     if at is None:
         height, width = flow.shape[-2:]
-        grid = _base_grid(batch, height, width, flow.device, flow.dtype)
+        grid = _base_grid(height, width, flow.device, flow.dtype)
     else:  # the identity grid's values at those rows and columns
         height, width = image.shape[-2:]
         xs = torch.linspace(-1.0, 1.0, width, device=flow.device, dtype=flow.dtype)[at[1]].view(1, 1, 1, -1)
         ys = torch.linspace(-1.0, 1.0, height, device=flow.device, dtype=flow.dtype)[at[0]].view(1, 1, -1, 1)
-        size = (batch, 1, len(at[0]), len(at[1]))
+        size = (1, 1, len(at[0]), len(at[1]))
         grid = torch.cat([xs.expand(size), ys.expand(size)], dim=1)
-    # pixels -> normalised [-1, 1] offsets: (B, 2, H, W)
+    # pixels -> normalised [-1, 1] offsets: (B, 2, H, W), the grid added in place (one full-size temporary)
     scale = flow.new_tensor([(width - 1.0) / 2.0, (height - 1.0) / 2.0]).view(1, 2, 1, 1)
-    sample_at = (grid + flow / scale).permute(0, 2, 3, 1)  # (B, H, W, 2)
+    sample_at = (flow / scale).add_(grid).permute(0, 2, 3, 1)  # (B, H, W, 2)
     return F.grid_sample(image, sample_at, mode="bilinear", padding_mode="border", align_corners=True)

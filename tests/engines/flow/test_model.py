@@ -1,11 +1,14 @@
 """IFNet's shortcuts compute the plain network: per-pair work done once, warps at the pixels a resize reads, the
-last block without its unused outputs, and full-size inputs convolved part by part.
+last block without its unused outputs, full-size inputs convolved part by part (each made only when its turn
+comes), and warps resized by 1/2 made band by band.
 
 A small v4.25-layout IFNet (five levels, 16 to 1, few channels) with seeded random weights is checked against the
 network written out plainly here, as upstream RIFE runs it.
 """
 
 from __future__ import annotations
+
+import weakref
 
 import pytest
 import torch
@@ -103,6 +106,7 @@ def test_the_network_equals_the_plain_network(net, t, scale):
 
 def test_part_by_part_convolution_equals_the_plain_network_up_to_rounding(net, monkeypatch):
     monkeypatch.setattr(model, "_SPLIT_PIXELS", 1)  # every full-size input convolved part by part
+    monkeypatch.setattr(model, "_BAND_ROWS", 48)  # the level-2 warp in three bands, the last a short one
     x0, x1 = _pair(128, 192)
     with torch.inference_mode():
         ours, plain = net(x0, x1, 0.5), _plain(net, x0, x1, 0.5)
@@ -110,6 +114,44 @@ def test_part_by_part_convolution_equals_the_plain_network_up_to_rounding(net, m
     assert not torch.equal(ours.flow, plain.flow)  # the split path did run (sums in another order)
     torch.testing.assert_close(ours.flow, plain.flow, rtol=0, atol=1e-4)
     torch.testing.assert_close(ours.frame, plain.frame, rtol=0, atol=1e-5)
+
+
+@pytest.mark.parametrize(("height", "band"), [(32, 8), (40, 16), (64, 128)])
+def test_a_warp_resized_by_half_band_by_band_equals_the_whole_warp_resized(height, band, monkeypatch):
+    monkeypatch.setattr(model, "_BAND_ROWS", band)
+    generator = torch.Generator().manual_seed(3)
+    sources = torch.rand(2, 7, height, 48, generator=generator).contiguous(memory_format=torch.channels_last)
+    flow = 5 * torch.randn(2, 2, height, 48, generator=generator)
+
+    halved = model._warped_halved(sources, flow)
+
+    assert torch.equal(halved, _resize(backward_warp(sources, flow), 0.5))
+
+
+def test_deferred_parts_are_made_one_at_a_time_and_let_go():
+    torch.manual_seed(4)
+    block = model.IFBlock(9, 8, 1, 8).eval().requires_grad_(False)
+    x = torch.rand(1, 9, 64, 64)
+    made = []
+
+    def first() -> tuple[torch.Tensor, ...]:
+        part = x[:, :4].clone()
+        made.append(weakref.ref(part))
+        return part[:, :3], part[:, 3:]  # two parts from one tensor
+
+    def last() -> tuple[torch.Tensor, ...]:
+        assert made[0]() is None  # the first deferred part was let go before this one is made
+        made.append(None)
+        return (x[:, 6:].clone(),)
+
+    parts = [model.Deferred(first, (1, 4, 64, 64), x.dtype, x.device), x[:, 4:6],
+             model.Deferred(last, (1, 3, 64, 64), x.dtype, x.device)]  # fmt: skip
+    with torch.inference_mode():
+        split = block(parts)
+        whole = block(x)
+
+    assert len(made) == 2
+    torch.testing.assert_close(split, whole, rtol=0, atol=1e-5)
 
 
 def test_the_runner_does_the_pair_work_once_per_pair(net, monkeypatch):

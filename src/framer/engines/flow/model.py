@@ -18,14 +18,16 @@ resizes its input by 1/16, 1/8 or 1/4 gets warps at only the pixels that resizin
 block's output stays at its own resolution and is upsampled only where and when it is read (:class:`_FlowSum`:
 straight to the next block's resolution or its taps; in full for the warps of the blocks that read every pixel);
 the last block computes only the flow and mask it returns; full-size inputs are not concatenated but convolved
-part by part; the frames are warped from channels-last copies on the CPU, where the blocks may also be stored
-channels-last (:meth:`IFNet.with_blocks_in`).
+part by part, each made only when its turn comes (:class:`Deferred`), and a full-size warp resized by 1/2 is made
+a band of rows at a time, which keeps the peak memory down; the frames are warped from channels-last copies on the
+CPU, where the blocks may also be stored channels-last (:meth:`IFNet.with_blocks_in`).
 """
 
 from __future__ import annotations
 
 import functools
 import operator
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 
 import torch
@@ -40,6 +42,8 @@ PYRAMID_SCALES = (0.25, 0.5, 1.0)  # the pyramid scales offered (upstream also h
 # Block inputs from this many pixels on are resized and convolved part by part rather than concatenated first
 # (measured at 720p, 1 thread: the full-size concatenation cost more than the extra convolution calls).
 _SPLIT_PIXELS = 1 << 18
+# Full-size warps that are resized by 1/2 right away are made this many rows at a time (an even number).
+_BAND_ROWS = 128
 
 
 @dataclass(frozen=True)
@@ -105,6 +109,28 @@ class ResidualConv(nn.Module):
         return self.relu(torch.addcmul(x, self.conv(x), self.beta))
 
 
+@dataclass(frozen=True)
+class Deferred:
+    """Block input parts made only when the block's first convolution reaches them: at full size the parts are
+    convolved one after the other, so deferred ones never exist together (at 1080p a full-size channel is 8 MB).
+
+    ``make`` returns one or more parts (consecutive along the channels, e.g. views of one tensor made in one go);
+    ``shape`` (their concatenation's), ``dtype`` and ``device`` describe them.
+    """
+
+    make: Callable[[], tuple[torch.Tensor, ...]]
+    shape: tuple[int, ...]
+    dtype: torch.dtype
+    device: torch.device
+
+
+Part = torch.Tensor | Deferred
+
+
+def _made(part: Part) -> tuple[torch.Tensor, ...]:
+    return part.make() if isinstance(part, Deferred) else (part,)
+
+
 class IFBlock(nn.Module):
     """One refinement level: inputs at 1/scale, 4x further down inside, outputs upsampled back to full size.
 
@@ -121,7 +147,7 @@ class IFBlock(nn.Module):
 
     def forward(
         self,
-        x: torch.Tensor | list[torch.Tensor],
+        x: torch.Tensor | Sequence[Part],
         order: tuple[int, ...] | None = None,
         compute_dtype: torch.dtype | None = None,
         last: bool = False,
@@ -131,9 +157,9 @@ class IFBlock(nn.Module):
         block's level), mask logit, hidden features; the caller upsamples what it needs, where it needs it.
 
         ``x`` may also come as the list of its parts along the channels, which saves making it at full size: there
-        the first convolution runs on each part and sums. ``order``: the block's input channel that each channel of
-        the parts' concatenation holds (default: in order), so that parts can be whole tensors (e.g. a frame
-        warped with its features) rather than slices.
+        the first convolution runs on each part and sums (a :class:`Deferred` part is made just before its turn).
+        ``order``: the block's input channel that each channel of the parts' concatenation holds (default: in
+        order), so that parts can be whole tensors (e.g. a frame warped with its features) rather than slices.
 
         ``compute_dtype`` (e.g. ``torch.bfloat16``) runs the convolutions alone in that precision (autocast, or, when
         the block's weights are stored in it, the whole block on its input converted once); what they return is
@@ -158,7 +184,7 @@ class IFBlock(nn.Module):
 
     def _conv0(
         self,
-        parts: list[torch.Tensor],
+        parts: list[Part],
         order: tuple[int, ...] | None,
         dtype: torch.dtype | None = None,
         layout: torch.memory_format = torch.contiguous_format,
@@ -174,16 +200,19 @@ class IFBlock(nn.Module):
         weight = first.weight if order is None else first.weight[:, list(order)]
         if len(parts) == 1 or not _full_size(parts):
             dtype = dtype or parts[0].dtype
-            x = parts[0].to(dtype, memory_format=layout) if len(parts) == 1 else _stack((tuple(parts),), layout, dtype)
+            made = [tensor for part in parts for tensor in _made(part)]
+            x = made[0].to(dtype, memory_format=layout) if len(made) == 1 else _stack((tuple(made),), layout, dtype)
             return self.conv0[1](act(F.conv2d(x, weight, first.bias, first.stride, first.padding)))
         out, start = None, 0
-        for part in parts:
-            end = start + part.shape[1]
-            y = F.conv2d(part, weight[:, start:end].to(part.dtype), None, first.stride, first.padding)
-            out = y if out is None else out.add_(y)
-            start = end
+        for part in parts:  # a deferred part is let go (on the helper's return) before the next is made
+            out, start = _convolve_parts(_made(part), weight, first, out, start)
         out = act(out.add_(first.bias.to(out.dtype).view(1, -1, 1, 1)))
         return self.conv0[1](out.to(dtype or out.dtype, memory_format=layout))
+
+    @property
+    def layout(self) -> torch.memory_format:
+        """The memory format its weights are stored in (:meth:`IFNet.with_blocks_in`)."""
+        return _layout_of(self.lastconv[0].weight)
 
     def _upsample(self, features: torch.Tensor, last: bool) -> torch.Tensor:
         """``lastconv``; with ``last`` only its flow and mask channels (the pixel shuffle takes 4 per channel)."""
@@ -339,6 +368,10 @@ class IFNet(nn.Module):
             if out is None:  # resizing a constant plane gives the constant: only the time plane is made per call
                 first = context.first_input
                 out = block(torch.cat((first, times.expand(batch, 1, *first.shape[-2:])), 1), None, compute_dtype)
+            elif level == 1 and _streamed(sources):
+                parts = _full_size_parts(sources, times, out[:, 4:], levels[index - 1], flow, block.layout)
+                out = block(parts, order, compute_dtype, last)
+                del parts
             else:
                 # each frame warped with its features is one part; the time plane, the last mask logit and hidden
                 # features and the flow (in pixels of this level) another
@@ -366,6 +399,8 @@ class IFNet(nn.Module):
         if taps is not None:
             at = (taps.rows, taps.cols)
             return _resize(backward_warp(sources, _split_flow(flow.at(*at)), at=at), 0.5)
+        if level == 2 and _streamed(sources):
+            return _warped_halved(sources, _split_flow(flow.full()))
         warped = backward_warp(sources, _split_flow(flow.full()))
         return warped if level == 1 else _resize(warped, 1 / level)
 
@@ -512,6 +547,52 @@ def _rest(times: torch.Tensor, state: torch.Tensor, state_level: float, flow: _F
     return torch.cat((plane, state, flow_in / level if level != 1 else flow_in), 1)
 
 
+def _convolve_parts(
+    parts: tuple[torch.Tensor, ...], weight: torch.Tensor, conv: nn.Conv2d, out: torch.Tensor | None, start: int
+) -> tuple[torch.Tensor, int]:
+    """``out`` plus ``conv`` without its bias on ``parts``, the input channels from ``start`` on (``weight``'s
+    columns in that order); returns the sum and the next channel."""
+    for part in parts:
+        end = start + part.shape[1]
+        y = F.conv2d(part, weight[:, start:end].to(part.dtype), None, conv.stride, conv.padding)
+        out = y if out is None else out.add_(y)
+        start = end
+    assert out is not None
+    return out, start
+
+
+def _full_size_parts(
+    sources: torch.Tensor,
+    times: torch.Tensor,
+    state: torch.Tensor,
+    state_level: float,
+    flow: _FlowSum,
+    layout: torch.memory_format,
+) -> list[Part]:
+    """A full-size block's input in the order of :func:`_frame_major`, made as the block reads it: both frames
+    warped with their features (in one warp: it runs a thread per frame), the time plane (a view), the previous
+    block's mask logit and hidden features upsampled (straight into the block's ``layout``, which its convolution
+    would otherwise copy them to), and the flow (made already). Of its 28 channels no more than 14 exist at once and
+    none is copied into a concatenation: at 1080p the network's peak is 200-300 MB lower."""
+    batch, channels, height, width = sources.shape
+    batch //= 2
+    full = flow.full()  # (B, 4, H, W)
+
+    def warped() -> tuple[torch.Tensor, ...]:
+        both = backward_warp(sources, _split_flow(full))
+        return both[:batch], both[batch:]
+
+    def upsampled() -> tuple[torch.Tensor, ...]:
+        return (_between(state.contiguous(memory_format=layout), state_level, 1),)
+
+    return [
+        Deferred(warped, (batch, 2 * channels, height, width), sources.dtype, sources.device),
+        times.expand(batch, 1, height, width),
+        Deferred(upsampled, (batch, state.shape[1], height, width), state.dtype, state.device),
+        full,
+    ]
+
+
 def _frame_major(config: IFNetConfig) -> tuple[int, ...]:
     """The later blocks' input channels frame by frame: frame0's colours and features, frame1's, then the time
     plane, mask logit, hidden features and flow (the released order has both frames' colours first)."""
@@ -521,11 +602,42 @@ def _frame_major(config: IFNetConfig) -> tuple[int, ...]:
     return (*frame0, *frame1, *range(6 + 2 * feat, 6 + 2 * feat + 2 + hidden + 4))
 
 
-def _full_size(parts: list[torch.Tensor]) -> bool:
+def _full_size(parts: Sequence[Part]) -> bool:
     """Whether a block's input parts are big enough that concatenating them costs more than a convolution each."""
     return parts[0].shape[-2] * parts[0].shape[-1] >= _SPLIT_PIXELS
 
 
+def _streamed(sources: torch.Tensor) -> bool:
+    """Whether full-size work on ``sources`` is made a part or a band at a time (:func:`_full_size_parts`,
+    :func:`_warped_halved`) to keep the peak memory down; not in an exported graph, whose runtime plans its own."""
+    return _full_size([sources]) and not torch.jit.is_tracing()
+
+
 def _split_flow(flow: torch.Tensor) -> torch.Tensor:
-    """``(B, 4, H, W)`` bidirectional flow -> ``(2B, 2, H, W)`` with frame0's flows first."""
-    return torch.cat((flow[:, :2], flow[:, 2:4]), 0)
+    """``(B, 4, H, W)`` bidirectional flow -> ``(2B, 2, H, W)`` with frame0's flows first (a view for one pair)."""
+    return flow.unflatten(1, (2, 2)).transpose(0, 1).flatten(0, 1)
+
+
+def _warped_halved(sources: torch.Tensor, flow: torch.Tensor) -> torch.Tensor:
+    """``backward_warp(sources, flow)`` resized by 1/2 (``(N, C, H / 2, W / 2)``), made a band of rows at a time.
+
+    Resizing by 1/2 reads input rows ``2i`` and ``2i + 1`` for output row ``i`` and nothing else, so each band of an
+    even number of rows gives its own output rows, with the same values as the whole: the full-size warp
+    (112 MB at 1080p) never exists at once.
+    """
+    height, width = sources.shape[-2:]
+    cols = torch.arange(width, device=sources.device)
+    out = None
+    for top in range(0, height, _BAND_ROWS):
+        bottom = min(height, top + _BAND_ROWS)
+        rows = torch.arange(top, bottom, device=sources.device)
+        part = _resize(backward_warp(sources, flow[:, :, top:bottom], at=(rows, cols)), 0.5)
+        if out is None:
+            out = part.new_empty((*part.shape[:2], height // 2, width // 2))
+        out[:, :, top // 2 : bottom // 2] = part
+    assert out is not None
+    return out
+
+
+def _layout_of(tensor: torch.Tensor) -> torch.memory_format:
+    return torch.channels_last if tensor.is_contiguous(memory_format=torch.channels_last) else torch.contiguous_format
