@@ -245,6 +245,17 @@ def test_a_frame_shared_by_consecutive_pairs_is_encoded_once(backend, tiny_weigh
     assert torch.equal(refilled, first[0]) and len(encoded) == 5
 
 
+def test_the_runner_remembers_the_last_frame_by_a_digest_not_a_copy(tiny_weights):
+    frame0, frame1 = _pair()
+    engine = _engine(tiny_weights)
+    list(engine.iter_frames(frame0, frame1, [0.5]))
+    fingerprint, features = engine._runner._last_encoded
+
+    assert isinstance(fingerprint.key, bytes) and len(fingerprint.key) == 32  # no frame-sized copy kept on the CPU
+    assert fingerprint.matches(engine._to_network(frame1)) and not fingerprint.matches(engine._to_network(frame0))
+    assert features.shape[-2:] == engine._to_network(frame1).shape[-2:]
+
+
 # -- command line -------------------------------------------------------------------------------------------------
 
 
