@@ -21,7 +21,10 @@ sides then make 47 model calls).
 1280x720 at 24 fps, made from the Big Buck Bunny frames of the shared data, played forwards and backwards so there
 is no cut), each in a fresh process. The default engine is a linear blend (the flow model's memory per frame pair
 does not depend on the video's length, and its 60 s clip takes about 17 minutes on 2 CPUs); ``--engine flow`` runs
-the real model.
+the real model. Beside the peak RSS it prints the most bytes the C allocator had in use at once (glibc's
+``mallinfo2``, sampled every 2 ms; blank elsewhere): RSS also counts memory the allocator holds between live
+blocks, whose amount moves from run to run with where the tensors happen to land, while the bytes in use show
+whether live memory grows with the length.
 
 ``tiles``: the Big Buck Bunny triplet (frames 10, 14, 18) scaled to ``--size`` (default 1920x1080): frame 14 from
 10 and 18 by the flow engine on whole frames and in tiles (``--tile``, ``--overlap``); PSNR of each against the
@@ -284,7 +287,7 @@ def throughput(args: argparse.Namespace) -> dict:
 # --- memory -------------------------------------------------------------------------------------------------------
 
 _MEMORY_CHILD = r"""
-import json, sys, torch
+import ctypes, json, sys, threading, time, torch
 from pathlib import Path
 from framer.engines.base import Engine
 from framer.video import interpolate_video
@@ -296,11 +299,28 @@ class Blend(Engine):
         for t in times:
             yield (1 - t) * frame0 + t * frame1
 
+class _Mallinfo2(ctypes.Structure):
+    _fields_ = [(name, ctypes.c_size_t) for name in ("arena", "ordblks", "smblks", "hblks", "hblkhd", "usmblks",
+                                                      "fsmblks", "uordblks", "fordblks", "keepcost")]
+
+in_use = [None]
+def sample():
+    try:
+        libc = ctypes.CDLL("libc.so.6")
+        libc.mallinfo2.restype = _Mallinfo2
+    except (OSError, AttributeError):
+        return
+    while True:
+        info = libc.mallinfo2()
+        in_use[0] = max(in_use[0] or 0, info.uordblks + info.hblkhd)
+        time.sleep(0.002)
+
+threading.Thread(target=sample, daemon=True).start()
 clip, out, engine = sys.argv[1], sys.argv[2], sys.argv[3]
 result = interpolate_video(clip, out, multi=2, engine=Blend() if engine == "blend" else engine)
 status = Path("/proc/self/status").read_text().splitlines()
 peak = next(int(line.split()[1]) * 1024 for line in status if line.startswith("VmHWM"))
-print(json.dumps({"frames": result.num_frames, "peak": peak}))
+print(json.dumps({"frames": result.num_frames, "peak": peak, "in_use": in_use[0]}))
 """
 
 
@@ -343,11 +363,15 @@ def memory(args: argparse.Namespace) -> dict:
                 raise SystemExit(done.stderr[-2000:])
             report = json.loads(done.stdout.strip().splitlines()[-1])
             rows.append({"seconds": seconds, "frames": report["frames"], "peak": report["peak"],
-                         "wall_s": time.perf_counter() - start})  # fmt: skip
-    print(f"{'clip':>8}{'output frames':>15}{'peak RSS MiB':>14}{'wall s':>9}")
+                         "in_use": report["in_use"], "wall_s": time.perf_counter() - start})  # fmt: skip
+    print(f"{'clip':>8}{'output frames':>15}{'peak RSS MiB':>14}{'in use MiB':>12}{'wall s':>9}")
     for row in rows:
-        print(f"{row['seconds']:>7}s{row['frames']:>15}{row['peak'] / MIB:>14.1f}{row['wall_s']:>9.1f}")
-    print(f"growth from shortest to longest: {(rows[-1]['peak'] - rows[0]['peak']) / MIB:+.1f} MiB")
+        in_use = "" if row["in_use"] is None else f"{row['in_use'] / MIB:.1f}"
+        print(f"{row['seconds']:>7}s{row['frames']:>15}{row['peak'] / MIB:>14.1f}{in_use:>12}{row['wall_s']:>9.1f}")
+    print(f"growth from shortest to longest: {(rows[-1]['peak'] - rows[0]['peak']) / MIB:+.1f} MiB peak RSS", end="")
+    if rows[0]["in_use"] is not None:
+        print(f", {(rows[-1]['in_use'] - rows[0]['in_use']) / MIB:+.1f} MiB in use", end="")
+    print()
     return {"size": args.size, "engine": args.engine, "rows": rows}
 
 
