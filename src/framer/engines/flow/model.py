@@ -168,11 +168,9 @@ class IFBlock(nn.Module):
         """
         parts = [x] if torch.is_tensor(x) else list(x)
         dtype = parts[0].dtype
-        weight = self.lastconv[0].weight
-        channels_last = weight.is_contiguous(memory_format=torch.channels_last)
-        if weight.dtype == (compute_dtype or dtype) and (weight.dtype != dtype or channels_last):
+        weight, layout = self.lastconv[0].weight, self.layout
+        if weight.dtype == (compute_dtype or dtype) and (weight.dtype != dtype or layout == torch.channels_last):
             # stored in that precision and layout (IFNet.with_blocks_in): the input made in it once, no casts inside
-            layout = torch.channels_last if channels_last else torch.contiguous_format
             features = self._conv0(parts, order, weight.dtype, layout)
             out = self._upsample(self.convblock(features), last)
             return out.to(dtype, memory_format=torch.contiguous_format)
