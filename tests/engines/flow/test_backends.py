@@ -252,8 +252,21 @@ def test_the_runner_remembers_the_last_frame_by_a_digest_not_a_copy(tiny_weights
     fingerprint, features = engine._runner._last_encoded
 
     assert isinstance(fingerprint.key, bytes) and len(fingerprint.key) == 32  # no frame-sized copy kept on the CPU
-    assert fingerprint.matches(engine._to_network(frame1)) and not fingerprint.matches(engine._to_network(frame0))
+    of = backends._Fingerprint.of
+    assert fingerprint == of(engine._to_network(frame1)) and fingerprint != of(engine._to_network(frame0))
     assert features.shape[-2:] == engine._to_network(frame1).shape[-2:]
+
+
+def test_the_runner_reads_each_frame_once_per_pair_to_tell_it_apart(tiny_weights, monkeypatch):
+    frame0, frame1 = _pair()
+    frame2 = frame1.flip(-1)
+    engine = _engine(tiny_weights)
+    digests = []
+    key = backends._key
+    monkeypatch.setattr(backends, "_key", lambda tensor: digests.append(tensor.shape) or key(tensor))
+    list(engine.iter_frames(frame0, frame1, [0.5]))
+    list(engine.iter_frames(frame1, frame2, [0.5]))
+    assert len(digests) == 4  # one digest per frame given: compared with the last and kept, not made again
 
 
 # -- command line -------------------------------------------------------------------------------------------------
