@@ -43,14 +43,16 @@ def _name(source: ImageSource, index: int) -> str:
     return str(source) if isinstance(source, (str, os.PathLike)) else f"keyframe {index}"
 
 
-def _target_size(keyframes: Sequence[ImageSource], sizes: list[Size], resize: ResizeSpec) -> Size:
+def _target_size(
+    keyframes: Sequence[ImageSource], sizes: list[Size], resize: ResizeSpec, noun: str = "keyframe"
+) -> Size:
     if resize is None or resize is False:
         if len(set(sizes)) > 1:
             named = enumerate(zip(keyframes, sizes, strict=True))
             listing = ", ".join(f"{_name(k, i)} is {w}x{h}" for i, (k, (w, h)) in named)
             raise ShapeError(
-                f"Keyframes differ in size ({listing}); pass --resize (resize=True) to scale them to the first "
-                "keyframe's size, or --resize WxH."
+                f"{noun.capitalize()}s differ in size ({listing}); pass --resize (resize=True) to scale them to the "
+                f"first {noun}'s size, or --resize WxH."
             )
         return sizes[0]
     if resize is True or resize == "first":
@@ -78,7 +80,9 @@ def _check_fit(fit: object) -> str:
     return str(fit)
 
 
-def _plan_sizes(keyframes: Sequence[ImageSource], resize: ResizeSpec, fit: str = "pad") -> tuple[Size, Size]:
+def _plan_sizes(
+    keyframes: Sequence[ImageSource], resize: ResizeSpec, fit: str = "pad", noun: str = "keyframe"
+) -> tuple[Size, Size]:
     """Check there are two or more keyframes; the first keyframe's size and the size all are interpolated at.
 
     Reads image headers only, and logs (info) how keyframes of another size are fitted.
@@ -87,7 +91,7 @@ def _plan_sizes(keyframes: Sequence[ImageSource], resize: ResizeSpec, fit: str =
     if isinstance(keyframes, (str, os.PathLike, np.ndarray)) or len(keyframes) < 2:
         raise InputError("At least two keyframes are needed.")
     sizes = [probe_image(k) for k in keyframes]
-    target = _target_size(keyframes, sizes, resize)
+    target = _target_size(keyframes, sizes, resize, noun)
     for size in dict.fromkeys(sizes):  # one line per distinct size, in order
         note = fit_note(size, target, fit)
         if note:
@@ -109,10 +113,13 @@ def _place_drags(trajectories: list[Trajectory], placement: Placement, size: Siz
     return check_trajectories(moved, *size)
 
 
-def load_keyframes(keyframes: Sequence[ImageSource], resize: ResizeSpec = None, fit: str = "pad") -> list[np.ndarray]:
+def load_keyframes(
+    keyframes: Sequence[ImageSource], resize: ResizeSpec = None, fit: str = "pad", *, noun: str = "keyframe"
+) -> list[np.ndarray]:
     """Read two or more keyframes into arrays of one size (see :func:`framer.io.read_image`); ``resize`` and ``fit``
-    as in :func:`interpolate`."""
-    return _decode(keyframes, _plan_sizes(keyframes, resize, fit)[1], fit)
+    as in :func:`interpolate`; ``noun`` names them in the message when their sizes differ (``"still"`` for a
+    time-lapse)."""
+    return _decode(keyframes, _plan_sizes(keyframes, resize, fit, noun)[1], fit)
 
 
 class InterpolatedFrame(NamedTuple):

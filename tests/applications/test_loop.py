@@ -3,6 +3,7 @@ frame leads into its first no less smoothly than the clip's own frames follow ea
 
 from __future__ import annotations
 
+import itertools
 import logging
 
 import numpy as np
@@ -40,6 +41,28 @@ def test_the_loop_ends_no_further_from_its_start_than_the_clip_steps(orbit, engi
     end, start = result.frames[result.end - result.start], result.frames[0]
     assert frame_difference(first, end) < frame_difference(first, start)
     assert frame_difference(last, start) < frame_difference(last, end)
+
+
+def test_a_loop_as_smooth_as_its_clip_has_no_step_back_larger_than_the_clips(orbit, engine, caplog):
+    with caplog.at_level(logging.WARNING, logger="framer"):
+        result = make_loop(orbit, engine=engine)
+    assert result.bridge_step <= 2.0 * result.step_difference
+    kept = result.end - result.start + 1  # the source frames; then the bridge, then the loop starts again
+    back = [*result.frames[kept - 1 :], result.frames[0]]
+    steps = [frame_difference(a, b) for a, b in itertools.pairwise(back)]
+    assert result.bridge_step == pytest.approx(max(steps))
+    assert "still jumps" not in caplog.text
+
+
+def test_ends_from_two_shots_are_a_jump_the_user_is_told_of(tmp_path, engine, caplog):
+    shot0 = loop_clip("orbit", num_frames=12, size=(64, 48), seed=0)
+    shot1 = loop_clip("swing", num_frames=12, size=(64, 48), seed=5)  # another scene: a cut after frame 11
+    path = tmp_path / "cut.mp4"
+    write_frames(shot0 + shot1, path, fps=24, crf=0)
+    with caplog.at_level(logging.WARNING, logger="framer"):
+        result = make_loop(path, window=4, max_frames=4, engine=engine)
+    assert result.bridge_step > 2.0 * result.step_difference
+    assert "still jumps where it returns to its start" in caplog.text and "--duration" in caplog.text
 
 
 def test_a_given_number_of_in_betweens_is_kept(orbit, engine):

@@ -87,7 +87,7 @@ def test_an_unreadable_still_and_a_size_mismatch_are_refused(tmp_path, ramp, eng
     with pytest.raises(ImageReadError, match=r"bad\.png"):
         timelapse([paths[0], bad], engine=engine)
     Image.fromarray(ramp.stills[1][:40]).save(tmp_path / "small.png")
-    with pytest.raises(ShapeError, match=r"differ in size .*--resize"):
+    with pytest.raises(ShapeError, match=r"^Stills differ in size .*--resize"):
         timelapse([paths[0], tmp_path / "small.png"], engine=engine)
 
 

@@ -72,7 +72,7 @@ def test_an_unreadable_still_and_a_size_mismatch_are_errors(cli, stills, tmp_pat
     assert code == 1 and "framer: error:" in err and "bad.png" in err and "Traceback" not in err
     Image.fromarray(np.zeros((32, 48, 3), np.uint8)).save(tmp_path / "small.png")
     code, _, err = cli("timelapse", stills / "shot0.png", tmp_path / "small.png", "-o", tmp_path / "out.mp4")
-    assert code == 1 and "differ in size" in err and "--resize" in err
+    assert code == 1 and "Stills differ in size" in err and "first still's size" in err and "--resize" in err
     assert not (tmp_path / "out.mp4").exists()
 
 

@@ -7,7 +7,8 @@
    frame rate; unless given, as many as the motion across the join needs for steps no larger than the clip's
    typical step (dense flow and frame difference, each against its median between consecutive frames); then,
    measured on the bridge made: while a step of it differs more than the clip's median step, made longer (a few
-   rounds, at most ``max_frames``).
+   rounds, at most ``max_frames``). A step still more than twice the median (ends from two shots, or more motion than
+   the in-betweens cover) is a jump a viewer sees: a warning says so (``LoopResult.bridge_step``).
 4. The loop is the cut clip followed by the bridge; played again and again it has no jump. Audio is dropped
    (a cut and in-betweens have no sound to match), with a note.
 """
@@ -35,6 +36,9 @@ MIN_FRAMES = 4  # two to end on, two to start from
 _THUMB_WIDTH = 160  # the join is chosen on copies this wide
 _REPEAT = 0.25  # a join this far below the clip's median step repeats the start frame
 _REFINE_ROUNDS = 3  # times the bridge may be lengthened when a step of it is larger than the clip's
+# A bridge step this many times the clip's median step is a jump a viewer sees: the ends are far apart (another
+# shot, or more motion than the in-betweens cover); the user is told.
+_JUMP = 2.0
 
 
 @dataclass(frozen=True)
@@ -51,6 +55,8 @@ class LoopResult:
             the loop makes when it starts again.
         cut_difference: the same for the clip as read (its last frame to its first): the jump without this tool.
         step_difference: the median of the differences between consecutive frames of the clip.
+        bridge_step: the largest difference between consecutive frames from the end frame through the bridge to the
+            start frame (``step_difference`` or less when the bridge is as smooth as the clip).
         audio_dropped: the clip had an audio track, which the loop does not carry.
     """
 
@@ -62,6 +68,7 @@ class LoopResult:
     join_difference: float
     cut_difference: float
     step_difference: float
+    bridge_step: float
     audio_dropped: bool
 
 
@@ -149,6 +156,11 @@ def bridge_length(thumbs: list[np.ndarray], start: int, end: int, limit: int) ->
     return int(min(limit, max(0, round(ratio) - 1)))  # a first guess: make_loop checks the steps it makes
 
 
+def _largest_step(end: np.ndarray, bridge: list[np.ndarray], start: np.ndarray) -> float:
+    """The largest :func:`frame_difference` between consecutive frames of ``end``, ``bridge``, ``start``."""
+    return max(frame_difference(a, b) for a, b in itertools.pairwise([end, *bridge, start]))
+
+
 def _check_arguments(window: object, frames: object, duration: object, max_frames: object) -> None:
     for name, value, low in (("window", window, 2), ("frames", frames, 0), ("max_frames", max_frames, 0)):
         if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < low):
@@ -234,14 +246,23 @@ def make_loop(
     # 3. The bridge; unless its length was given, lengthened while one of its steps is larger than the clip's.
     make = _BridgeMaker(engine, engine_options, clip[end], clip[start])
     bridge = make(count)
+    largest = _largest_step(clip[end], bridge, clip[start])
     for _ in range(_REFINE_ROUNDS if frames is None else 0):
-        largest = max(frame_difference(a, b) for a, b in itertools.pairwise([clip[end], *bridge, clip[start]]))
         if largest <= step or count >= max_frames:
             break
         count = min(max_frames, max(count + 1, math.ceil((count + 1) * largest / max(step, 1e-3)) - 1))
         bridge = make(count)
+        largest = _largest_step(clip[end], bridge, clip[start])
     logger.info("Loop: source frames %d to %d, then %d in-between%s back to frame %d.",
                 start, end, count, "" if count == 1 else "s", start)  # fmt: skip
+    if largest > _JUMP * step:
+        logger.warning(
+            "The loop still jumps where it returns to its start: the largest step from frame %d back to frame %d is "
+            "%.2f, %.1f times the clip's median step (%.2f). Its ends are far apart (another shot, or more motion "
+            "than %d in-between%s cover): loop one shot (--duration, or a trimmed clip), or give more in-betweens "
+            "(--frames).",
+            end, start, largest, largest / max(step, 1e-3), step, count, "" if count == 1 else "s",
+        )  # fmt: skip
     looped = clip[start : end + 1] + bridge
     return LoopResult(
         frames=looped,
@@ -252,5 +273,6 @@ def make_loop(
         join_difference=frame_difference(looped[-1], looped[0]),
         cut_difference=frame_difference(clip[-1], clip[0]),
         step_difference=step,
+        bridge_step=largest,
         audio_dropped=audio,
     )

@@ -77,7 +77,7 @@ def _to_output(image: np.ndarray, dtype: type) -> np.ndarray:
 def _load(paths: Sequence[Path], resize: ResizeSpec) -> tuple[list[np.ndarray], type]:
     from framer.api import load_keyframes
 
-    images = load_keyframes(paths, resize=resize)
+    images = load_keyframes(paths, resize=resize, noun="still")
     dtype = np.uint16 if any(image.dtype == np.uint16 for image in images) else np.uint8
     return [float_rgb(image) for image in images], dtype
 

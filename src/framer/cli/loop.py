@@ -95,6 +95,6 @@ def loop(clip, output, window, frames, duration, resize, engine, model, weights,
             f"Wrote a loop of {len(result.frames)} frames to {path}: source frames {result.start}-{result.end} and "
             f"{result.inserted} in-between{'' if result.inserted == 1 else 's'}; jump at the join "
             f"{result.join_difference:.2f} (was {result.cut_difference:.2f}; median step "
-            f"{result.step_difference:.2f}).",
+            f"{result.step_difference:.2f}; largest step back to the start {result.bridge_step:.2f}).",
             err=True,
         )
