@@ -67,6 +67,19 @@ def test_choice_keeps_plain_unless_a_candidate_is_clearly_better():
     assert next(iter(choose({"plain": flat(0.1), "align": (np.zeros(shape), tiny)}, margin=0.25))) == "plain"
 
 
+def test_pixels_no_candidate_explains_do_not_decide():
+    shape = (4, 4)
+    ones = np.ones(shape, bool)
+    hidden = np.zeros(shape, bool)
+    hidden[:, 2:] = True  # content one keyframe hides: every candidate's two samples differ there
+    plain, aligned = np.where(hidden, 0.5, 0.05), np.where(hidden, 0.45, 0.02)
+    means = choose({"plain": (plain, ones), "align": (aligned, ones)}, margin=0.25)
+    assert list(means) == ["align", "plain"] and means["align"] == pytest.approx(0.02)
+    hidden[:3] = True  # too little of the frame left explained: all of it is compared
+    plain, aligned = np.where(hidden, 0.5, 0.05), np.where(hidden, 0.45, 0.02)
+    assert next(iter(choose({"plain": (plain, ones), "align": (aligned, ones)}, margin=0.25))) == "plain"
+
+
 def test_bad_settings_are_refused_in_the_parameters_words():
     with pytest.raises(InputError, match="`method` must be one of auto, global"):
         AutopilotConfig(method="layers")

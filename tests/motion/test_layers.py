@@ -47,3 +47,31 @@ def test_maps_carry_object_and_background_each_along_its_own_motion(layered):
     np.testing.assert_allclose(map1[y, x], [x, y] - (1 - t) * MOTION * DIRECTION, atol=1.5)
     np.testing.assert_allclose(map0[20, 100], [100, 20] - t * PAN * DIRECTION, atol=1.5)  # background, far away
     np.testing.assert_allclose(map1[20, 100], [100, 20] + (1 - t) * PAN * DIRECTION, atol=1.5)
+
+
+def _two_layers(front0: slice, front1: slice, width: int = 80, height: int = 40) -> LayeredMotion:
+    """A front layer moving 20 px right over a still back layer, owning columns ``front0`` of keyframe 0 and
+    ``front1`` of keyframe 1 (the back layer owns the rest)."""
+    regions0, regions1 = np.zeros((2, height, width), np.uint8), np.zeros((2, height, width), np.uint8)
+    regions0[0][:, front0], regions1[0][:, front1] = 1, 1
+    regions0[1], regions1[1] = 1 - regions0[0], 1 - regions1[0]
+    shift = np.array([[1.0, 0.0, 20.0], [0.0, 1.0, 0.0], [0.0, 0.0, 1.0]])
+    return LayeredMotion(np.stack([shift, np.eye(3)]), np.zeros((2, 2)), regions0, regions1)
+
+
+def test_a_front_region_grown_onto_background_the_other_keyframe_shows_is_not_moved_with_it():
+    # The object covers columns 20-39 in keyframe 0 and 40-59 in keyframe 1; keyframe 0's region also took the
+    # background of columns 40-49 beside it, which keyframe 1 shows at 60-69 as background, not as the object.
+    layers = _two_layers(slice(20, 50), slice(40, 60))
+    map0, map1 = layers.maps(0.5)
+    np.testing.assert_allclose(map0[10, 30], [20, 10])  # the object itself moves with it
+    np.testing.assert_allclose(map1[10, 30], [40, 10])
+    np.testing.assert_allclose(map0[10, 55], [55, 10])  # the band stays where it is: the still background
+    assert map1[10, 55, 0] < -1000  # keyframe 1 hides it behind the object: taken from keyframe 0 alone
+
+
+def test_a_front_layer_keeps_what_leaves_the_frame():
+    layers = _two_layers(slice(65, 80), slice(0, 0))  # the object leaves keyframe 1 to the right
+    map0, map1 = layers.maps(0.5)
+    np.testing.assert_allclose(map0[10, 78], [68, 10])
+    assert map1[10, 78, 0] < -1000  # only keyframe 0 shows it

@@ -393,7 +393,9 @@ def drawing_layers(image0: np.ndarray, image1: np.ndarray) -> Alignment | None:
     unmatched = (~paper0 & ~moved0) | (~paper1 & ~moved1)
     vacated = ~(paper0 & paper1) & ~cv2.dilate(unmatched.astype(np.uint8), kernel).astype(bool)
     nearest = _nearest(_clean(paper0 & paper1))
-    layers = _DrawingLayers(homographies, centres, np.stack(regions0), np.stack(regions1), nearest, vacated)
+    layers = _DrawingLayers(
+        homographies, centres, np.stack(regions0), np.stack(regions1), nearest, vacated, checked=True
+    )  # whole drawings matched between the keyframes: each claim is the drawing's own
     starts = centres[:-1]
     ends = np.stack([b.centroid for _, b, _ in pairs])
     return Alignment(width, height, np.eye(3), np.array([(width - 1) / 2, (height - 1) / 2]), starts, ends,

@@ -114,7 +114,12 @@ def view_alignment(image0: np.ndarray, image1: np.ndarray, matcher: str = "sift"
     homographies = layers.homographies[order]
     regions0, regions1 = _redrawn(layers.regions0[order], layers.regions1[order], image0, image1, homographies)
     layers = replace(
-        layers, homographies=homographies, centres=layers.centres[order], regions0=regions0, regions1=regions1
+        layers,
+        homographies=homographies,
+        centres=layers.centres[order],
+        regions0=regions0,
+        regions1=regions1,
+        checked=True,  # _redrawn checked them between the views
     )
     motions = ", ".join(
         f"{_layer_motion(h, r):.0f}" for h, r in zip(layers.homographies, layers.regions0, strict=True)

@@ -5,8 +5,10 @@ some content the wrong way, and the network, which would have found that motion 
 guess. So each candidate is measured, with no ground truth, by how well the two keyframes agree once the network
 has carried both to the middle frame along that candidate (:func:`warp_error`): where the motion is right, keyframe
 0 and keyframe 1 land on the same content. All candidates are compared on the same pixels (those every candidate
-sees in both keyframes), and :func:`choose` keeps plain unless a candidate is clearly better (its mean error at most
-``1 - margin`` times plain's): when unsure, plain.
+sees in both keyframes, less those no candidate explains: content one keyframe hides differs along every candidate,
+and there the comparison learns nothing but a shared floor that hides a candidate's gain), and :func:`choose` keeps
+plain unless a candidate is clearly better (its mean error at most ``1 - margin`` times plain's): when unsure,
+plain.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ import numpy as np
 __all__ = ["choose", "warp_error"]
 
 _MIN_SHARED = 0.25  # the candidates are compared on the pixels all of them define; at least this share of the frame
+_EXPLAINED = 0.1  # a pixel where every candidate's two samples differ more than this (mean over RGB) is unexplained
 
 
 def _float(image: np.ndarray) -> np.ndarray:
@@ -59,7 +62,8 @@ def _inside(points: np.ndarray, shape: tuple[int, ...], margin: float = 2.0) -> 
 
 
 def choose(errors: dict[str, tuple[np.ndarray, np.ndarray]], margin: float, plain: str = "plain") -> dict[str, float]:
-    """Each candidate's mean error over the pixels where every candidate's is defined, and the choice.
+    """Each candidate's mean error over the pixels where every candidate's is defined and at least one explains
+    (error at most 0.1; all the defined pixels when fewer than a quarter of the frame are), and the choice.
 
     Args:
         errors: candidate name -> :func:`warp_error` result; ``plain`` is among them.
@@ -70,6 +74,11 @@ def choose(errors: dict[str, tuple[np.ndarray, np.ndarray]], margin: float, plai
         candidates share less than a quarter of the frame).
     """
     common = np.logical_and.reduce([valid for _, valid in errors.values()])
+    # Pixels no candidate explains (content one keyframe hides: every candidate's two samples differ there) say
+    # nothing about which is better; they are left out while enough of the frame remains.
+    explained = common & (np.minimum.reduce([error for error, _ in errors.values()]) <= _EXPLAINED)
+    if explained.mean() >= _MIN_SHARED:
+        common = explained
     if common.mean() < _MIN_SHARED:
         means = {
             name: float(error[valid].mean()) if valid.any() else float("inf")
