@@ -317,8 +317,10 @@ TARGET_DB = 3.0
 
 
 def psnr(image: np.ndarray, truth: np.ndarray) -> float:
-    mse = float(np.mean((image.astype(np.float64) - truth.astype(np.float64)) ** 2))
-    return 99.0 if mse == 0 else 10.0 * math.log10(255.0**2 / mse)
+    """PSNR (dB) of one uint8 frame against its truth, as the package measures it (:func:`framer.synthetic.psnr`)."""
+    from framer.synthetic import psnr as frames_psnr
+
+    return frames_psnr(image[None], truth[None])
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:

@@ -14,7 +14,8 @@ keyframe 1, from :func:`framer.matching.motion_layers`) owns a region of each ke
   the layer owns the content in only one keyframe (it is hidden or uncovered in the other), the other keyframe's
   map points off the frame, so both pre-aligned keyframes show that one keyframe's pixel there (the border rule of
   :func:`framer.motion.warp_pair` and :func:`framer.motion.compose_frame`). Such a claim holds only where the other
-  keyframe can hide the content: off its frame, near a nearer layer's region, or where no layer claims its pixel.
+  keyframe can hide the content: off its frame or, for any layer but the nearest (nothing is in front of it), near a
+  nearer layer's region or on a pixel no layer claims.
   Where the other keyframe shows a farther layer instead, the region has grown past its object onto the background
   beside it (the regions are decided on windowed residuals), and moving that background with the object put a band
   of misplaced background around it (on independent mixed scenes, up to 6 dB below plain interpolation); the layer
@@ -96,11 +97,11 @@ class LayeredMotion:
 
 
 def _may_hide(regions: np.ndarray, layer: int, reach: int) -> np.ndarray:
-    """``(H, W)`` uint8: 1 where something may hide ``layer``'s content in that keyframe: within ``reach`` px of a
-    nearer layer's region, or a pixel no layer of ``regions`` ``(K, H, W)`` claims (nothing for the nearest layer).
+    """``(H, W)`` bool: where something may hide ``layer``'s content in that keyframe: within ``reach`` px of a
+    nearer layer's region, or a pixel no layer of ``regions`` ``(K, H, W)`` claims (nowhere for the nearest layer).
     """
     if layer == 0:
-        return np.zeros(regions.shape[1:], np.uint8)
+        return np.zeros(regions.shape[1:], bool)
     kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * reach + 1, 2 * reach + 1))
     nearer = cv2.dilate(regions[:layer].max(axis=0), kernel)
     return (nearer > 0) | (regions.max(axis=0) == 0)
