@@ -15,7 +15,7 @@ camera's parameters linearly in t (magnification linear, as ``framer.synthetic.l
 tell that law from others (a constant zoom rate, a dolly, a similarity turned about its fixed point), and against
 those the same frames score differently (the generator renders them as ``Case.alt_truth``).
 
-    python benchmarks/autopilot_scenes.py                      # every case (about 10 minutes, 2 threads)
+    python benchmarks/autopilot_scenes.py                      # every case (about 4 minutes)
     python benchmarks/autopilot_scenes.py --family mixed
 
 The generator:
