@@ -754,13 +754,6 @@ TARGETS = {"camera": 10.0, "mixed": 3.0}
 NEVER_WORSE_DB = -0.3
 
 
-def _psnr(image: np.ndarray, truth: np.ndarray) -> float:
-    """PSNR (dB) of one uint8 frame against its truth, as the package measures it (:func:`framer.synthetic.psnr`)."""
-    from framer.synthetic import psnr as frames_psnr
-
-    return frames_psnr(image[None], truth[None])
-
-
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--family", default="", help="camera, mixed or small (default: all)")
@@ -776,6 +769,7 @@ def main(argv: list[str] | None = None) -> int:
 
     import framer
     from framer.matching import AutopilotConfig
+    from framer.synthetic import psnr
 
     torch.set_num_threads(args.threads)
     engine = framer.create_engine("flow", device="cpu", threads=args.threads)
@@ -799,7 +793,7 @@ def main(argv: list[str] | None = None) -> int:
         auto = framer.interpolate(keys, num_frames=count, engine=engine, autopilot=True)
         decision = next((m for m in reversed(decisions) if "autopilot" in m or "pre-align" in m), "")
         glob = framer.interpolate(keys, num_frames=count, engine=engine, autopilot=AutopilotConfig(method="global"))
-        scores = [[_psnr(frame, truth) for frame, truth in zip(made, case.truth, strict=True)]
+        scores = [[psnr([frame], [truth]) for frame, truth in zip(made, case.truth, strict=True)]
                   for made in (plain, auto, glob)]  # fmt: skip
         plain_db, auto_db, global_db = (float(np.mean(s)) for s in scores)
         worst = min(a - p for a, p in zip(scores[1], scores[0], strict=True))

@@ -316,13 +316,6 @@ TIMES = (0.25, 0.5, 0.75)
 TARGET_DB = 3.0
 
 
-def psnr(image: np.ndarray, truth: np.ndarray) -> float:
-    """PSNR (dB) of one uint8 frame against its truth, as the package measures it (:func:`framer.synthetic.psnr`)."""
-    from framer.synthetic import psnr as frames_psnr
-
-    return frames_psnr(image[None], truth[None])
-
-
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--scenes", default="", help="comma-separated scene names (default: all)")
@@ -336,6 +329,7 @@ def main(argv: list[str] | None = None) -> int:
 
     import framer
     from framer.applications.views import iter_views
+    from framer.synthetic import psnr
 
     torch.set_num_threads(args.threads)
     engine = framer.create_engine("flow", device="cpu", threads=args.threads)
@@ -353,8 +347,8 @@ def main(argv: list[str] | None = None) -> int:
         made = list(iter_views(left, right, num_views=len(TIMES), include_keyframes=False, engine=engine))
         seconds = time.perf_counter() - start
         plain = framer.interpolate([left, right], num_frames=len(TIMES), engine=engine)
-        views_db = [psnr(view.frame, truth) for view, truth in zip(made, truths, strict=True)]
-        plain_db = [psnr(frame, truth) for frame, truth in zip(plain, truths, strict=True)]
+        views_db = [psnr([view.frame], [truth]) for view, truth in zip(made, truths, strict=True)]
+        plain_db = [psnr([frame], [truth]) for frame, truth in zip(plain, truths, strict=True)]
         gains = np.subtract(views_db, plain_db)
         inside = min(scene.visible_fraction(0.0), scene.visible_fraction(1.0)) > 0.999
         rows.append((spec, float(gains.mean()), float(gains.min()), inside))

@@ -27,6 +27,7 @@ Conventions as in :mod:`framer.motion.alignment`.
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass, field
 
@@ -72,28 +73,39 @@ class LayeredMotion:
         pixels = np.stack([xs, ys], axis=-1)
         map0, map1 = pixels.copy(), pixels.copy()
         claimed = np.zeros((height, width), bool)
-        reach = max(5, round(math.hypot(height, width) / _WINDOW) | 1)  # how far off a region's edge may be
         for layer, (homography, centre, region0, region1) in enumerate(
             zip(self.homographies, self.centres, self.regions0, self.regions1, strict=True)
         ):
             at0 = apply_homography(np.linalg.inv(interpolate_homography(homography, t, centre)), pixels)
             at1 = apply_homography(homography, at0)
             seen0, seen1 = _lookup(region0, at0), _lookup(region1, at1)
-            # Content one keyframe shows and the other does not must be hidden there: off that frame, or behind a
-            # nearer layer (within ``reach`` of its region) or something no layer explains. The nearest layer has
-            # nothing in front of it, so where it claims content the other keyframe shows on a farther layer, the
-            # claim is false (a region grown past its object onto the background beside it) and is dropped.
             if self.checked:
-                hidden0 = hidden1 = np.ones((height, width), bool)
+                mine = (seen0 | seen1) & ~claimed
             else:
-                hidden0 = _lookup(_may_hide(self.regions0, layer, reach), at0, outside=True)
-                hidden1 = _lookup(_may_hide(self.regions1, layer, reach), at1, outside=True)
-            mine = ((seen0 & (seen1 | hidden1)) | (seen1 & (seen0 | hidden0))) & ~claimed
+                # Content one keyframe shows and the other does not must be hidden there (:attr:`_may_hide`); where
+                # the other keyframe shows a farther layer instead, the claim is false (a region grown past its
+                # object onto the background beside it) and is dropped.
+                hide0, hide1 = self._may_hide
+                hidden0 = _lookup(hide0[layer], at0, outside=True)
+                hidden1 = _lookup(hide1[layer], at1, outside=True)
+                mine = ((seen0 & (seen1 | hidden1)) | (seen1 & (seen0 | hidden0))) & ~claimed
             map0[mine], map1[mine] = at0[mine], at1[mine]
             map0[mine & ~seen0] = _NOWHERE  # only keyframe 1 shows it: both take keyframe 1's pixel there
             map1[mine & ~seen1] = _NOWHERE
             claimed |= mine
         return map0.astype(np.float32), map1.astype(np.float32)
+
+    @functools.cached_property
+    def _may_hide(self) -> tuple[list[np.ndarray], list[np.ndarray]]:
+        """Per keyframe, per layer, ``(H, W)`` bool: where that keyframe may hide the layer's content (off the frame
+        is checked apart): within the residual window of a nearer layer's region, or on a pixel no layer claims;
+        nowhere for the nearest layer, which has nothing in front of it. Made once: the maps of every t read it."""
+        height, width = self.regions0.shape[1:]
+        reach = max(5, round(math.hypot(height, width) / _WINDOW) | 1)  # how far off a region's edge may be
+        layers = range(len(self.homographies))
+        return tuple(
+            [_may_hide(regions, layer, reach) for layer in layers] for regions in (self.regions0, self.regions1)
+        )
 
 
 def _may_hide(regions: np.ndarray, layer: int, reach: int) -> np.ndarray:
