@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import contextlib
 import os
+import queue
+import threading
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
@@ -60,6 +62,9 @@ IMAGE_COLOR = ColorInfo(primaries=1, transfer=1, space=1, range=RANGE_LIMITED)
 # depend on timing, unlike x264's frame threads, which were seen to give other bytes under load): 1.6x faster on 2
 # cores for 1% more bytes; the count is fixed so that any machine, a resumed run or a batch part, gives the same bytes.
 _DETERMINISTIC = {"libx264": {"x264-params": "mbtree=0:sliced-threads=1:threads=2"}}
+
+# Frames a background encoder holds before write waits for it.
+_QUEUED = 4
 
 # Quality option per encoder when --crf is not given (each encoder's own scale).
 _DEFAULT_CRF = {"libx264": 18, "libx265": 20, "libvpx-vp9": 30, "libaom-av1": 30, "libsvtav1": 30}
@@ -116,11 +121,20 @@ def _even_padding(pix_fmt: str, width: int, height: int) -> tuple[int, int]:
     return pad_h, pad_w
 
 
+class _Aborted(Exception):
+    """The encoder was aborted: frames still queued are dropped."""
+
+
 class VideoEncoder:
     """Streaming encoder: ``write`` frames ``(H, W, 3)`` uint8/uint16 RGB one at a time; frame ``k`` at ``k / rate``.
 
     Odd sides are padded by repeating the last row/column when the pixel format subsamples chroma. As a context
     manager it closes the file on success and aborts it (the caller removes it) on an exception.
+
+    With ``background``, colour conversion and encoding run on one worker thread, in order, while the caller makes
+    the next frames (PyAV releases the GIL in them): the same bytes, and the encoder's time hidden behind the
+    caller's where the CPUs are not all busy. At most :data:`_QUEUED` frames wait; a written image must not be
+    changed afterwards. An error of the worker is raised by the next ``write`` or by ``close``.
 
     Args:
         path: output file (.mp4, .mov, .mkv).
@@ -129,6 +143,7 @@ class VideoEncoder:
         settings: encoder, quality, pixel format.
         color: colour metadata to convert with and to tag (a video's own, or IMAGE_COLOR for frames from images).
         rotation: display rotation in degrees to record in the container.
+        background: encode on a worker thread (above).
     """
 
     def __init__(
@@ -140,13 +155,15 @@ class VideoEncoder:
         settings: EncoderSettings | None = None,
         color: ColorInfo = IMAGE_COLOR,
         rotation: int = 0,
+        background: bool = False,
     ) -> None:
         settings = settings or EncoderSettings()
         self.path = Path(path)
         self.frame_rate = Fraction(frame_rate)
         self.color = color
         self.settings = settings
-        self.frames_written = 0
+        self.frames_written = 0  # frames given to write
+        self._encoded = 0
         self._pad = _even_padding(settings.pix_fmt, width, height)
         self._container = av.open(str(self.path), mode="w", format=container_format(self.path.suffix))
         try:
@@ -169,6 +186,13 @@ class VideoEncoder:
             self._container.close()
             raise
         self._stream = stream
+        self._queue: queue.Queue[np.ndarray | None] | None = None
+        self._worker: threading.Thread | None = None
+        self._error: BaseException | None = None
+        if background:
+            self._queue = queue.Queue(maxsize=_QUEUED)
+            self._worker = threading.Thread(target=self._work, name="framer-encoder", daemon=True)
+            self._worker.start()
 
     @property
     def _yuv_range(self) -> int:
@@ -177,7 +201,36 @@ class VideoEncoder:
         return RANGE_LIMITED
 
     def write(self, image: np.ndarray) -> None:
-        """Encode the next frame, ``(H, W, 3)`` RGB uint8 or uint16."""
+        """Encode the next frame, ``(H, W, 3)`` RGB uint8 or uint16 (with ``background``, queue it)."""
+        if self._queue is None:
+            self._encode(image)
+        else:
+            self._raise_worker_error()
+            self._queue.put(image)
+        self.frames_written += 1
+
+    def _work(self) -> None:
+        """The worker: encode queued frames until the end mark (None); after an error, drop the rest."""
+        assert self._queue is not None
+        while (image := self._queue.get()) is not None:
+            if self._error is None:
+                try:
+                    self._encode(image)
+                except BaseException as ex:  # handed to the caller's thread by _raise_worker_error
+                    self._error = ex
+
+    def _raise_worker_error(self) -> None:
+        if self._error is not None:
+            raise self._error
+
+    def _stop_worker(self) -> None:
+        """Let the worker finish what is queued, and end it."""
+        if self._worker is not None:
+            self._queue.put(None)
+            self._worker.join()
+            self._worker = None
+
+    def _encode(self, image: np.ndarray) -> None:
         pad_h, pad_w = self._pad
         if pad_h or pad_w:
             image = np.pad(image, ((0, pad_h), (0, pad_w), (0, 0)), mode="edge")
@@ -190,15 +243,17 @@ class VideoEncoder:
             src_color_range=RANGE_FULL,
             dst_color_range=self._yuv_range,
         )
-        frame.pts = self.frames_written
+        frame.pts = self._encoded
         frame.time_base = self._stream.codec_context.time_base
         for packet in self._stream.encode(frame):
             self._container.mux(packet)
-        self.frames_written += 1
+        self._encoded += 1
 
     def close(self) -> None:
         """Flush the encoder and finish the file."""
         try:
+            self._stop_worker()
+            self._raise_worker_error()
             for packet in self._stream.encode():
                 self._container.mux(packet)
         finally:
@@ -206,6 +261,9 @@ class VideoEncoder:
 
     def abort(self) -> None:
         """Close without flushing (the file is then incomplete; the caller removes it)."""
+        if self._worker is not None:
+            self._error = self._error or _Aborted()  # the worker drops what is still queued
+            self._stop_worker()
         with contextlib.suppress(av.error.FFmpegError, OSError):
             self._container.close()
 
