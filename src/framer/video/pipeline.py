@@ -575,7 +575,9 @@ def _open_sink(plan: _Plan, state: JobState) -> tuple[_SegmentSink | _FolderSink
         color = IMAGE_COLOR if info.is_folder else info.color
 
         def make_writer(path: Path) -> VideoWriter:
-            return VideoWriter(path, info.width, info.height, rates.output, plan.settings, color=color, background=True)
+            return VideoWriter(
+                path, info.width, info.height, rates.output, plan.settings, color=color, background=True
+            )
 
         dtype = np.uint16 if info.bit_depth == 16 else np.uint8
         sink = _SegmentSink(state, make_writer, (info.height, info.width, 3), dtype)
