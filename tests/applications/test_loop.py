@@ -54,15 +54,42 @@ def test_a_loop_as_smooth_as_its_clip_has_no_step_back_larger_than_the_clips(orb
     assert "still jumps" not in caplog.text
 
 
-def test_ends_from_two_shots_are_a_jump_the_user_is_told_of(tmp_path, engine, caplog):
+@pytest.fixture(scope="module")
+def two_shots(tmp_path_factory):
+    """12 frames of an orbiting disc, then (a scene cut) 16 of a swinging one: 64x48 at 24 fps, lossless."""
     shot0 = loop_clip("orbit", num_frames=12, size=(64, 48), seed=0)
-    shot1 = loop_clip("swing", num_frames=12, size=(64, 48), seed=5)  # another scene: a cut after frame 11
-    path = tmp_path / "cut.mp4"
+    shot1 = loop_clip("swing", num_frames=16, size=(64, 48), seed=5)
+    path = tmp_path_factory.mktemp("clips") / "cut.mp4"
     write_frames(shot0 + shot1, path, fps=24, crf=0)
+    return path
+
+
+def test_a_clip_of_two_shots_loops_its_longest_and_says_so(two_shots, engine, caplog):
     with caplog.at_level(logging.WARNING, logger="framer"):
-        result = make_loop(path, window=4, max_frames=4, engine=engine)
+        result = make_loop(two_shots, window=4, max_frames=4, engine=engine)
+    assert result.shots == ((0, 11), (12, 27))
+    assert 12 <= result.start < result.end <= 27  # inside the longer shot
+    assert len(result.frames) == result.end - result.start + 1 + result.inserted
+    assert result.bridge_step <= 2.0 * result.step_difference  # no jump back across the cut
+    assert result.join_difference <= result.step_difference
+    assert "2 shots (scene cuts before frames 12); the loop uses the longest, frames 12 to 27" in caplog.text
+    assert "--across-cuts" in caplog.text and "still jumps" not in caplog.text
+
+
+def test_ends_from_two_shots_are_a_jump_the_user_is_told_of(two_shots, engine, caplog):
+    with caplog.at_level(logging.WARNING, logger="framer"):
+        result = make_loop(two_shots, window=4, max_frames=4, across_cuts=True, engine=engine)
+    assert result.start < 12 and result.end > 11  # both shots
     assert result.bridge_step > 2.0 * result.step_difference
     assert "still jumps where it returns to its start" in caplog.text and "--duration" in caplog.text
+
+
+def test_shots_too_short_to_loop_are_one_sentence(tmp_path):
+    shots = [loop_clip(kind, num_frames=3, size=(64, 48), seed=seed) for kind, seed in (("orbit", 0), ("swing", 5))]
+    path = tmp_path / "short-shots.mp4"
+    write_frames(shots[0] + shots[1], path, fps=24, crf=0)
+    with pytest.raises(InputError, match=r"has 2 shots and the longest has 3 frames; a loop needs at least 4"):
+        make_loop(path, engine="no such engine: it must not be made")
 
 
 def test_a_given_number_of_in_betweens_is_kept(orbit, engine):

@@ -75,3 +75,21 @@ def test_a_window_larger_than_half_the_clip_and_bad_options(cli, clip, tmp_path)
     code, _, err = cli("loop", clip, "--resize", "-o", tmp_path / "out.mp4")
     assert code == 2
     assert not (tmp_path / "out.mp4").exists()
+
+
+def test_a_clip_of_two_shots_loops_its_longest_unless_across_cuts(cli, tmp_path, caplog):
+    caplog.set_level("WARNING", logger="framer")
+    clip = tmp_path / "cut.mp4"
+    shots = loop_clip("orbit", num_frames=12, size=(64, 48), seed=0) + loop_clip("swing", 16, (64, 48), seed=5)
+    write_frames(shots, clip, fps=24, crf=0)
+    code, _, err = cli("loop", clip, "--window", "4", "-o", tmp_path / "shot.mp4")
+    assert code == 0, err
+    assert "the loop uses the longest, frames 12 to 27 (loop across the cuts with --across-cuts)" in caplog.text
+    first, last = (int(n) for n in err.split("source frames ")[1].split(" ")[0].split("-"))
+    assert 12 <= first < last <= 27
+    caplog.clear()
+    code, _, err = cli("loop", clip, "--window", "4", "--across-cuts", "-o", tmp_path / "whole.mp4")
+    assert code == 0, err
+    assert "the loop uses the longest" not in caplog.text and "still jumps" in caplog.text
+    first, last = (int(n) for n in err.split("source frames ")[1].split(" ")[0].split("-"))
+    assert first < 12 and last > 11

@@ -1,6 +1,8 @@
 """Seamless loops: a clip whose end flows back into its start.
 
 1. The clip is read (:func:`framer.video.open_video`), optionally only its first ``duration`` seconds and scaled.
+   A clip of several shots (scene cuts, :func:`framer.video.scenes.is_cut`) is looped on its longest shot, with a
+   warning: ends from two shots have nothing to interpolate between (``across_cuts`` loops the whole clip anyway).
 2. The join: among the last ``window`` frames and the first ``window`` frames, the pair that differs least (mean
    absolute difference of small grey copies) is where the clip is cut: it runs from that start frame to that end.
 3. The bridge: ``frames`` in-betweens from the end frame back to the start frame, made by the engine at the clip's
@@ -28,7 +30,7 @@ import numpy as np
 from framer.errors import InputError
 from framer.parsing import parse_size
 
-__all__ = ["MIN_FRAMES", "LoopResult", "frame_difference", "make_loop"]
+__all__ = ["MIN_FRAMES", "LoopResult", "find_shots", "frame_difference", "make_loop"]
 
 logger = logging.getLogger(__name__)
 
@@ -49,15 +51,17 @@ class LoopResult:
         frames: the loop, ``(H, W, 3)`` uint8 (uint16 for sources of more than 8 bits): source frames ``start`` to
             ``end`` and then the in-betweens back to ``start``.
         frame_rate: the clip's frame rate (write the loop at it).
-        start, end: the first and last source frames kept (0-based).
+        start, end: the first and last source frames kept (0-based, counted in the clip as read).
         inserted: in-betweens from ``end`` back to ``start``.
         join_difference: mean absolute difference (0-255) from the last frame of the loop to its first: the jump
             the loop makes when it starts again.
         cut_difference: the same for the clip as read (its last frame to its first): the jump without this tool.
-        step_difference: the median of the differences between consecutive frames of the clip.
+        step_difference: the median of the differences between consecutive frames of the clip (of the shot
+            looped, when the clip has several).
         bridge_step: the largest difference between consecutive frames from the end frame through the bridge to the
             start frame (``step_difference`` or less when the bridge is as smooth as the clip).
         audio_dropped: the clip had an audio track, which the loop does not carry.
+        shots: the clip's shots as ``(first, last)`` source frames (one for a clip without a scene cut).
     """
 
     frames: list[np.ndarray]
@@ -70,6 +74,7 @@ class LoopResult:
     step_difference: float
     bridge_step: float
     audio_dropped: bool
+    shots: tuple[tuple[int, int], ...] = ()
 
 
 def frame_difference(a: np.ndarray, b: np.ndarray) -> float:
@@ -156,6 +161,36 @@ def bridge_length(thumbs: list[np.ndarray], start: int, end: int, limit: int) ->
     return int(min(limit, max(0, round(ratio) - 1)))  # a first guess: make_loop checks the steps it makes
 
 
+def find_shots(frames: list[np.ndarray]) -> list[tuple[int, int]]:
+    """The shots of a clip, ``(first, last)`` frame indices, split at its scene cuts
+    (:func:`framer.video.scenes.is_cut` between consecutive frames)."""
+    from framer.video.scenes import is_cut, make_thumbnail
+
+    thumbnails = [make_thumbnail(frame) for frame in frames]
+    firsts = [0] + [k + 1 for k, (a, b) in enumerate(itertools.pairwise(thumbnails)) if is_cut(a, b)]
+    return [(first, following - 1) for first, following in zip(firsts, [*firsts[1:], len(frames)], strict=True)]
+
+
+def _choose_shot(shots: list[tuple[int, int]], across_cuts: bool) -> tuple[int, int]:
+    """The frames to loop: the whole clip, or (when it has cuts and not ``across_cuts``) its longest shot (the
+    first of equally long ones), with a warning that says which."""
+    whole = (shots[0][0], shots[-1][1])
+    if len(shots) == 1 or across_cuts:
+        return whole
+    first, last = max(shots, key=lambda shot: (shot[1] - shot[0], -shot[0]))
+    if last - first + 1 < MIN_FRAMES:
+        raise InputError(
+            f"The clip has {len(shots)} shots and the longest has {last - first + 1} frames; a loop needs at least "
+            f"{MIN_FRAMES} (loop across the cuts with `across_cuts`)."
+        )
+    cuts = ", ".join(str(shot[0]) for shot in shots[1:])
+    logger.warning(
+        "The clip has %d shots (scene cuts before frames %s); the loop uses the longest, frames %d to %d (loop "
+        "across the cuts with --across-cuts).", len(shots), cuts, first, last,
+    )  # fmt: skip
+    return first, last
+
+
 def _largest_step(end: np.ndarray, bridge: list[np.ndarray], start: np.ndarray) -> float:
     """The largest :func:`frame_difference` between consecutive frames of ``end``, ``bridge``, ``start``."""
     return max(frame_difference(a, b) for a, b in itertools.pairwise([end, *bridge, start]))
@@ -203,6 +238,7 @@ def make_loop(
     duration: float | None = None,
     resize: str | tuple[int, int] | None = None,
     max_frames: int = 16,
+    across_cuts: bool = False,
     engine: str | object = "flow",
     **engine_options,
 ) -> LoopResult:
@@ -217,23 +253,28 @@ def make_loop(
         duration: use only the first this many seconds of the clip.
         resize: scale the frames to ``"WxH"`` or ``(W, H)`` first.
         max_frames: the most in-betweens chosen from the motion.
+        across_cuts: loop the whole clip even where it has scene cuts [default: its longest shot].
         engine: an engine name or an engine made by :func:`framer.create_engine`.
         **engine_options: for :func:`framer.create_engine` when ``engine`` is a name.
     """
     # 1. Arguments and the clip.
     _check_arguments(window, frames, duration, max_frames)
     size = parse_size(resize) if isinstance(resize, str) else resize
-    clip, rate, audio = _read(source, duration, size)
-    if len(clip) < MIN_FRAMES:
+    whole, rate, audio = _read(source, duration, size)
+    if len(whole) < MIN_FRAMES:
         what = f"The first {duration:g} s of {source} hold" if duration is not None else f"{source} has"
         raise InputError(
-            f"{what} {len(clip)} frame{'' if len(clip) == 1 else 's'}; a loop needs at least {MIN_FRAMES}."
+            f"{what} {len(whole)} frame{'' if len(whole) == 1 else 's'}; a loop needs at least {MIN_FRAMES}."
         )
+    shots = find_shots(whole)
+    offset, last = _choose_shot(shots, across_cuts)
+    clip = whole[offset : last + 1]
+    looped_part = "clip" if len(clip) == len(whole) else "shot"
     if window is None:
         window = max(2, min(round(rate), len(clip) // 4))
     elif 2 * window > len(clip):
-        raise InputError(f"A join window of {window} frames is more than half of the clip's {len(clip)} frames; "
-                         "give a smaller window.")  # fmt: skip
+        raise InputError(f"A join window of {window} frames is more than half of the {looped_part}'s {len(clip)} "
+                         "frames; give a smaller window.")  # fmt: skip
     if audio:
         logger.info("The clip's audio is dropped: a loop's cut and in-betweens have no sound to match.")
     # 2. The join and a first length of the bridge, from the motion across it.
@@ -254,25 +295,27 @@ def make_loop(
         bridge = make(count)
         largest = _largest_step(clip[end], bridge, clip[start])
     logger.info("Loop: source frames %d to %d, then %d in-between%s back to frame %d.",
-                start, end, count, "" if count == 1 else "s", start)  # fmt: skip
+                offset + start, offset + end, count, "" if count == 1 else "s", offset + start)  # fmt: skip
     if largest > _JUMP * step:
         logger.warning(
             "The loop still jumps where it returns to its start: the largest step from frame %d back to frame %d is "
-            "%.2f, %.1f times the clip's median step (%.2f). Its ends are far apart (another shot, or more motion "
+            "%.2f, %.1f times the %s's median step (%.2f). Its ends are far apart (another shot, or more motion "
             "than %d in-between%s cover): loop one shot (--duration, or a trimmed clip), or give more in-betweens "
             "(--frames).",
-            end, start, largest, largest / max(step, 1e-3), step, count, "" if count == 1 else "s",
+            offset + end, offset + start, largest, largest / max(step, 1e-3), looped_part, step, count,
+            "" if count == 1 else "s",
         )  # fmt: skip
     looped = clip[start : end + 1] + bridge
     return LoopResult(
         frames=looped,
         frame_rate=rate,
-        start=start,
-        end=end,
+        start=offset + start,
+        end=offset + end,
         inserted=count,
         join_difference=frame_difference(looped[-1], looped[0]),
-        cut_difference=frame_difference(clip[-1], clip[0]),
+        cut_difference=frame_difference(whole[-1], whole[0]),
         step_difference=step,
         bridge_step=largest,
         audio_dropped=audio,
+        shots=tuple(shots),
     )

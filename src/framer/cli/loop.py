@@ -49,16 +49,21 @@ __all__ = ["loop"]
     metavar="SECONDS",
     help="Use only the first SECONDS of the clip.",
 )
+@click.option(
+    "--across-cuts",
+    is_flag=True,
+    help="Loop the whole clip even where it has scene cuts [default: its longest shot only].",
+)
 @resize_option("Scale the frames to WxH first.")
 @engine_options
 @click.option("--overwrite", is_flag=True, help="Replace an existing output.")
 @click.option("-q", "--quiet", is_flag=True, help="No messages.")
 @diffusion_options
 @debug_option
-def loop(clip, output, window, frames, duration, resize, engine, model, weights, device, threads, flow_scale_value,
-         overwrite, quiet, debug, strict_weights, **diffusion) -> None:  # fmt: skip
+def loop(clip, output, window, frames, duration, across_cuts, resize, engine, model, weights, device, threads,
+         flow_scale_value, overwrite, quiet, debug, strict_weights, **diffusion) -> None:  # fmt: skip
     """Make CLIP (a video, or a folder of frames) loop without a jump: cut it at the best join near its ends and
-    interpolate from its end back to its start. Audio is dropped.
+    interpolate from its end back to its start. A clip of several shots loops its longest. Audio is dropped.
 
     \b
     Examples:
@@ -88,7 +93,8 @@ def loop(clip, output, window, frames, duration, resize, engine, model, weights,
     say_starting(quiet)
     from framer.applications.loop import make_loop  # PyTorch: only once the arguments are known to be good
 
-    result = make_loop(clip, window, frames, duration=duration, resize=resize, engine=engine, **options)
+    result = make_loop(clip, window, frames, duration=duration, resize=resize, across_cuts=across_cuts,
+                       engine=engine, **options)  # fmt: skip
     write_frames(result.frames, path, fps=result.frame_rate, overwrite=overwrite)
     if not quiet:
         click.echo(

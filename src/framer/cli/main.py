@@ -41,6 +41,7 @@ OPTION_NAMES = {
     "input_fps": "--input-fps",
     "static_mask": "--static-mask",
     "protect_static": "--protect-static",
+    "across_cuts": "--across-cuts",
 }
 
 
