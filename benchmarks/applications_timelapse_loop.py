@@ -17,9 +17,11 @@ cases the scene's own motion (moving toys, Sintel's camera pan) is in that figur
 worst.
 
 Loop (check 4): ``make_loop`` on synthetic clips (:func:`loop_clip`: orbit, pan, swing) and the shared videos
-(carphone 176x144; Big Buck Bunny first 2 s at 320x180; vtest first 3 s at 384x288). Per case: the difference (mean
-absolute, 0-255) from the loop's last frame to its first, against the median difference of consecutive frames of the
-clip (target: no larger), and the plain cut's (the clip's last frame to its first).
+(carphone 176x144; Big Buck Bunny first 2 s at 320x180; vtest first 3 s at 384x288), and ``two-shots``, a clip with a
+scene cut (Big Buck Bunny's first 24 frames, then vtest's first 36; it loops its longest shot). Per case: the
+difference (mean absolute, 0-255) from the loop's last frame to its first, against the median difference of
+consecutive frames of the clip (of the shot looped; target: no larger), and the plain cut's (the clip's last frame to
+its first).
 
     python benchmarks/applications_timelapse_loop.py               # both
     python benchmarks/applications_timelapse_loop.py --only loop
@@ -153,7 +155,22 @@ def loop_cases() -> dict:
     cases["vtest-3s"] = lambda: (
         "file", DATA / "video_vtest_opencv" / "vtest.avi", {"duration": 3, "resize": "384x288"},
     )  # fmt: skip
+    cases["two-shots"] = lambda: ("frames", _two_shots())
     return cases
+
+
+def _video_frames(path: Path, count: int, size: tuple[int, int]) -> list[np.ndarray]:
+    from framer.video import open_video
+
+    with open_video(path) as reader:
+        images = [frame.image for _, frame in zip(range(count), reader, strict=False)]
+    return [cv2.resize(image, size, interpolation=cv2.INTER_AREA) for image in images]
+
+
+def _two_shots() -> list[np.ndarray]:
+    """A clip with a scene cut: Big Buck Bunny's first 24 frames, then vtest's first 36, both at 320x180."""
+    bbb = _video_frames(DATA / "video_bigbuckbunny_audio" / "bigbuckbunny.mp4", 24, (320, 180))
+    return bbb + _video_frames(DATA / "video_vtest_opencv" / "vtest.avi", 36, (320, 180))
 
 
 def run_loop(engine) -> None:
