@@ -104,3 +104,63 @@ def test_vacated_paper_is_sampled_away_from_ink() -> None:
             at = sample_map + np.array(shift, np.float32)
             carried = cv2.remap(image.astype(np.float32), at[..., 0], at[..., 1], cv2.INTER_LINEAR)
             assert np.abs(carried[refilled] - np.array(PAPER, np.float32)).max() <= 6  # grey levels: paper
+
+
+def _gradient_paper(lines: list[np.ndarray]) -> np.ndarray:
+    """A vertical colour gradient (no colour covers a third of it) with 2 px ink polylines, anti-aliased."""
+    s = 4
+    ramp = np.linspace(0.0, 1.0, HEIGHT * s)[:, None, None]
+    canvas = np.broadcast_to((np.array([150, 140, 240]) * (1 - ramp) + np.array([170, 200, 235]) * ramp),
+                             (HEIGHT * s, WIDTH * s, 3)).astype(np.uint8).copy()  # fmt: skip
+    for points in lines:
+        cv2.polylines(canvas, [np.round(points * s).astype(np.int32).reshape(-1, 1, 2)], False, (20, 20, 20), 2 * s)
+    return cv2.resize(canvas, (WIDTH, HEIGHT), interpolation=cv2.INTER_AREA)
+
+
+def _stroke(x: float, y: float) -> np.ndarray:
+    return np.stack([np.linspace(-16, 16, 32) + x, 5 * np.sin(np.linspace(0, 2 * np.pi, 32)) + y], 1)
+
+
+def test_a_smooth_gradient_behind_the_drawings_is_paper() -> None:
+    image = _gradient_paper([_stroke(40, 35), _stroke(110, 80)])
+    paper = paper_mask(image)
+    assert paper is not None
+    ink = image.astype(np.float32).mean(axis=-1) < 120
+    assert paper.mean() > 0.9 and not (paper & ink).any()
+    from framer.applications._cartoon_match import drawings
+
+    assert len(drawings(image, paper)) == 2  # the two strokes, not bands of the gradient
+
+
+def test_a_drawing_left_unpaired_is_not_erased_by_the_paper() -> None:
+    """The ellipse grows to twice its area (too much to pair), the stroke moves 35 px and is paired: the paper the
+    other keyframe shows where the ellipse is claims nothing there, so the ellipse's pixels stay in place."""
+    small = _scene([(50, 50, 0), (115, 75, 0)])
+    s = 4
+    big = np.empty((HEIGHT * s, WIDTH * s, 3), np.uint8)
+    big[:] = PAPER
+    angles = np.linspace(0, 2 * np.pi, 64)
+    polygon = (np.stack([26 * np.cos(angles) + 52, 14 * np.sin(angles) + 52], 1) * s).astype(np.int32)
+    cv2.fillPoly(big, [polygon.reshape(-1, 1, 2)], (240, 120, 150))
+    cv2.polylines(big, [polygon.reshape(-1, 1, 2)], True, (20, 20, 20), 2 * s)
+    stroke = np.stack([np.linspace(-16, 16, 32) + 85, 5 * np.sin(np.linspace(0, 2 * np.pi, 32)) + 88], 1) * s
+    cv2.polylines(big, [stroke.astype(np.int32).reshape(-1, 1, 2)], False, (20, 20, 20), 2 * s)
+    grown = cv2.resize(big, (WIDTH, HEIGHT), interpolation=cv2.INTER_AREA)
+    alignment = drawing_layers(small, grown)
+    assert alignment is not None and len(alignment.layers.homographies) == 2  # the stroke and the paper
+    ellipse = (paper_mask(small) == 0) | (paper_mask(grown) == 0)
+    ellipse[66:], ellipse[:, 90:] = False, False  # the ellipse's pixels in either keyframe, not the stroke's
+    map0, map1 = alignment.maps(0.5)
+    ys, xs = np.nonzero(ellipse)
+    for sample_map in (map0, map1):
+        assert np.abs(sample_map[ys, xs] - np.stack([xs, ys], 1)).max() < 1e-3  # in place in both keyframes
+
+
+def test_of_alike_drawings_the_nearer_is_paired() -> None:
+    """Two identical strokes 80 px apart move 12 px: each is paired with its own copy, not the other."""
+    first = _gradient_paper([_stroke(30, 40), _stroke(110, 40)])
+    second = _gradient_paper([_stroke(42, 44), _stroke(122, 44)])
+    pairs = match_drawings(first, second)
+    assert len(pairs) == 2
+    for a, b, _ in pairs:
+        assert np.linalg.norm(b.centroid - a.centroid - (12, 4)) < 1.5

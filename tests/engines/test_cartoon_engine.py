@@ -110,7 +110,7 @@ def test_identity_names_the_inner_engine_and_the_line_settings() -> None:
 
 
 def test_a_pre_alignment_reaches_both_the_frames_and_the_correspondences() -> None:
-    from framer.engines.cartoon import identity_alignment
+    from framer.motion import identity_alignment
 
     seen = []
 
@@ -155,7 +155,7 @@ class _Aligning(_MisalignedBlend):
 
 
 def test_the_aligner_pre_aligns_a_pair_the_caller_gives_no_alignment_for() -> None:
-    from framer.engines.cartoon import identity_alignment
+    from framer.motion import identity_alignment
 
     seen, asked = [], []
     made = identity_alignment(WIDTH, HEIGHT)

@@ -4,14 +4,16 @@ Keypoint matchers (SIFT) find almost nothing on flat fills and thin ink lines, s
 interpolation exactly where line art moves far. Drawings on a flat background are easy to match as whole objects:
 
 1. **Paper** (:func:`paper_mask`): the most common colour of the frame; pixels within a few grey levels of it are
-   paper. Frames where less than a third is paper are not drawings on paper: no match.
+   paper, and so is a smooth gradient joined to it. Frames where less than a third is paper are not drawings on
+   paper: no match.
 2. **Drawings** (:func:`drawings`): the connected parts of what is not paper (a filled shape with its outline, an
    open stroke), each with its mask, area, mean colour and centroid.
 3. **Pairing** (:func:`match_drawings`): each drawing of keyframe 0 against the nearest few drawings of keyframe 1
    of similar colour and area (less alike when one is cut by the frame's edge): turned every few degrees up to 45
    (and by its main axes' turn) about its centroid and shifted to wherever its mask overlaps the other's best
    (intersection over union of the parts in the frame), then finer turns about the best. A pair needs an overlap of
-   0.5 and colours that agree where the drawing lands; pairs are taken best first, each drawing once.
+   0.5 and colours that agree where the drawing lands; pairs are taken best first (the overlap, less a little for
+   the distance moved, so of alike drawings such as letters the nearer is taken), each drawing once.
 4. **Drawings inside others**: a drawing left unpaired may overlap another drawing in the other keyframe, joining it
    into one connected part (a stroke across a shape). It is looked for inside the larger parts: the place and turn
    whose line strength fits its own best, kept when it lies mostly in that part and its ink lands on ink.
@@ -20,8 +22,11 @@ interpolation exactly where line art moves far. Drawings on a flat background ar
 6. **Layers** (:func:`drawing_layers`): each pair is a motion layer of :mod:`framer.motion.layers` (a similarity
    keyframe 0 -> keyframe 1 about the drawing's centroid) that owns its drawing's pixels, grown by a few px, in
    each keyframe (less the drawings in front: smaller drawings are in front); the paper behind stays still, and
-   where a drawing left the paper in both keyframes the paper nearby is shown. Unpaired drawings stay in place.
-   The flow network then only finds the residual motion.
+   where a drawing left the paper in both keyframes the paper nearby is shown. Unpaired drawings (a part turning on
+   its own, a drawing grown too much to pair) stay in place: the paper claims nothing near them in either keyframe,
+   so the network sees them as they are (a claim of the paper the other keyframe shows there erased them). The flow
+   network then only finds the residual motion. :func:`framer.applications.cartoon.cartoon_engine` keeps these
+   layers only where they measure better than the pair as it is (:mod:`framer.guidance.measure`).
 
 Measured (``benchmarks/applications_cartoon.py``): on the synthetic line art the in-betweens are 2.2-15.6 dB closer
 to the truth than plain interpolation, and shapes moving 40-56 px are placed (sharpness 0.86-0.87 of the keyframes'
@@ -44,6 +49,7 @@ __all__ = ["Drawing", "drawing_layers", "drawings", "match_drawings", "paper_mas
 
 _PAPER_TOLERANCE = 0.06  # a pixel within this (max over RGB, 0..1) of the paper colour is paper
 _MIN_PAPER = 1 / 3  # less paper than this: not drawings on paper
+_SMOOTH = 0.01  # colour changing less than this a pixel (0..1, max over RGB) is smooth: a gradient, not an edge
 _MIN_AREA = 0.0005  # drawings smaller than this fraction of the frame (at least 24 px) are specks
 _COLOUR_LIMIT = 0.12  # mean colours of a pair differ by at most this (max over RGB)
 _AREA_LIMIT = 1.6  # areas of a pair differ at most by this factor
@@ -54,6 +60,7 @@ _MAX_TURN = 45  # degrees a drawing is searched turned by, either way (and its m
 _TURN_STEP = 10  # degrees between the turns searched first (then halved three times about the best)
 _CANDIDATES = 4  # each drawing is tried against this many of the nearest similar drawings of the other keyframe
 _REACH = 1 / 3  # a drawing moves at most this fraction of the frame's diagonal between keyframes
+_FAR = 0.25  # a pair's overlap counts this much less for each reach it moves (of alike pairs, the nearer is taken)
 _AGREE = 0.06  # a pair's colours (blurred), the drawing moved onto the other keyframe, differ at most this on average
 _INSIDE = 0.8  # a drawing found inside a larger one lies at least this much in it
 _INK = 0.5  # line strength (framer.engines.cartoon.line_layer) of the ink a drawing found inside another has
@@ -93,7 +100,13 @@ class Drawing:
 
 
 def paper_mask(image: np.ndarray) -> np.ndarray | None:
-    """``(H, W)`` bool, True on the paper (the most common colour); None when under a third of the frame is paper."""
+    """``(H, W)`` bool, True on the paper; None when under a third of the frame is paper.
+
+    The paper is the most common colour and, where the background is a smooth gradient, every pixel joined to it
+    through smooth pixels (colour changing by less than ``_SMOOTH`` a pixel): ink lines and the edges of filled
+    shapes are sharp, so the drawings stay apart from it; a gradient behind them is paper all the way, not a band of
+    one colour with the rest taken for drawings.
+    """
     rgb = float_rgb(image)
     bins = np.clip((rgb * 31.0).round().astype(np.int32), 0, 31)
     keys = (bins[..., 0] << 10) | (bins[..., 1] << 5) | bins[..., 2]
@@ -101,7 +114,23 @@ def paper_mask(image: np.ndarray) -> np.ndarray | None:
     near = np.all(np.abs(bins - np.array([mode >> 10, (mode >> 5) & 31, mode & 31])) <= 1, axis=-1)
     paper_colour = rgb[near].mean(axis=0)
     paper = np.abs(rgb - paper_colour).max(axis=-1) <= _PAPER_TOLERANCE
+    smooth = _colour_slope(rgb) < _SMOOTH
+    count, parts = cv2.connectedComponents(smooth.astype(np.uint8), connectivity=4)
+    joined = np.zeros(count, bool)
+    joined[np.unique(parts[paper & smooth])] = True
+    joined[0] = False  # label 0: the pixels that are not smooth
+    paper |= joined[parts]
     return paper if paper.mean() >= _MIN_PAPER else None
+
+
+def _colour_slope(rgb: np.ndarray) -> np.ndarray:
+    """``(H, W)`` how fast the colour changes at each pixel: the largest over RGB of the Sobel gradient's length, per
+    pixel (a step of ``d`` between two flat colours gives about ``d / 2``)."""
+    slopes = [
+        np.hypot(cv2.Sobel(channel, cv2.CV_32F, 1, 0, ksize=3), cv2.Sobel(channel, cv2.CV_32F, 0, 1, ksize=3)) / 8.0
+        for channel in cv2.split(rgb.astype(np.float32))
+    ]
+    return np.maximum.reduce(slopes)
 
 
 def drawings(image: np.ndarray, paper: np.ndarray) -> list[Drawing]:
@@ -345,7 +374,9 @@ def match_drawings(
             b = second[j]
             overlap, homography = _fit(a, b)
             if overlap >= _MIN_OVERLAP and _agree(rgb0, rgb1, a, homography):
-                candidates.append((overlap, i, j, homography))
+                # Alike drawings (letters, a repeated motif) overlap alike wherever they are: the nearer is taken.
+                score = overlap - _FAR * np.linalg.norm(b.centroid - a.centroid) / reach
+                candidates.append((score, i, j, homography))
     pairs, used0, used1 = [], set(), set()
     for _, i, j, homography in sorted(candidates, key=lambda item: -item[0]):
         if i not in used0 and j not in used1:
@@ -384,14 +415,17 @@ def drawing_layers(image0: np.ndarray, image1: np.ndarray) -> Alignment | None:
     pairs.sort(key=lambda pair: pair[0].area)  # smaller drawings in front
     regions0 = _owned([a for a, _, _ in pairs], kernel)
     regions1 = _owned([b for _, b, _ in pairs], kernel)
-    # Behind them the paper stays still: where a drawing left the paper, both keyframes show the paper there
+    # Behind them the paper stays still: where a drawing left the paper, both keyframes show the paper there. Not
+    # where a drawing left unpaired is, in either keyframe: the network finds its motion on the pair in place (a claim
+    # of the paper that the other keyframe shows there would erase it).
     moved0, moved1 = np.logical_or.reduce(regions0), np.logical_or.reduce(regions1)
-    regions0.append((paper0 & ~moved0).astype(np.uint8))
-    regions1.append((paper1 & ~moved1).astype(np.uint8))
+    unmatched0, unmatched1 = ~paper0 & ~moved0, ~paper1 & ~moved1
+    loose = cv2.dilate((unmatched0 | unmatched1).astype(np.uint8), kernel).astype(bool)
+    regions0.append((paper0 & ~moved0 & ~loose).astype(np.uint8))
+    regions1.append((paper1 & ~moved1 & ~loose).astype(np.uint8))
     homographies = np.stack([h for _, _, h in pairs] + [np.eye(3)])
     centres = np.stack([a.centroid for a, _, _ in pairs] + [np.array([(width - 1) / 2, (height - 1) / 2])])
-    unmatched = (~paper0 & ~moved0) | (~paper1 & ~moved1)
-    vacated = ~(paper0 & paper1) & ~cv2.dilate(unmatched.astype(np.uint8), kernel).astype(bool)
+    vacated = ~(paper0 & paper1) & ~loose
     nearest = _nearest(_clean(paper0 & paper1))
     layers = _DrawingLayers(
         homographies, centres, np.stack(regions0), np.stack(regions1), nearest, vacated, checked=True

@@ -5,7 +5,10 @@
 sharp). Drawings on flat paper are first matched whole between the keyframes (``match``, on by default:
 :mod:`framer.applications._cartoon_match`) and each pre-aligned by its own motion, so the flow network only finds
 what is left; this places shapes that move farther than the network reaches (SIFT, the autopilot's matcher, finds
-almost nothing to match on flat fills and thin lines).
+almost nothing to match on flat fills and thin lines). The pre-alignment is kept for a pair only where the network
+carries the keyframes to the middle frame more consistently with it than without
+(:func:`framer.guidance.measure.measure_alignments`): drawings moved whole where a part of them turns on its own (an
+arm on a body), or a background panning under them, leave the network a residual it does not find.
 
 :func:`find_drawings` finds the distinct drawings of an animation whose drawings are held for several frames, with
 their times, and :func:`fill_holds` replaces each held copy by an in-between of its drawing and the next, so the
@@ -28,8 +31,9 @@ The measures the check uses (``benchmarks/applications_cartoon.py``):
 from __future__ import annotations
 
 import itertools
+import logging
 import os
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 
 import cv2
@@ -40,7 +44,9 @@ from framer.applications._cartoon_match import drawing_layers
 from framer.engines import Engine, create_engine
 from framer.engines.cartoon import LINE_CONTRAST, LINE_WIDTH, CartoonEngine, line_layer
 from framer.errors import InputError
+from framer.guidance.measure import measure_alignments
 from framer.io.images import ImageSource, float_rgb, read_image
+from framer.motion import Alignment
 from framer.video.scenes import is_duplicate, make_thumbnail
 
 __all__ = [
@@ -54,6 +60,8 @@ __all__ = [
     "ghost_line_pixels",
     "iter_cartoon",
 ]
+
+logger = logging.getLogger(__name__)
 
 # A frame line at least this strong (line_layer) is a drawn line for the double-line count.
 GHOST_STRENGTH = 0.25
@@ -78,8 +86,28 @@ def cartoon_engine(
         engine = create_engine(engine, **options)
     elif options:
         raise InputError(f"Engine options {sorted(options)} apply only when `engine` is a name.")
-    aligner = drawing_layers if match else None
+    aligner = _measured_drawing_layers(engine) if match else None
     return CartoonEngine(engine, line_width, line_contrast, aligner=aligner, line_art_only=True)
+
+
+def _measured_drawing_layers(engine: Engine) -> Callable[[np.ndarray, np.ndarray], Alignment | None]:
+    """:func:`~framer.applications._cartoon_match.drawing_layers`, kept for a pair only where ``engine`` carries the
+    keyframes to the middle frame more consistently with it than without
+    (:func:`framer.guidance.measure.measure_alignments`): a drawing paired wrongly, or moved whole where a part of it
+    turns (an arm on a body), leaves the network a residual motion it does not find, and plain interpolation is
+    then better."""
+
+    def measured_drawing_layers(image0: np.ndarray, image1: np.ndarray) -> Alignment | None:
+        alignment = drawing_layers(image0, image1)
+        if alignment is None:
+            return None
+        means = measure_alignments(engine, image0, image1, {"drawings": alignment})
+        chosen = next(iter(means))
+        measures = ", ".join(f"{name} {100 * error:.2f}" for name, error in means.items())
+        logger.info("Middle-frame error in %% (lower is better): %s; using %s.", measures, chosen)
+        return alignment if chosen == "drawings" else None
+
+    return measured_drawing_layers
 
 
 def iter_cartoon(

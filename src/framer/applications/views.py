@@ -394,17 +394,9 @@ def _measured(engine, image0: np.ndarray, image1: np.ndarray, alignment):
     """``alignment``, or None (plain interpolation) where plain measures better at the middle view: the two views,
     carried to it by the network along each (:func:`framer.matching.warp_error`), agree better (small baselines,
     where the network finds the parallax itself and the layers' edges only cost detail)."""
-    from framer.io.tensors import image_to_tensor
-    from framer.matching import choose, warp_error
-    from framer.motion import fit_alignment
+    from framer.guidance.measure import measure_alignments
 
-    still = fit_alignment(np.zeros((0, 2)), np.zeros((0, 2)), alignment.width, alignment.height, homography=np.eye(3))
-    x0, x1 = image_to_tensor(image0), image_to_tensor(image1)
-    errors = {}
-    for name, candidate in (("plain", still), ("layers", alignment)):
-        to0, to1, _ = engine.correspondence_maps(x0, x1, candidate, 0.5)
-        errors[name] = warp_error(image0, image1, to0, to1)
-    means = choose(errors, 0.0)
+    means = measure_alignments(engine, image0, image1, {"layers": alignment})
     measures = ", ".join(f"{name} {100 * error:.2f}" for name, error in means.items())
     chosen = next(iter(means))
     logger.info("Middle-view error in %% (lower is better): %s; using %s.", measures, chosen)

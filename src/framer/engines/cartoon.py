@@ -51,7 +51,7 @@ import torch
 
 from framer.engines.base import Capabilities, Engine, ScoredFrame
 from framer.errors import InputError
-from framer.motion import Alignment
+from framer.motion import Alignment, identity_alignment
 
 __all__ = [
     "FLAT_SHARE",
@@ -60,7 +60,6 @@ __all__ = [
     "Aligner",
     "CartoonEngine",
     "hard_choice",
-    "identity_alignment",
     "is_line_art",
     "line_layer",
 ]
@@ -133,13 +132,6 @@ def hard_choice(blend: np.ndarray, warped0: np.ndarray, warped1: np.ndarray, t: 
     lean = 0.1 if t <= 0.5 else -0.1  # a tie (m near 0.5) goes to the nearer keyframe (keyframe 0 at t = 0.5)
     choice = np.clip((mask + lean - 0.5) * 8.0 + 0.5, 0.0, 1.0)[..., None]
     return warped1 + choice * (warped0 - warped1)
-
-
-def identity_alignment(width: int, height: int) -> Alignment:
-    """The alignment that moves nothing (for ``correspondence_maps`` of a pair that is not pre-aligned)."""
-    empty = np.zeros((0, 2))
-    centre = np.array([(width - 1) / 2.0, (height - 1) / 2.0])
-    return Alignment(width, height, np.eye(3), centre, empty, empty, np.zeros(0))
 
 
 def _remap(image: np.ndarray, sample_map: np.ndarray) -> np.ndarray:

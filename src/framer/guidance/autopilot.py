@@ -15,16 +15,15 @@ import numpy as np
 import torch
 
 from framer.engines import Engine
+from framer.guidance.measure import measure_alignments
 from framer.io.tensors import image_to_tensor
 from framer.matching import (
     AutopilotConfig,
     AutopilotPlan,
-    choose,
     consistent_flow_samples,
     find_correspondences,
     plan_autopilot,
     refine_correspondences,
-    warp_error,
 )
 from framer.motion import Alignment, fit_alignment, layer_regions
 
@@ -45,9 +44,9 @@ def autopilot_alignment(
     When the plan says the motion is large, the global alignment is fitted (and refined with the engine's dense
     correspondences when it has them). With ``config.method == "auto"`` and an engine that gives correspondences,
     that alignment, the layered one (:mod:`framer.motion.layers`, one region per motion layer) and plain
-    interpolation are then measured at t = 0.5 (:func:`framer.matching.warp_error` of the keyframes carried to the
-    middle frame by the network along each) and :func:`framer.matching.choose` keeps plain unless a pre-alignment
-    is clearly better. The choice is made per gap: one measurement at the gap's middle covers all its times.
+    interpolation are then measured at t = 0.5 (:func:`framer.guidance.measure.measure_alignments`: the keyframes
+    carried to the middle frame by the network along each) and plain is kept unless a pre-alignment is clearly
+    better. The choice is made per gap: one measurement at the gap's middle covers all its times.
 
     Args:
         engine: an engine, or None; refinement and the measured choice need ``capabilities.correspondences``,
@@ -75,15 +74,11 @@ def autopilot_alignment(
     refined, alignment = _global_alignment(engine, image0, image1, config, frame0, frame1, plan)
     if not measured:
         return refined, alignment
-    candidates = {"plain": _still(alignment.width, alignment.height), "align": alignment}
+    candidates = {"align": alignment}
     layered = _layered_alignment(image0, image1, plan, alignment)
     if layered is not None:
         candidates["align-layers"] = layered
-    errors = {}
-    for name, candidate in candidates.items():
-        to0, to1, _ = engine.correspondence_maps(frame0, frame1, candidate, 0.5)
-        errors[name] = warp_error(image0, image1, to0, to1)
-    means = choose(errors, config.margin)
+    means = measure_alignments(engine, image0, image1, candidates, config.margin, frame0, frame1)
     choice = next(iter(means))
     measures = ", ".join(f"{name} {100 * error:.2f}" for name, error in means.items())
     if choice == "plain":
@@ -124,11 +119,6 @@ def _global_alignment(
         alignment = fit_alignment(starts, ends, found.width, found.height, weights, found.global_motion)
         plan = replace(plan, correspondences=found)
     return plan, alignment
-
-
-def _still(width: int, height: int) -> Alignment:
-    """The alignment that moves nothing: the network sees the keyframes as they are (plain interpolation)."""
-    return fit_alignment(np.zeros((0, 2)), np.zeros((0, 2)), width, height, homography=np.eye(3))
 
 
 def _layered_alignment(

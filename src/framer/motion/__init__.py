@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING
 from framer._lazy import lazy_attributes
 
 if TYPE_CHECKING:
-    from framer.motion.alignment import Alignment, fit_alignment, fit_alignment_along
+    from framer.motion.alignment import Alignment, fit_alignment, fit_alignment_along, identity_alignment
     from framer.motion.field import evaluate_field, fit_smooth_field
     from framer.motion.homography import apply_homography, interpolate_homography, motion_centre, similarity_motion
     from framer.motion.layers import LayeredMotion, layer_regions
@@ -33,6 +33,7 @@ _HOMES = {
     "Alignment": "framer.motion.alignment",
     "fit_alignment": "framer.motion.alignment",
     "fit_alignment_along": "framer.motion.alignment",
+    "identity_alignment": "framer.motion.alignment",
     "evaluate_field": "framer.motion.field",
     "LayeredMotion": "framer.motion.layers",
     "layer_regions": "framer.motion.layers",
@@ -56,6 +57,7 @@ __all__ = [
     "fit_alignment",
     "fit_alignment_along",
     "fit_smooth_field",
+    "identity_alignment",
     "interpolate_homography",
     "layer_regions",
     "motion_centre",

@@ -133,6 +133,13 @@ class Alignment:
         return largest
 
 
+def identity_alignment(width: int, height: int) -> Alignment:
+    """The alignment that moves nothing: a pair so pre-aligned is the pair as it is (plain interpolation)."""
+    empty = np.zeros((0, 2))
+    return Alignment(width, height, np.eye(3), np.array([(width - 1) / 2.0, (height - 1) / 2.0]), empty, empty,
+                     np.zeros(0))  # fmt: skip
+
+
 def fit_alignment(
     starts: np.ndarray,
     ends: np.ndarray,

@@ -26,7 +26,7 @@ import numpy as np
 import torch
 
 from framer.checks import check_shape
-from framer.engines.cartoon import identity_alignment
+from framer.motion import identity_alignment
 
 __all__ = ["FlowTracker", "grid_points", "sample_points", "track_clip"]
 
