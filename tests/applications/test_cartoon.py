@@ -154,6 +154,23 @@ def test_drawings_paired_wrongly_give_way_to_the_pair_as_it_is(bench, flow_engin
     assert figures["right"]["psnr"] > figures["wrong"]["psnr"] + 5.0
 
 
+def test_agreed_ink_is_the_share_of_the_lines_both_keyframes_put_in_one_place() -> None:
+    from framer.applications.cartoon import _agreed_ink
+
+    lines = np.zeros((48, 64), np.float32)
+    lines[:, 20:22] = 1.0
+    moved = np.roll(lines, 6, axis=1)  # the line 6 px further right in keyframe 1
+    ys, xs = np.mgrid[:48, :64].astype(np.float32)
+    still = np.stack([xs, ys], -1)
+    shift = np.array([3.0, 0.0], np.float32)
+    halfway0, halfway1 = still - shift, still + shift  # the middle frame's line at x = 23-24
+    assert _agreed_ink(lines, moved, halfway0, halfway1) == pytest.approx(1.0)  # carried right: all of it agrees
+    assert _agreed_ink(lines, moved, still, still) == pytest.approx(0.0)  # in place: two lines apart, none agrees
+    off = still.copy()
+    off[:, :32] = -1e4  # the left half only keyframe 1 shows: nothing there is checked
+    assert _agreed_ink(lines, moved, np.where(off < -1, off, halfway0), halfway1) == pytest.approx(0.0)
+
+
 def test_big_buck_bunny_is_not_line_art_and_is_left_to_the_flow_engine(bench, flow_engine) -> None:
     """The real cartoon triplet at half size (640x360) is a rendered 3D cartoon, not line art on flat colour: no
     drawings on paper to match, and the line choice (which drew more stray and double lines there) is not applied,
