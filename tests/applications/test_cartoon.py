@@ -130,7 +130,7 @@ def test_drawings_paired_wrongly_give_way_to_the_pair_as_it_is(bench, flow_engin
 
     case = bench.make_line_art_case("large", width=320, height=224, times=(0.5,))
     keyframes = list(case.keyframes)
-    caplog.set_level("INFO", logger="framer")
+    caplog.set_level("DEBUG", logger="framer")  # the choice is logged at debug level (once a pair in video)
     right = cartoon(keyframes, times=[0.5], engine=cartoon_engine(flow_engine))
     assert "using drawings" in caplog.text
     real = module.drawing_layers

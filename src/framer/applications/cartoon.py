@@ -122,7 +122,7 @@ def _measured_drawing_layers(engine: Engine) -> Callable[[np.ndarray, np.ndarray
         elif ink["drawings"] <= ink[PLAIN] - _INK_LOSS:
             chosen = PLAIN
         measures = ", ".join(f"{name} {100 * means[name]:.2f}% ({ink[name]:.2f})" for name in means)
-        logger.info("Middle-frame error and share of the ink agreed on: %s; using %s.", measures, chosen)
+        logger.debug("Middle-frame error and share of the ink agreed on: %s; using %s.", measures, chosen)
         return alignment if chosen == "drawings" else None
 
     return measured_drawing_layers
