@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import argparse
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -186,20 +187,25 @@ def _psnr(a: np.ndarray, b: np.ndarray) -> float:
     return 10.0 * np.log10(1.0 / max(mse, 1e-12))
 
 
-def measure(case: LineArtCase, results: dict[str, list[np.ndarray]]) -> dict:
-    """The figures of one case (module docstring); the worst over its in-betweens."""
+def figures(keyframes: Sequence[np.ndarray], truths: Sequence[np.ndarray], frames: Sequence[np.ndarray]) -> dict:
+    """The check's figures (module docstring) of one method's in-betweens ``frames`` against ``truths``, the worst
+    over them; ``keyframes`` give the sharpness reference. ``benchmarks/cartoon_scenes.py`` measures with it too."""
     from framer.applications.cartoon import double_line_pixels, edge_sharpness, ghost_line_pixels
 
-    keys = [edge_sharpness(k, _edges(k)) for k in case.keyframes]
-    reference = float(np.mean(keys))
-    result: dict = {"case": case.name}
-    for label, frames in results.items():
-        sharp = [edge_sharpness(f, _edges(truth)) / reference for f, truth in zip(frames, case.frames, strict=True)]
-        ghost = [ghost_line_pixels(f, truth) for f, truth in zip(frames, case.frames, strict=True)]
-        double = [double_line_pixels(f, truth) for f, truth in zip(frames, case.frames, strict=True)]
-        psnr = [_psnr(f, truth) for f, truth in zip(frames, case.frames, strict=True)]
-        result[label] = {"sharp": min(sharp), "ghost": max(ghost), "double": max(double), "psnr": min(psnr)}
-    return result
+    reference = float(np.mean([edge_sharpness(k, _edges(k)) for k in keyframes]))
+    pairs = list(zip(frames, truths, strict=True))
+    return {
+        "sharp": min(edge_sharpness(f, _edges(truth)) / reference for f, truth in pairs),
+        "ghost": max(ghost_line_pixels(f, truth) for f, truth in pairs),
+        "double": max(double_line_pixels(f, truth) for f, truth in pairs),
+        "psnr": min(_psnr(f, truth) for f, truth in pairs),
+    }
+
+
+def measure(case: LineArtCase, results: dict[str, list[np.ndarray]]) -> dict:
+    """The figures of one case (module docstring) for each method of ``results``."""
+    measured = {label: figures(case.keyframes, case.frames, frames) for label, frames in results.items()}
+    return {"case": case.name, **measured}
 
 
 def run_case(case: LineArtCase, engine, wrapped: dict) -> dict:

@@ -23,7 +23,7 @@ and the true in-betweens (t = 0.25, 0.5, 0.75) come from one exact scene model.
 
 Per case, for the plain in-betweens (``framer.interpolate`` with the flow engine) and the cartoon ones
 (``framer.applications.cartoon.cartoon`` with the same engine: drawings matched and pre-aligned), each figure the
-worst over the three times, measured as ``benchmarks/applications_cartoon.py`` does:
+worst over the three times, measured by ``benchmarks/applications_cartoon.py``'s ``figures``:
 
 - ``sharp``: edge sharpness of the in-between (:func:`framer.applications.cartoon.edge_sharpness` on the true frame's
   Canny edges) over the keyframes' own (each on its own Canny edges, the two averaged). Target: cartoon >= 0.80.
@@ -586,27 +586,11 @@ def make_case(name: str, seed: int = MASTER_SEED) -> Case:
 
 
 # ----------------------------------------------------------------------------------------------------- measure
-def _edges(image: np.ndarray) -> np.ndarray:
-    return cv2.Canny(cv2.cvtColor(image, cv2.COLOR_RGB2GRAY), 50, 150) > 0
-
-
-def _psnr(a: np.ndarray, b: np.ndarray) -> float:
-    mse = float(np.mean((a.astype(np.float64) / 255.0 - b.astype(np.float64) / 255.0) ** 2))
-    return 10.0 * np.log10(1.0 / max(mse, 1e-12))
-
-
 def measure(case: Case, frames: list[np.ndarray]) -> dict[str, float]:
-    """The figures of one method's in-betweens (module docstring): the worst over the times."""
-    from framer.applications.cartoon import double_line_pixels, edge_sharpness, ghost_line_pixels
+    """The figures of one method's in-betweens, as the package's own cartoon check takes them (module docstring)."""
+    from applications_cartoon import figures
 
-    reference = float(np.mean([edge_sharpness(k, _edges(k)) for k in case.keyframes]))
-    pairs = list(zip(frames, case.truths, strict=True))
-    return {
-        "sharp": min(edge_sharpness(f, _edges(truth)) / reference for f, truth in pairs),
-        "ghost": max(ghost_line_pixels(f, truth) for f, truth in pairs),
-        "double": max(double_line_pixels(f, truth) for f, truth in pairs),
-        "psnr": min(_psnr(f, truth) for f, truth in pairs),
-    }
+    return figures(case.keyframes, case.truths, frames)
 
 
 def passes(row: dict) -> tuple[bool, bool]:
