@@ -43,6 +43,31 @@ def test_interpolated_homography_is_the_motion_at_each_time(motion):
         )
 
 
+def _travelling_camera(t: float) -> np.ndarray:
+    """Content motion keyframe 0 -> frame at t of a camera whose view of the frame's middle runs straight across
+    the scene (90, -40 px) while it rolls 12 degrees about that point and the content grows linearly to 1.3x."""
+    angle, scale = math.radians(12.0) * t, 1.0 + 0.3 * t
+    linear = np.array([[math.cos(angle), -math.sin(angle)], [math.sin(angle), math.cos(angle)]]) / scale
+    pose = np.eye(3)  # frame pixel -> keyframe-0 pixel
+    pose[:2, :2], pose[:2, 2] = linear, CENTRE + t * np.array([90.0, -40.0]) - linear @ CENTRE
+    return np.linalg.inv(pose)
+
+
+def test_a_travelling_rolling_camera_is_followed_where_it_looks():
+    full = _travelling_camera(1.0)
+    for t in (0.25, 0.5, 0.75):
+        truth = _travelling_camera(t)
+        np.testing.assert_allclose(interpolate_homography(full, t, CENTRE, "view"), truth, atol=1e-9)
+        # following the content at the middle instead swings the frame off by pixels
+        assert np.abs(apply_homography(interpolate_homography(full, t, CENTRE), _grid_points())
+                      - apply_homography(truth, _grid_points())).max() > 5.0  # fmt: skip
+    starts = _grid_points()
+    alignment = fit_alignment(starts, apply_homography(full, starts), WIDTH, HEIGHT)
+    np.testing.assert_allclose(alignment.global_at(0.5), _travelling_camera(0.5), atol=1e-3)
+    with pytest.raises(ValueError, match="follow"):
+        interpolate_homography(full, 0.5, CENTRE, "object")
+
+
 def test_rotation_is_interpolated_as_a_rotation_not_a_blend():
     half_turn = content_motion("rotate", 2 * math.hypot(*CENTRE), WIDTH, HEIGHT, 1.0)  # 180 degrees
     middle = interpolate_homography(half_turn, 0.5, CENTRE)

@@ -7,11 +7,12 @@ pre-aligned pair at time t and only has to find the small residual motion.
 
 Motion model (keyframe 0 -> keyframe 1):
 
-1. **Global**: a homography ``H``, interpolated in time as a motion rather than entry by entry. Its affine part at
-   the motion's centre is split into rotation, stretch and translation (polar decomposition); rotation angle,
-   stretch and translation grow linearly with t, and the perspective rest is blended linearly. So a rotation by
-   60 degrees passes through 30 degrees at t = 0.5 (a blend of matrix entries would shrink the image instead), and
-   a zoom to 2x passes through 1.5x.
+1. **Global**: a homography ``H``, the camera's motion, interpolated in time as a motion rather than entry by
+   entry. Its affine part at the frame's middle is split into rotation, stretch and translation (polar
+   decomposition); rotation angle and stretch grow linearly with t, the scene point seen at the middle moves on a
+   straight line (a camera travelling while it rolls about its optical axis), and the perspective rest is blended
+   linearly. So a rotation by 60 degrees passes through 30 degrees at t = 0.5 (a blend of matrix entries would
+   shrink the image instead), and a zoom to 2x passes through 1.5x.
 2. **Local**: the trajectories' positions at time t, ``P_i(t)``, give the points that must land on ``p0_i`` in
    keyframe 0 and on ``p1_i`` in keyframe 1. The offsets the global motion leaves are fitted by a smooth field on a
    coarse grid (bilinear nodes, least squares with a thin-plate bending penalty and a weak slope penalty, so the
@@ -32,7 +33,6 @@ centre of the top-left pixel at ``(0, 0)``; homographies are 3x3 and map column 
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -40,7 +40,7 @@ import numpy as np
 
 from framer.errors import InputError
 from framer.motion.field import STIFFNESS, evaluate_field, fit_smooth_field
-from framer.motion.homography import apply_homography, interpolate_homography, motion_centre, similarity_motion
+from framer.motion.homography import apply_homography, interpolate_homography, similarity_motion
 from framer.motion.layers import LayeredMotion
 from framer.trajectory import Trajectory, sample_trajectories
 
@@ -55,6 +55,9 @@ class Alignment:
         width, height: the keyframes' size.
         homography: 3x3, keyframe 0 -> keyframe 1 (the global motion).
         centre: ``(2,)`` the point the global motion's rotation and stretch are taken about.
+        follow: which point moves straight in time (:func:`framer.motion.interpolate_homography`): ``"view"``,
+            the scene point seen at ``centre`` (a camera travelling and rolling about its optical axis), or
+            ``"content"``, the content at ``centre``.
         starts, ends: ``(N, 2)`` the correspondences, in keyframe 0 and keyframe 1.
         weights: ``(N,)`` their confidence in [0, 1].
         paths: optional trajectories giving each correspondence's position at time t (user paths); None moves each
@@ -75,10 +78,11 @@ class Alignment:
     paths: tuple[Trajectory, ...] | None = None
     stiffness: float = STIFFNESS
     layers: LayeredMotion | None = None
+    follow: str = "content"
 
     def global_at(self, t: float) -> np.ndarray:
         """3x3 global motion from keyframe 0 to the frame at time ``t``."""
-        return interpolate_homography(self.homography, t, self.centre)
+        return interpolate_homography(self.homography, t, self.centre, self.follow)
 
     def points_at(self, t: float) -> np.ndarray:
         """``(N, 2)`` where each correspondence is at time ``t``."""
@@ -181,12 +185,10 @@ def fit_alignment(
     if homography.shape != (3, 3) or not np.isfinite(homography).all() or abs(homography[2, 2]) < 1e-12:
         raise InputError(f"`homography` must be a finite 3x3 matrix with a non-zero last entry, not {homography!r}.")
     homography = homography / homography[2, 2]
+    # the global motion is the camera's: it travels and rolls about its optical axis, the frame's middle
     middle = np.array([(width - 1) / 2.0, (height - 1) / 2.0])
-    fallback = starts.mean(0) if len(starts) else middle
-    centre = motion_centre(homography, fallback, reach=2.0 * math.hypot(width, height))
-    return Alignment(
-        width, height, homography, centre, starts, ends, weights, None if paths is None else tuple(paths), stiffness
-    )
+    paths = None if paths is None else tuple(paths)
+    return Alignment(width, height, homography, middle, starts, ends, weights, paths, stiffness, follow="view")
 
 
 def fit_alignment_along(trajectories: Sequence[Trajectory], times: np.ndarray, width: int, height: int) -> Alignment:

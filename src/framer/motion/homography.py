@@ -64,12 +64,20 @@ def motion_centre(homography: np.ndarray, fallback: np.ndarray, reach: float) ->
     return fixed
 
 
-def interpolate_homography(homography: np.ndarray, t: float, centre: np.ndarray) -> np.ndarray:
+def interpolate_homography(
+    homography: np.ndarray, t: float, centre: np.ndarray, follow: str = "content"
+) -> np.ndarray:
     """The global motion at time ``t``: ``G_0 = I``, ``G_1 = homography`` (3x3, keyframe 0 -> frame at t).
 
-    Rotation angle, stretch and the motion of ``centre`` grow linearly with t (see the module docstring); the
-    perspective rest is blended linearly. A mirroring homography is blended entry by entry.
+    Rotation angle and stretch grow linearly with t, and so does one point's motion (``follow``): ``"content"``, the
+    content at ``centre`` in keyframe 0 moves on a straight line (an object turning about its own centre, or about
+    the motion's fixed point); ``"view"``, the scene point seen at ``centre`` moves on a straight line across
+    keyframe 0 (a camera travelling while it rolls about its optical axis at ``centre``: what it sees at
+    ``centre`` runs straight through the scene, and the content there swings round). The two agree without
+    rotation or stretch. The perspective rest is blended linearly. A mirroring homography is blended entry by entry.
     """
+    if follow not in ("content", "view"):
+        raise ValueError(f"follow must be 'content' or 'view', not {follow!r}")
     homography = homography / homography[2, 2]
     if t <= 0.0:
         return np.eye(3)
@@ -85,9 +93,17 @@ def interpolate_homography(homography: np.ndarray, t: float, centre: np.ndarray)
     stretch = vt.T @ np.diag(sigma) @ vt  # symmetric positive: jac = rot @ stretch
     angle = math.atan2(rot[1, 0], rot[0, 0])
 
+    def linear_at(s: float) -> np.ndarray:
+        return _rotation(s * angle) @ ((1.0 - s) * np.eye(2) + s * stretch)
+
+    # "view": the frame at s sees at ``centre`` the keyframe-0 point ``centre + s * seen`` (seen: where keyframe 1's
+    # centre lies in keyframe 0, relative to it), so the content there is at ``centre - linear(s) (s * seen)``.
+    seen = -np.linalg.solve(linear_at(1.0), shift) if follow == "view" else None
+
     def affine_at(s: float) -> np.ndarray:
-        linear = _rotation(s * angle) @ ((1.0 - s) * np.eye(2) + s * stretch)
-        return _affine3(linear, centre + s * shift - linear @ centre)
+        linear = linear_at(s)
+        moved = s * shift if seen is None else -s * (linear @ seen)
+        return _affine3(linear, centre + moved - linear @ centre)
 
     rest = homography @ np.linalg.inv(affine_at(1.0))
     rest = rest / rest[2, 2]

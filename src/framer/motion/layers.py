@@ -53,6 +53,8 @@ class LayeredMotion:
     Attributes:
         homographies: ``(K, 3, 3)`` keyframe 0 -> keyframe 1 per layer, front to back.
         centres: ``(K, 2)`` the point each layer's rotation and stretch are taken about.
+        follows: per layer, which point moves straight in time (:func:`framer.motion.interpolate_homography`);
+            empty: ``"content"`` for every layer.
         regions0, regions1: ``(K, H, W)`` uint8, 1 where a layer owns a pixel of keyframe 0 / keyframe 1.
         checked: the regions were already checked pixel by pixel between the keyframes by their maker (as
             :mod:`framer.applications.views` does, with its own rule for content leaving the frame), so the maps take
@@ -65,6 +67,7 @@ class LayeredMotion:
     regions0: np.ndarray
     regions1: np.ndarray
     checked: bool = field(default=False, kw_only=True)
+    follows: tuple[str, ...] = field(default=(), kw_only=True)
 
     def maps(self, t: float) -> tuple[np.ndarray, np.ndarray]:
         """``(map0, map1)``, each ``(H, W, 2)`` float32: where to sample each keyframe for the frame at ``t``."""
@@ -73,10 +76,11 @@ class LayeredMotion:
         pixels = np.stack([xs, ys], axis=-1)
         map0, map1 = pixels.copy(), pixels.copy()
         claimed = np.zeros((height, width), bool)
-        for layer, (homography, centre, region0, region1) in enumerate(
-            zip(self.homographies, self.centres, self.regions0, self.regions1, strict=True)
+        follows = self.follows or ("content",) * len(self.homographies)
+        for layer, (homography, centre, follow, region0, region1) in enumerate(
+            zip(self.homographies, self.centres, follows, self.regions0, self.regions1, strict=True)
         ):
-            at0 = apply_homography(np.linalg.inv(interpolate_homography(homography, t, centre)), pixels)
+            at0 = apply_homography(np.linalg.inv(interpolate_homography(homography, t, centre, follow)), pixels)
             at1 = apply_homography(homography, at0)
             seen0, seen1 = _lookup(region0, at0), _lookup(region1, at1)
             if self.checked:
@@ -257,9 +261,14 @@ def layer_regions(
     if not layers:
         return None
     layers.sort(key=lambda layer: layer[0])  # smaller regions in front
+    # the largest layer, at the back, is the camera's motion: it turns about the optical axis (the frame's middle)
+    # while what it sees there runs straight; an object's layer turns about its own fixed point
+    middle = np.array([(width - 1) / 2.0, (height - 1) / 2.0])
+    centres = [layer[2] for layer in layers[:-1]] + [middle]
     return LayeredMotion(
         homographies=np.stack([layer[1] for layer in layers]),
-        centres=np.stack([layer[2] for layer in layers]),
+        centres=np.stack(centres),
         regions0=np.stack([layer[3] for layer in layers]),
         regions1=np.stack([layer[4] for layer in layers]),
+        follows=("content",) * (len(layers) - 1) + ("view",),
     )
