@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
+import signal
 import socket
 
 import click
@@ -104,4 +105,20 @@ def serve(host, port, device, threads, max_upload_mb, max_side, max_frames, debu
     if not _is_loopback(host):
         click.echo("framer: warning: other machines can reach this server, and it has no login.", err=True)
     config = uvicorn.Config(app, log_level="debug" if debug else "warning", access_log=debug, lifespan="on")
-    uvicorn.Server(config).run(sockets=[sock])
+    server = _server(uvicorn, config)
+    server.run(sockets=[sock])
+    if server.interrupted:  # uvicorn re-raises Ctrl-C after its shutdown, but asyncio may swallow it: exit 130
+        raise KeyboardInterrupt
+
+
+def _server(uvicorn, config):
+    """A uvicorn server that remembers whether Ctrl-C stopped it."""
+
+    class Server(uvicorn.Server):
+        interrupted = False
+
+        def handle_exit(self, sig: int, frame) -> None:
+            self.interrupted = self.interrupted or sig == signal.SIGINT
+            super().handle_exit(sig, frame)
+
+    return Server(config)
