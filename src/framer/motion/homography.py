@@ -10,6 +10,8 @@ import math
 
 import numpy as np
 
+from framer.errors import InputError
+
 __all__ = ["apply_homography", "interpolate_homography", "motion_centre", "similarity_motion"]
 
 
@@ -77,7 +79,7 @@ def interpolate_homography(
     rotation or stretch. The perspective rest is blended linearly. A mirroring homography is blended entry by entry.
     """
     if follow not in ("content", "view"):
-        raise ValueError(f"follow must be 'content' or 'view', not {follow!r}")
+        raise InputError(f"`follow` must be 'content' or 'view' but is {follow!r}.")
     homography = homography / homography[2, 2]
     if t <= 0.0:
         return np.eye(3)
