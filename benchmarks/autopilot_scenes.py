@@ -40,7 +40,8 @@ Truth conventions (content motion G(t): keyframe-0 pixel -> frame-t pixel, F(t) 
 * ``centrelinear``: for shift+rotation (+zoom): the content at keyframe 0's frame centre moves on a straight line
   at constant speed, rotation angle and scale about it linear in t.
 * ``fixedpoint``: for shift+rotation (+zoom): the keyframe-0 -> keyframe-1 similarity is turned about its own fixed
-  point, angle and scale linear in t (the frame centre follows an arc; the autopilot's own interpolation model).
+  point, angle and scale linear in t (the frame centre follows an arc; the autopilot's global model until it took
+  the camera's, ``camera`` above, for the whole frame: ``framer.motion.interpolate_homography(follow="view")``).
 
 Mixed scenes: the background is a panned canvas (pure translation of the camera), the object is a textured photo
 crop inside an anti-aliased mask (disc, rectangle or irregular blob) whose centre moves linearly in frame pixels and
