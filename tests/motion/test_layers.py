@@ -35,9 +35,11 @@ def test_each_layer_owns_its_content_and_the_object_is_in_front(layered):
     x, y = np.round(start).astype(int)
     assert layers.regions0[0, y, x] and not layers.regions0[1, y, x]
     assert layers.regions0[1, 10, 10] and not layers.regions0[0, 10, 10]
-    # the background is the camera's: it turns about the frame's middle, following what it sees there
+    # the background is the camera's: it turns about the frame's middle, following what it sees there; the object
+    # turns about its own middle, which moves straight
     assert layers.follows == ("content", "view")
     np.testing.assert_allclose(layers.centres[1], [(320 - 1) / 2.0, (192 - 1) / 2.0])
+    np.testing.assert_allclose(layers.centres[0], start, atol=3.0)
 
 
 def test_maps_carry_object_and_background_each_along_its_own_motion(layered):

@@ -34,7 +34,7 @@ from dataclasses import dataclass, field
 import cv2
 import numpy as np
 
-from framer.motion.homography import apply_homography, interpolate_homography, motion_centre
+from framer.motion.homography import apply_homography, interpolate_homography
 
 __all__ = ["LayeredMotion", "layer_regions"]
 
@@ -223,6 +223,12 @@ def _unseeded(region: np.ndarray, points: np.ndarray, seeds: int = 2) -> np.ndar
     return (hits < seeds)[labels]
 
 
+def _centroid(region: np.ndarray) -> np.ndarray:
+    """``(2,)`` xy mean of a region's pixels."""
+    rows, cols = np.nonzero(region)
+    return np.array([cols.mean(), rows.mean()])
+
+
 def _clean(region: np.ndarray, size: int) -> np.ndarray:
     """Speckles removed, then holes closed (``size`` px structuring element)."""
     kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (size, size))
@@ -256,13 +262,14 @@ def layer_regions(
         region0 = _clean((owners0 == k + 1).astype(np.uint8), window)
         region1 = _clean((owners1 == k + 1).astype(np.uint8), window)
         if region0.any() or region1.any():
-            centre = motion_centre(homography, starts[k].mean(0), reach=2.0 * diagonal)
+            centre = _centroid(region0) if region0.any() else starts[k].mean(0)
             layers.append((int(region0.sum() + region1.sum()), homography, centre, region0, region1))
     if not layers:
         return None
     layers.sort(key=lambda layer: layer[0])  # smaller regions in front
     # the largest layer, at the back, is the camera's motion: it turns about the optical axis (the frame's middle)
-    # while what it sees there runs straight; an object's layer turns about its own fixed point
+    # while what it sees there runs straight; an object's layer turns about its own middle while that runs straight
+    # (a body moving freely spins about its centre of mass)
     middle = np.array([(width - 1) / 2.0, (height - 1) / 2.0])
     centres = [layer[2] for layer in layers[:-1]] + [middle]
     return LayeredMotion(
