@@ -43,7 +43,7 @@ import numpy as np
 
 from framer.engines.cartoon import line_layer
 from framer.io.images import float_rgb
-from framer.motion import Alignment, LayeredMotion
+from framer.motion import Alignment, LayeredMotion, frame_middle
 
 __all__ = ["Drawing", "drawing_layers", "drawings", "match_drawings", "paper_mask"]
 
@@ -424,7 +424,7 @@ def drawing_layers(image0: np.ndarray, image1: np.ndarray) -> Alignment | None:
     regions0.append((paper0 & ~moved0 & ~loose).astype(np.uint8))
     regions1.append((paper1 & ~moved1 & ~loose).astype(np.uint8))
     homographies = np.stack([h for _, _, h in pairs] + [np.eye(3)])
-    centres = np.stack([a.centroid for a, _, _ in pairs] + [np.array([(width - 1) / 2, (height - 1) / 2])])
+    centres = np.stack([a.centroid for a, _, _ in pairs] + [frame_middle(width, height)])
     vacated = ~(paper0 & paper1) & ~loose
     nearest = _nearest(_clean(paper0 & paper1))
     layers = _DrawingLayers(
@@ -432,7 +432,7 @@ def drawing_layers(image0: np.ndarray, image1: np.ndarray) -> Alignment | None:
     )  # whole drawings matched between the keyframes: each claim is the drawing's own
     starts = centres[:-1]
     ends = np.stack([b.centroid for _, b, _ in pairs])
-    return Alignment(width, height, np.eye(3), np.array([(width - 1) / 2, (height - 1) / 2]), starts, ends,
+    return Alignment(width, height, np.eye(3), frame_middle(width, height), starts, ends,
                      np.ones(len(pairs)), layers=layers)  # fmt: skip
 
 

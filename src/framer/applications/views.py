@@ -117,7 +117,7 @@ def view_alignment(image0: np.ndarray, image1: np.ndarray, matcher: str = "sift"
         layers,
         homographies=homographies,
         centres=layers.centres[order],
-        follows=tuple(layers.follows[index] for index in order) if layers.follows else (),
+        follows=tuple(layers.follows[index] for index in order),
         regions0=regions0,
         regions1=regions1,
         checked=True,  # _redrawn checked them between the views

@@ -25,7 +25,13 @@ from framer._lazy import lazy_attributes
 if TYPE_CHECKING:
     from framer.motion.alignment import Alignment, fit_alignment, fit_alignment_along, identity_alignment
     from framer.motion.field import evaluate_field, fit_smooth_field
-    from framer.motion.homography import apply_homography, interpolate_homography, motion_centre, similarity_motion
+    from framer.motion.homography import (
+        apply_homography,
+        frame_middle,
+        interpolate_homography,
+        motion_centre,
+        similarity_motion,
+    )
     from framer.motion.layers import LayeredMotion, layer_regions
     from framer.motion.warp import compose_flow, compose_frame, warp_pair
 
@@ -41,6 +47,7 @@ _HOMES = {
     "apply_homography": "framer.motion.homography",
     "interpolate_homography": "framer.motion.homography",
     "motion_centre": "framer.motion.homography",
+    "frame_middle": "framer.motion.homography",
     "similarity_motion": "framer.motion.homography",
     "compose_flow": "framer.motion.warp",
     "compose_frame": "framer.motion.warp",
@@ -57,6 +64,7 @@ __all__ = [
     "fit_alignment",
     "fit_alignment_along",
     "fit_smooth_field",
+    "frame_middle",
     "identity_alignment",
     "interpolate_homography",
     "layer_regions",

@@ -40,7 +40,7 @@ import numpy as np
 
 from framer.errors import InputError
 from framer.motion.field import STIFFNESS, evaluate_field, fit_smooth_field
-from framer.motion.homography import apply_homography, interpolate_homography, similarity_motion
+from framer.motion.homography import apply_homography, frame_middle, interpolate_homography, similarity_motion
 from framer.motion.layers import LayeredMotion
 from framer.trajectory import Trajectory, sample_trajectories
 
@@ -140,8 +140,7 @@ class Alignment:
 def identity_alignment(width: int, height: int) -> Alignment:
     """The alignment that moves nothing: a pair so pre-aligned is the pair as it is (plain interpolation)."""
     empty = np.zeros((0, 2))
-    return Alignment(width, height, np.eye(3), np.array([(width - 1) / 2.0, (height - 1) / 2.0]), empty, empty,
-                     np.zeros(0))  # fmt: skip
+    return Alignment(width, height, np.eye(3), frame_middle(width, height), empty, empty, np.zeros(0))
 
 
 def fit_alignment(
@@ -186,8 +185,8 @@ def fit_alignment(
         raise InputError(f"`homography` must be a finite 3x3 matrix with a non-zero last entry, not {homography!r}.")
     homography = homography / homography[2, 2]
     # the global motion is the camera's: it travels and rolls about its optical axis, the frame's middle
-    middle = np.array([(width - 1) / 2.0, (height - 1) / 2.0])
     paths = None if paths is None else tuple(paths)
+    middle = frame_middle(width, height)
     return Alignment(width, height, homography, middle, starts, ends, weights, paths, stiffness, follow="view")
 
 

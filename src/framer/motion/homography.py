@@ -12,7 +12,7 @@ import numpy as np
 
 from framer.errors import InputError
 
-__all__ = ["apply_homography", "interpolate_homography", "motion_centre", "similarity_motion"]
+__all__ = ["apply_homography", "frame_middle", "interpolate_homography", "motion_centre", "similarity_motion"]
 
 
 def apply_homography(homography: np.ndarray, points: np.ndarray) -> np.ndarray:
@@ -23,6 +23,11 @@ def apply_homography(homography: np.ndarray, points: np.ndarray) -> np.ndarray:
     w = mapped[:, 2:3]
     w = np.where(np.abs(w) < 1e-12, 1e-12, w)
     return (mapped[:, :2] / w).reshape(points.shape)
+
+
+def frame_middle(width: int, height: int) -> np.ndarray:
+    """``(2,)`` the middle of a ``width`` x ``height`` frame (pixel centres at integers): a camera's optical axis."""
+    return np.array([(width - 1) / 2.0, (height - 1) / 2.0])
 
 
 def _jacobian(homography: np.ndarray, point: np.ndarray) -> np.ndarray:

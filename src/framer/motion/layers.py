@@ -34,7 +34,7 @@ from dataclasses import dataclass, field
 import cv2
 import numpy as np
 
-from framer.motion.homography import apply_homography, interpolate_homography
+from framer.motion.homography import apply_homography, frame_middle, interpolate_homography
 
 __all__ = ["LayeredMotion", "layer_regions"]
 
@@ -270,8 +270,7 @@ def layer_regions(
     # the largest layer, at the back, is the camera's motion: it turns about the optical axis (the frame's middle)
     # while what it sees there runs straight; an object's layer turns about its own middle while that runs straight
     # (a body moving freely spins about its centre of mass)
-    middle = np.array([(width - 1) / 2.0, (height - 1) / 2.0])
-    centres = [layer[2] for layer in layers[:-1]] + [middle]
+    centres = [layer[2] for layer in layers[:-1]] + [frame_middle(width, height)]
     return LayeredMotion(
         homographies=np.stack([layer[1] for layer in layers]),
         centres=np.stack(centres),
