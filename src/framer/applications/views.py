@@ -30,10 +30,11 @@ does not: a wide baseline or a camera that turns much (perspective and occlusion
 layer); continuous depth (a road or a floor receding: no few layers explain it, and the network is left with large
 residual motion); more depth layers than :func:`framer.matching.motion_layers` finds (three at most); content seen
 in only one photo (filled from that photo, not reconstructed); a near surface that leaves the frame between the
-photos (the part out of frame is placed by colour alone: on the two-plane scene of the benchmark with the front
-plane cut by the frame's edge, views are -0.6 to +8 dB against plain interpolation instead of +7 dB or more when it
-stays in frame; on the independent scenes of ``benchmarks/views_scenes.py``, 8 of the 25 whose front plane touches
-or crosses the frame's edge gain less than 3 dB, worst -3.3 dB); a plane that gives no matches (a periodic or
+photos (the part out of frame is placed by colour and by where the surface meets the frame's edge in the other
+photo: on the two-plane scene of the benchmark with the front plane cut by the frame's edge, views are +2.1 to +6.6
+dB above plain interpolation at 48 px of parallax instead of +10 dB or more when it stays in frame; on the
+independent scenes of ``benchmarks/views_scenes.py``, 6 of the 25 whose front plane touches or crosses the frame's
+edge gain less than 3 dB, worst -1.5 dB); a plane that gives no matches (a periodic or
 smooth texture: one layer only); moving things, reflections and lighting changes (the scene is assumed static). On
 such pairs the result falls back towards plain interpolation, never a 3-D reconstruction.
 """
@@ -58,6 +59,7 @@ logger = logging.getLogger(__name__)
 _RADIUS = 3  # px, the window of the edge-aware (guided) filter that smooths each layer's per-pixel colour residual
 _SMOOTHING = 1e-3  # the guided filter's regularisation: colour steps under about its square root are smoothed
 _EXPLAINS = 0.05  # a layer explains a pixel when its smoothed residual (colour in [0, 1]) is below this
+_EXIT_SLACK = 4  # px along the frame's edge by which a layer's exit (_exits) is widened
 _BAND = 12  # px each side of a front layer's region (from layer_regions) within which it may claim pixels
 # Below this largest layer motion (px) the network finds the parallax by itself and the layers' edges only cost
 # detail: on the two-plane scene of benchmarks/applications_morph_views.py, parallax 16 px (front plane 24 px)
@@ -146,32 +148,47 @@ def _redrawn(
     """
     inverses = np.linalg.inv(homographies)
     colour0, colour1 = float_rgb(image0), float_rgb(image1)
-    labels0 = _labels(regions0, colour0, colour1, homographies, _at_border(regions1))
-    labels1 = _labels(regions1, colour1, colour0, inverses, _at_border(regions0))
+    first0 = _labels(regions0, colour0, colour1, homographies)
+    first1 = _labels(regions1, colour1, colour0, inverses)
+    labels0 = _with_leaving(first0, regions0, colour0, homographies, first1.labels)
+    labels1 = _with_leaving(first1, regions1, colour1, inverses, first0.labels)
     labels0, labels1 = _consistent(labels0, labels1, homographies, inverses)
     layers = np.arange(len(homographies))[:, None, None]
     return (labels0[None] == layers).astype(np.uint8), (labels1[None] == layers).astype(np.uint8)
 
 
-def _at_border(regions: np.ndarray) -> np.ndarray:
-    """``(K,)`` bool: the layers whose region ``(K, H, W)`` reaches the frame's edge (their content may leave it)."""
-    inner = np.zeros(regions.shape[1:], bool)
-    inner[2:-2, 2:-2] = True
-    return (regions[:, ~inner] > 0).any(axis=1)
+def _exits(labels: np.ndarray, fronts: int) -> np.ndarray:
+    """``(fronts, H, W)`` bool: where each front layer's labelled pixels ``labels`` ``(H, W)`` of one view meet that
+    view's edge (its two outermost rows and columns), widened by ``_EXIT_SLACK`` px along it: the only places its
+    content can cross the edge, so content the other view shows beyond that edge must lie outside there."""
+    import cv2
+
+    ring = np.ones(labels.shape, bool)
+    ring[2:-2, 2:-2] = False
+    size = 2 * _EXIT_SLACK + 1
+    kernel = np.ones((size, size), np.uint8)
+    exits = [cv2.dilate(((labels == k) & ring).astype(np.uint8), kernel) > 0 for k in range(fronts)]
+    return np.stack(exits) if exits else np.zeros((0, *labels.shape), bool)
 
 
-def _labels(
-    regions: np.ndarray, target: np.ndarray, source: np.ndarray, homographies: np.ndarray, leave: np.ndarray
-) -> np.ndarray:
-    """``(H, W)`` int: the layer of each pixel of ``target`` (front first), ``regions`` ``(K, H, W)`` its first guess.
+class _Labelling(NamedTuple):
+    """One view's labels before content leaving the frame is placed (:func:`_labels`), and what placing it reads."""
+
+    labels: np.ndarray  # (H, W) int, front first
+    unexplained: np.ndarray  # (H, W) bool: no layer carries the pixel onto the other view
+    outside: tuple[np.ndarray, ...]  # per layer, (H, W) bool: its motion takes the pixel out of the other view
+    guide: _GuidedFilter
+
+
+def _labels(regions: np.ndarray, target: np.ndarray, source: np.ndarray, homographies: np.ndarray) -> _Labelling:
+    """The layer of each pixel of ``target`` (front first), ``regions`` ``(K, H, W)`` its first guess.
 
     Each layer's per-pixel residual is smoothed by a guided filter with ``target`` as the guide (a mean over the
     pixels of like colour nearby, so the smoothing stops at colour edges and a region's edge stays on the object's
     edge); a pixel goes to the layer of least smoothed residual among the back layer and the front layers whose
     region (grown by ``_BAND`` px) holds it, and to the back layer when that residual exceeds ``_EXPLAINS`` (no
     layer carries it onto the other view). Where a front layer's motion takes a pixel of its first guess out of the
-    other view, nothing can be measured; when ``leave[k]`` (the layer reaches the other view's edge, so its content
-    may leave that view), such a pixel stays with it as :func:`_leaving` says.
+    other view, nothing can be measured: :func:`_with_leaving` decides those.
     """
     import cv2
 
@@ -184,9 +201,58 @@ def _labels(
     labels = costs.argmin(axis=0)
     unexplained = np.take_along_axis(costs, labels[None], 0)[0] > _EXPLAINS
     labels[unexplained] = len(regions) - 1
-    for k in np.flatnonzero(leave[:-1]):
-        labels[_leaving(target, guide, labels == k, unexplained, outside[k] & (regions[k] > 0))] = k
+    return _Labelling(labels, unexplained, outside, guide)
+
+
+def _with_leaving(
+    first: _Labelling, regions: np.ndarray, target: np.ndarray, homographies: np.ndarray, other: np.ndarray
+) -> np.ndarray:
+    """``(H, W)`` int: ``first``'s labels, with each front layer's content that leaves the other view (as
+    :func:`_leaving` says) given back to it; ``other`` ``(H, W)`` is the other view's :func:`_labels`.
+
+    Content leaves only through the stretch of the other view's edge that the layer's own pixels there meet
+    (:func:`_exits`): a pixel whose motion takes it out of the other view elsewhere is not the layer's (it is
+    background the layer hides or uncovers near the edge). A back pixel whose motion lands on a front layer of the
+    other view is hidden there, so its low residual is chance (flat colours on both sides), not a match: where its
+    colour is likelier the layer's, it may be the layer's content leaving the frame too.
+    """
+    labels = first.labels.copy()
+    back = len(regions) - 1
+    exits = _exits(other, back)
+    hidden = _behind_front(first.labels == back, homographies[back], other < back)
+    for k in np.flatnonzero(exits.any(axis=(1, 2))):
+        own = first.labels == k
+        unexplained = first.unexplained
+        if hidden.any():
+            others = ~unexplained & ~own & ~hidden
+            unexplained = unexplained | (hidden & _likelier(target, first.guide, own, others))
+        gone = first.outside[k] & (regions[k] > 0) & _through(exits[k], homographies[k])
+        labels[_leaving(target, first.guide, own, unexplained, gone)] = k
     return labels
+
+
+def _behind_front(back: np.ndarray, homography: np.ndarray, front: np.ndarray) -> np.ndarray:
+    """``(H, W)`` bool: the ``back`` pixels that the back layer's ``homography`` carries onto ``front`` ``(H, W)``
+    bool, the other view's pixels of the front layers (pixels it carries out of that view are not)."""
+    import cv2
+
+    height, width = back.shape
+    flags = cv2.INTER_NEAREST | cv2.WARP_INVERSE_MAP
+    landed = cv2.warpPerspective(front.astype(np.uint8), homography, (width, height), flags=flags, borderValue=0)
+    return back & (landed > 0)
+
+
+def _through(exit_: np.ndarray, homography: np.ndarray) -> np.ndarray:
+    """``(H, W)`` bool: pixels that ``homography`` carries to a point whose nearest pixel of the other view is in
+    ``exit_`` ``(H, W)`` (for a point outside that view: the edge pixel it left through, about)."""
+    from framer.motion import apply_homography
+
+    height, width = exit_.shape
+    xs, ys = np.meshgrid(np.arange(width, dtype=np.float64), np.arange(height, dtype=np.float64))
+    at = apply_homography(homography, np.stack([xs.ravel(), ys.ravel()], 1))
+    cols = np.clip(np.round(at[:, 0]), 0, width - 1).astype(np.int64)
+    rows = np.clip(np.round(at[:, 1]), 0, height - 1).astype(np.int64)
+    return exit_[rows, cols].reshape(height, width)
 
 
 def _leaving(
