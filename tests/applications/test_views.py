@@ -8,7 +8,14 @@ import pytest
 
 import framer
 from framer.applications._views_cases import make_views_case
-from framer.applications.views import _GuidedFilter, _sampling_insensitive, iter_views, view_alignment, views
+from framer.applications.views import (
+    _GuidedFilter,
+    _sampling_insensitive,
+    _searched_layer,
+    iter_views,
+    view_alignment,
+    views,
+)
 from framer.errors import InputError, ShapeError
 from framer.synthetic import psnr, render_layer
 
@@ -78,6 +85,45 @@ def test_a_near_plane_inside_both_views_takes_no_background_beside_the_edge(acro
     near = alpha > 0.5
     assert not (near[:, :8].any() or near[:, -8:].any())  # inside, off the edges
     assert (region & ~near).sum() <= 0.02 * near.sum()
+
+
+def _two_planes(back: np.ndarray, back_shift: float, front_shift: float) -> tuple[np.ndarray, np.ndarray]:
+    """Two 176x256 float views: ``back`` (a larger texture) moving down ``back_shift`` px, a noise square in front
+    of it (64 px, rows 30-94 in the left view) moving down ``front_shift`` px."""
+    rng = np.random.default_rng(1)
+    square = cv2.resize(rng.random((16, 16, 3)).astype(np.float32), (64, 64), interpolation=cv2.INTER_NEAREST)
+    views_ = []
+    for s in (0.0, 1.0):
+        top = round(100 - s * back_shift)
+        view = back[top : top + 176, 16 : 16 + 256].copy()
+        row = round(30 + s * front_shift)
+        view[row : row + 64, 96:160] = square
+        views_.append(view)
+    return views_[0], views_[1]
+
+
+def test_a_plane_without_matches_is_found_by_searching_its_shift():
+    """A smooth back plane (no features to match) behind a square whose motion the matches gave: the search finds
+    the back's shift from what the square's motion leaves unexplained."""
+    rng = np.random.default_rng(0)
+    smooth = cv2.GaussianBlur(rng.random((400, 300, 3)).astype(np.float32), (0, 0), 6)
+    smooth = (smooth - smooth.min()) / (smooth.max() - smooth.min())
+    left, right = _two_planes(smooth, 24, 72)
+    front = np.array([[1.0, 0.0, 0.0], [0.0, 1.0, 72.0], [0.0, 0.0, 1.0]])
+    searched = _searched_layer(left, right, front)
+    assert searched is not None
+    homography, starts, ends = searched
+    assert homography[:2, 2] == pytest.approx([0.0, 24.0], abs=1.0)
+    assert len(starts) > 50 and np.allclose(ends - starts, homography[:2, 2])
+
+
+def test_a_periodic_plane_gives_no_searched_layer():
+    """Stripes repeat every 16 px: many shifts fit alike, so no shift is taken for them."""
+    stripes = np.zeros((400, 300, 3), np.float32)
+    stripes[(np.arange(400) // 8) % 2 == 1] = 1.0
+    left, right = _two_planes(stripes, 24, 72)
+    front = np.array([[1.0, 0.0, 0.0], [0.0, 1.0, 72.0], [0.0, 0.0, 1.0]])
+    assert _searched_layer(left, right, front) is None
 
 
 @pytest.mark.parametrize(("parallax", "seed"), [(64, 0), (40, 3), (36, 5)])

@@ -4,7 +4,9 @@ Steps (:func:`iter_views`):
 
 1. **Matches and layers**: the autopilot's verified matches (:func:`framer.matching.find_correspondences`) split
    into motion layers by sequential RANSAC (:func:`framer.matching.motion_layers`): for a camera moving over a
-   scene of a few depths, each depth moves by its own similarity (parallax), so each layer is one depth.
+   scene of a few depths, each depth moves by its own similarity (parallax), so each layer is one depth. When the
+   matches make one layer only, the content it leaves unexplained is searched for a shift of its own (a plane with
+   a smooth texture, or a small one that moved far, gives no matches): :func:`_searched_layer`.
 2. **Regions and order**: each layer owns the pixels its motion carries best onto the other view
    (:func:`framer.motion.layer_regions`). Layers are composited front to back in the order of their motion, the
    largest first: for a translating camera the nearest surface moves most, and it hides what lies behind it. The
@@ -12,8 +14,8 @@ Steps (:func:`iter_views`):
    resampling and smoothed only up to colour edges, put each region's edge on the object's edge; a front layer keeps
    only pixels its motion carries onto its own region in the other view, and content seen in one view only (hidden
    by the front in the other) goes to the back layer, so at each in-between view it is taken from the view that
-   shows it rather than blended with what covers it; a front layer that reaches the frame's edge keeps the content
-   it carries out of the frame, told apart by its colour from the background it hides.
+   shows it rather than blended with what covers it; a front layer that reaches the frame's edge in the other view
+   keeps the content it carries out of the frame there, told apart by its colour from the background it hides.
 3. **Camera path per layer**: each layer's homography is interpolated in time as a motion (rotation, stretch and
    translation grow linearly, :func:`framer.motion.interpolate_homography`), which places every layer at each
    in-between viewpoint (:class:`framer.motion.LayeredMotion`).
@@ -34,14 +36,16 @@ photos (the part out of frame is placed by colour and by where the surface meets
 photo: on the two-plane scene of the benchmark with the front plane cut by the frame's edge, views are +2.1 to +6.6
 dB above plain interpolation at 48 px of parallax instead of +10 dB or more when it stays in frame; on the
 independent scenes of ``benchmarks/views_scenes.py``, 6 of the 25 whose front plane touches or crosses the frame's
-edge gain less than 3 dB, worst -1.5 dB); a plane that gives no matches (a periodic or
-smooth texture: one layer only); moving things, reflections and lighting changes (the scene is assumed static). On
-such pairs the result falls back towards plain interpolation, never a 3-D reconstruction.
+edge gain less than 3 dB, worst -1.5 dB); a periodic texture on a plane that gives no matches (a second plane
+without matches is found by searching its shift, :func:`_searched_layer`, but a repeating pattern fits many shifts
+alike, so it is left to one layer); moving things, reflections and lighting changes (the scene is assumed static).
+On such pairs the result falls back towards plain interpolation, never a 3-D reconstruction.
 """
 
 from __future__ import annotations
 
 import logging
+import math
 import os
 from collections.abc import Iterator
 from dataclasses import replace
@@ -59,6 +63,11 @@ logger = logging.getLogger(__name__)
 _RADIUS = 3  # px, the window of the edge-aware (guided) filter that smooths each layer's per-pixel colour residual
 _SMOOTHING = 1e-3  # the guided filter's regularisation: colour steps under about its square root are smoothed
 _EXPLAINS = 0.05  # a layer explains a pixel when its smoothed residual (colour in [0, 1]) is below this
+_SEARCH_UNEXPLAINED = 0.08  # a box-filtered residual above this: the found layer does not explain the pixel
+_SEARCH_MIN_SHARE = 0.01  # a part the search looks at covers at least this share of the frame
+_SEARCH_LIKE = 0.06  # a searched shift carries a pixel onto like colour: mean absolute difference under this
+_SEARCH_SHARE = 0.3  # ... and makes a layer when it carries at least this share of the part so
+_SEARCH_APART, _SEARCH_UNIQUE = 3, 0.8  # ... unless a shift 3 coarse steps away carries 80% as many (periodic)
 _EXIT_SLACK = 4  # px along the frame's edge by which a layer's exit (_exits) is widened
 _BAND = 12  # px each side of a front layer's region (from layer_regions) within which it may claim pixels
 # Below this largest layer motion (px) the network finds the parallax by itself and the layers' edges only cost
@@ -104,9 +113,14 @@ def view_alignment(image0: np.ndarray, image1: np.ndarray, matcher: str = "sift"
         found.starts, found.ends, found.width, found.height, found.confidence, found.global_motion
     )
     homographies = [layer.homography for layer in found.layers]
-    layers = layer_regions(
-        image0, image1, homographies, [layer.starts for layer in found.layers], [layer.ends for layer in found.layers]
-    )
+    starts, ends = [layer.starts for layer in found.layers], [layer.ends for layer in found.layers]
+    if len(homographies) == 1 and not os.environ.get("V_NODENSE"):
+        searched = _searched_layer(float_rgb(image0), float_rgb(image1), homographies[0])
+        if searched is not None:
+            homographies.append(searched[0])
+            starts.append(searched[1])
+            ends.append(searched[2])
+    layers = layer_regions(image0, image1, homographies, starts, ends)
     if layers is None:
         logger.info("No motion layer claims a region; the views are pre-aligned by one global motion.")
         return alignment
@@ -129,6 +143,89 @@ def view_alignment(image0: np.ndarray, image1: np.ndarray, matcher: str = "sift"
     )
     logger.info("Found %d depth layer(s) in %d matches; motion front to back: %s px.", len(order), len(found), motions)
     return replace(alignment, layers=layers)
+
+
+def _searched_layer(
+    colour0: np.ndarray, colour1: np.ndarray, homography: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+    """A second depth layer that gave no matches (a smooth texture, a small plane that moved far), found
+    by searching the shift of the content that the one layer ``homography`` does not explain: ``(homography, starts,
+    ends)``, or None. Each connected part of that content is searched (:func:`_search_shift`); a shift that carries
+    at least ``_SEARCH_SHARE`` of its part onto like colour (the rest is what the plane hides or uncovers) makes the
+    layer, the part with most such pixels first."""
+    import cv2
+
+    height, width = colour0.shape[:2]
+    residual, outside = _residual(colour0, colour1, homography)
+    size = max(5, round(math.hypot(height, width) / 40) | 1)
+    unexplained = (cv2.blur(residual, (size, size)) > _SEARCH_UNEXPLAINED) & ~outside
+    kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (size, size))
+    unexplained = cv2.morphologyEx(unexplained.astype(np.uint8), cv2.MORPH_OPEN, kernel)
+    count, parts, stats, _ = cv2.connectedComponentsWithStats(unexplained, connectivity=8)
+    best = None
+    for part in range(1, count):
+        area = stats[part, cv2.CC_STAT_AREA]
+        if area < _SEARCH_MIN_SHARE * height * width:
+            continue
+        shift, fits = _search_shift(colour0, colour1, parts == part)
+        if fits.sum() >= max(_SEARCH_SHARE * area, _SEARCH_MIN_SHARE * height * width) and (
+            best is None or fits.sum() > best[1].sum()
+        ):
+            best = (shift, fits)
+    if best is None:
+        return None
+    shift, fits = best
+    ys, xs = np.nonzero(fits)
+    step = max(1, len(xs) // 400)
+    starts = np.stack([xs[::step], ys[::step]], 1).astype(np.float64)
+    moved = np.eye(3)
+    moved[:2, 2] = shift
+    logger.info("Found a layer without matches by searching: it moves (%.0f, %.0f) px.", *shift)
+    return moved, starts, starts + shift
+
+
+def _search_shift(colour0: np.ndarray, colour1: np.ndarray, mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The shift ``(dx, dy)`` that carries most of the ``mask`` pixels of ``colour0`` onto like colour in ``colour1``
+    (mean absolute difference under ``_SEARCH_LIKE``; each pixel counts the more the closer its colour, so a smooth
+    texture still has one best shift), searched coarse to fine (1/8, 1/2 and full size) over up to half the frame's
+    larger side, and ``(H, W)`` bool: the pixels it carries so."""
+    import cv2
+
+    height, width = mask.shape
+    shift = np.zeros(2)
+    fits = np.zeros_like(mask)
+    for scale, radius in ((8, max(height, width) / 16), (2, 6), (1, 2)):
+        size = (max(1, round(width / scale)), max(1, round(height / scale)))
+        a = cv2.resize(colour0, size, interpolation=cv2.INTER_AREA)
+        b = cv2.resize(colour1, size, interpolation=cv2.INTER_AREA)
+        ys, xs = np.nonzero(cv2.resize(mask.astype(np.float32), size, interpolation=cv2.INTER_AREA) > 0.5)
+        centre = np.round(shift / scale).astype(int)
+        steps = int(np.ceil(radius))
+        counts = np.zeros((2 * steps + 1, 2 * steps + 1))
+        for j, dy in enumerate(range(centre[1] - steps, centre[1] + steps + 1)):
+            for i, dx in enumerate(range(centre[0] - steps, centre[0] + steps + 1)):
+                tx, ty = xs + dx, ys + dy
+                valid = (tx >= 0) & (tx < size[0]) & (ty >= 0) & (ty < size[1])
+                difference = np.abs(a[ys[valid], xs[valid]] - b[ty[valid], tx[valid]]).mean(axis=-1)
+                counts[j, i] = np.maximum(1.0 - difference / _SEARCH_LIKE, 0.0).sum()
+        j, i = np.unravel_index(int(counts.argmax()), counts.shape)
+        if scale == 8 and _ambiguous(counts, j, i):
+            return shift, fits  # a periodic texture or no texture: many shifts fit alike
+        shift = (centre + np.array([i - steps, j - steps])).astype(np.float64) * scale
+    ys, xs = np.nonzero(mask)
+    tx, ty = xs + int(shift[0]), ys + int(shift[1])
+    valid = (tx >= 0) & (tx < width) & (ty >= 0) & (ty < height)
+    like = np.abs(colour0[ys[valid], xs[valid]] - colour1[ty[valid], tx[valid]]).mean(axis=-1) < _SEARCH_LIKE
+    fits[ys[valid][like], xs[valid][like]] = True
+    return shift, fits
+
+
+def _ambiguous(counts: np.ndarray, row: int, col: int) -> bool:
+    """Whether a shift at least ``_SEARCH_APART`` steps from the best (``row``, ``col``) of ``counts`` (how many pixels
+    each shift carries onto like colour) carries nearly as many (``_SEARCH_UNIQUE`` of them)."""
+    rows, cols = np.indices(counts.shape)
+    far = np.maximum(np.abs(rows - row), np.abs(cols - col)) >= _SEARCH_APART
+    return bool(far.any()) and counts[far].max() >= _SEARCH_UNIQUE * counts[row, col]
 
 
 def _redrawn(
