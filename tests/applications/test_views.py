@@ -117,6 +117,26 @@ def test_a_plane_without_matches_is_found_by_searching_its_shift():
     assert len(starts) > 50 and np.allclose(ends - starts, homography[:2, 2])
 
 
+def test_a_searched_plane_that_grows_is_refined_to_a_similarity():
+    """The camera also moves forward: the smooth back plane grows by 6% about the middle as it shifts; the searched
+    shift is refined (ECC) to that similarity, not left a shift that is pixels off at the plane's edges."""
+    rng = np.random.default_rng(0)
+    smooth = cv2.GaussianBlur(rng.random((176, 256, 3)).astype(np.float32), (0, 0), 6)
+    smooth = (smooth - smooth.min()) / (smooth.max() - smooth.min())
+    grows = np.array([[1.06, 0.0, -0.06 * 128 + 4.0], [0.0, 1.06, -0.06 * 88 + 20.0], [0.0, 0.0, 1.0]])
+    left = smooth.copy()
+    right = cv2.warpPerspective(smooth, grows, (256, 176), borderMode=cv2.BORDER_REFLECT)
+    rng = np.random.default_rng(1)
+    square = cv2.resize(rng.random((16, 16, 3)).astype(np.float32), (64, 64), interpolation=cv2.INTER_NEAREST)
+    left[30:94, 96:160], right[102:166, 96:160] = square, square
+    front = np.array([[1.0, 0.0, 0.0], [0.0, 1.0, 72.0], [0.0, 0.0, 1.0]])
+    searched = _searched_layer(left, right, front)
+    assert searched is not None
+    corners = np.array([[0.0, 0.0], [255.0, 0.0], [0.0, 175.0], [255.0, 175.0]])
+    placed = cv2.perspectiveTransform(corners[None], searched[0])[0]
+    assert np.abs(placed - cv2.perspectiveTransform(corners[None], grows)[0]).max() < 1.5
+
+
 def test_a_periodic_plane_gives_no_searched_layer():
     """Stripes repeat every 16 px: many shifts fit alike, so no shift is taken for them."""
     stripes = np.zeros((400, 300, 3), np.float32)

@@ -114,7 +114,7 @@ def view_alignment(image0: np.ndarray, image1: np.ndarray, matcher: str = "sift"
     )
     homographies = [layer.homography for layer in found.layers]
     starts, ends = [layer.starts for layer in found.layers], [layer.ends for layer in found.layers]
-    if len(homographies) == 1 and not os.environ.get("V_NODENSE"):
+    if len(homographies) == 1:
         searched = _searched_layer(float_rgb(image0), float_rgb(image1), homographies[0])
         if searched is not None:
             homographies.append(searched[0])
@@ -148,12 +148,14 @@ def view_alignment(image0: np.ndarray, image1: np.ndarray, matcher: str = "sift"
 def _searched_layer(
     colour0: np.ndarray, colour1: np.ndarray, homography: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
-    """A second depth layer that gave no matches (a smooth texture, a small plane that moved far), found
-    by searching the shift of the content that the one layer ``homography`` does not explain: ``(homography, starts,
-    ends)``, or None. Each connected part of that content is searched (:func:`_search_shift`); a shift that carries
-    at least ``_SEARCH_SHARE`` of its part onto like colour (the rest is what the plane hides or uncovers) makes the
-    layer, the part with most such pixels first."""
+    """A second depth layer that gave no matches (a smooth texture, a small plane that moved far), found by searching
+    the shift of the content that the one layer ``homography`` does not explain: ``(homography, starts, ends)``, or
+    None. Each connected part of that content is searched (:func:`_search_shift`); a shift that carries at least
+    ``_SEARCH_SHARE`` of its part onto like colour (the rest is what the plane hides or uncovers) makes the layer,
+    the part with most such pixels first, refined to a similarity where that fits more (:func:`_refined`)."""
     import cv2
+
+    from framer.motion import apply_homography
 
     height, width = colour0.shape[:2]
     residual, outside = _residual(colour0, colour1, homography)
@@ -171,17 +173,61 @@ def _searched_layer(
         if fits.sum() >= max(_SEARCH_SHARE * area, _SEARCH_MIN_SHARE * height * width) and (
             best is None or fits.sum() > best[1].sum()
         ):
-            best = (shift, fits)
+            best = (shift, fits, parts == part)
     if best is None:
         return None
-    shift, fits = best
+    shift, fits, part = best
+    moved = np.eye(3)
+    moved[:2, 2] = shift
+    refined = _refined(colour0, colour1, moved, fits, part)
+    if refined is not None:
+        moved, fits = refined
     ys, xs = np.nonzero(fits)
     step = max(1, len(xs) // 400)
     starts = np.stack([xs[::step], ys[::step]], 1).astype(np.float64)
-    moved = np.eye(3)
-    moved[:2, 2] = shift
-    logger.info("Found a layer without matches by searching: it moves (%.0f, %.0f) px.", *shift)
-    return moved, starts, starts + shift
+    logger.info("Found a layer without matches by searching: it moves (%.0f, %.0f) px.", *moved[:2, 2])
+    return moved, starts, apply_homography(moved, starts)
+
+
+def _fitting(colour0: np.ndarray, colour1: np.ndarray, homography: np.ndarray, part: np.ndarray) -> np.ndarray:
+    """``(H, W)`` bool: the ``part`` pixels of ``colour0`` that ``homography`` carries onto like colour in ``colour1``
+    (mean absolute difference under ``_SEARCH_LIKE``, inside the view)."""
+    import cv2
+
+    height, width = part.shape
+    flags = cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP
+    moved = cv2.warpPerspective(colour1, homography, (width, height), flags=flags, borderValue=(-1.0, -1.0, -1.0))
+    return part & (np.abs(colour0 - moved).mean(axis=-1) < _SEARCH_LIKE)
+
+
+def _refined(
+    colour0: np.ndarray, colour1: np.ndarray, shift: np.ndarray, fits: np.ndarray, part: np.ndarray
+) -> tuple[np.ndarray, np.ndarray] | None:
+    """The searched shift ``shift`` (3x3) refined to a similarity (a plane that also grows or turns: the camera moves
+    forward or rolls) by aligning the pixels it fits (``fits``, grown into their ``part``) with ECC (an affine motion,
+    then the nearest similarity about the part's middle), and the part's pixels that carries onto like colour; None
+    where that fits no more of them (the plane only shifts) or ECC does not converge."""
+    import cv2
+
+    grow = cv2.dilate(fits.astype(np.uint8), np.ones((15, 15), np.uint8)) & part.astype(np.uint8)
+    grey0 = cv2.cvtColor(colour0, cv2.COLOR_RGB2GRAY)
+    grey1 = cv2.cvtColor(colour1, cv2.COLOR_RGB2GRAY)
+    warp = shift[:2].astype(np.float32)
+    criteria = (cv2.TERM_CRITERIA_COUNT | cv2.TERM_CRITERIA_EPS, 50, 1e-5)
+    try:
+        _, warp = cv2.findTransformECC(grey0, grey1, warp, cv2.MOTION_AFFINE, criteria, grow, 5)
+    except cv2.error:
+        return None
+    affine = warp.astype(np.float64)
+    (a, b), (c, d) = affine[:, :2]
+    linear = np.array([[a + d, b - c], [c - b, a + d]]) / 2.0  # the nearest similarity's (Frobenius norm)
+    ys, xs = np.nonzero(grow)
+    middle = np.array([xs.mean(), ys.mean()])
+    homography = np.eye(3)
+    homography[:2, :2] = linear
+    homography[:2, 2] = affine[:, :2] @ middle + affine[:, 2] - linear @ middle  # the middle goes where ECC puts it
+    refits = _fitting(colour0, colour1, homography, part > 0)
+    return (homography, refits) if refits.sum() > _fitting(colour0, colour1, shift, part > 0).sum() else None
 
 
 def _search_shift(colour0: np.ndarray, colour1: np.ndarray, mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
