@@ -102,19 +102,23 @@ def _two_planes(back: np.ndarray, back_shift: float, front_shift: float) -> tupl
     return views_[0], views_[1]
 
 
-def test_a_plane_without_matches_is_found_by_searching_its_shift():
+@pytest.mark.parametrize("enlarge", [1, 3])
+def test_a_plane_without_matches_is_found_by_searching_its_shift(enlarge):
     """A smooth back plane (no features to match) behind a square whose motion the matches gave: the search finds
-    the back's shift from what the square's motion leaves unexplained."""
+    the back's shift from what the square's motion leaves unexplained; views larger than 640 px are searched shrunk
+    and the layer given in their own pixels."""
     rng = np.random.default_rng(0)
     smooth = cv2.GaussianBlur(rng.random((400, 300, 3)).astype(np.float32), (0, 0), 6)
     smooth = (smooth - smooth.min()) / (smooth.max() - smooth.min())
-    left, right = _two_planes(smooth, 24, 72)
-    front = np.array([[1.0, 0.0, 0.0], [0.0, 1.0, 72.0], [0.0, 0.0, 1.0]])
+    left, right = (cv2.resize(v, None, fx=enlarge, fy=enlarge) for v in _two_planes(smooth, 24, 72))
+    front = np.array([[1.0, 0.0, 0.0], [0.0, 1.0, 72.0 * enlarge], [0.0, 0.0, 1.0]])
     searched = _searched_layer(left, right, front)
     assert searched is not None
     homography, starts, ends = searched
-    assert homography[:2, 2] == pytest.approx([0.0, 24.0], abs=1.0)
+    assert homography[:2, 2] == pytest.approx([0.0, 24.0 * enlarge], abs=1.0 * enlarge)
     assert len(starts) > 50 and np.allclose(ends - starts, homography[:2, 2])
+    inside = (starts >= 0).all() and (starts < [256 * enlarge, 176 * enlarge]).all()
+    assert inside and starts[:, 0].max() > 200 * enlarge  # in the views' own pixels
 
 
 def test_a_searched_plane_that_grows_is_refined_to_a_similarity():

@@ -67,6 +67,7 @@ _SEARCH_UNEXPLAINED = 0.08  # a box-filtered residual above this: the found laye
 _SEARCH_MIN_SHARE = 0.01  # a part the search looks at covers at least this share of the frame
 _SEARCH_LIKE = 0.06  # a searched shift carries a pixel onto like colour: mean absolute difference under this
 _SEARCH_SHARE = 0.3  # ... and makes a layer when it carries at least this share of the part so
+_SEARCH_SIDE = 640  # px: larger views are searched shrunk to this larger side (the regions are drawn at full size)
 _SEARCH_APART, _SEARCH_UNIQUE = 3, 0.8  # ... unless a shift 3 coarse steps away carries 80% as many (periodic)
 _EXIT_SLACK = 4  # px along the frame's edge by which a layer's exit (_exits) is widened
 _BAND = 12  # px each side of a front layer's region (from layer_regions) within which it may claim pixels
@@ -149,13 +150,34 @@ def _searched_layer(
     colour0: np.ndarray, colour1: np.ndarray, homography: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
     """A second depth layer that gave no matches (a smooth texture, a small plane that moved far), found by searching
-    the shift of the content that the one layer ``homography`` does not explain: ``(homography, starts, ends)``, or
-    None. Each connected part of that content is searched (:func:`_search_shift`); a shift that carries at least
-    ``_SEARCH_SHARE`` of its part onto like colour (the rest is what the plane hides or uncovers) makes the layer,
-    the part with most such pixels first, refined to a similarity where that fits more (:func:`_refined`)."""
+    the shift of the content that the one layer ``homography`` does not explain (:func:`_searched_in`, on views
+    shrunk to ``_SEARCH_SIDE`` px at most): ``(homography, starts, ends)`` in the views' pixels, or None."""
     import cv2
 
     from framer.motion import apply_homography
+
+    shrink = min(1.0, _SEARCH_SIDE / max(colour0.shape[:2]))
+    scaling = np.diag([shrink, shrink, 1.0])
+    if shrink < 1.0:
+        size = (round(colour0.shape[1] * shrink), round(colour0.shape[0] * shrink))
+        colour0, colour1 = (cv2.resize(c, size, interpolation=cv2.INTER_AREA) for c in (colour0, colour1))
+    found = _searched_in(colour0, colour1, scaling @ homography @ np.linalg.inv(scaling))
+    if found is None:
+        return None
+    moved = np.linalg.inv(scaling) @ found[0] @ scaling
+    starts = found[1] / shrink
+    logger.info("Found a layer without matches by searching: it moves (%.0f, %.0f) px.", *moved[:2, 2])
+    return moved, starts, apply_homography(moved, starts)
+
+
+def _searched_in(
+    colour0: np.ndarray, colour1: np.ndarray, homography: np.ndarray
+) -> tuple[np.ndarray, np.ndarray] | None:
+    """:func:`_searched_layer` at the size given: ``(homography, starts)``. Each connected part of the content the
+    one layer ``homography`` does not explain is searched (:func:`_search_shift`); a shift that carries at least
+    ``_SEARCH_SHARE`` of its part onto like colour (the rest is what the plane hides or uncovers) makes the layer,
+    the part with most such pixels first, refined to a similarity where that fits more (:func:`_refined`)."""
+    import cv2
 
     height, width = colour0.shape[:2]
     residual, outside = _residual(colour0, colour1, homography)
@@ -184,9 +206,7 @@ def _searched_layer(
         moved, fits = refined
     ys, xs = np.nonzero(fits)
     step = max(1, len(xs) // 400)
-    starts = np.stack([xs[::step], ys[::step]], 1).astype(np.float64)
-    logger.info("Found a layer without matches by searching: it moves (%.0f, %.0f) px.", *moved[:2, 2])
-    return moved, starts, apply_homography(moved, starts)
+    return moved, np.stack([xs[::step], ys[::step]], 1).astype(np.float64)
 
 
 def _fitting(colour0: np.ndarray, colour1: np.ndarray, homography: np.ndarray, part: np.ndarray) -> np.ndarray:
