@@ -35,7 +35,7 @@ in only one photo (filled from that photo, not reconstructed); a near surface th
 photos (the part out of frame is placed by colour and by where the surface meets the frame's edge in the other
 photo: on the two-plane scene of the benchmark with the front plane cut by the frame's edge, views are +2.1 to +6.6
 dB above plain interpolation at 48 px of parallax instead of +10 dB or more when it stays in frame; on the
-independent scenes of ``benchmarks/views_scenes.py``, 6 of the 25 whose front plane touches or crosses the frame's
+independent scenes of ``benchmarks/views_scenes.py``, 4 of the 25 whose front plane touches or crosses the frame's
 edge gain less than 3 dB, worst -1.5 dB); a periodic texture on a plane that gives no matches (a second plane
 without matches is found by searching its shift, :func:`_searched_layer`, but a repeating pattern fits many shifts
 alike, so it is left to one layer); moving things, reflections and lighting changes (the scene is assumed static).
