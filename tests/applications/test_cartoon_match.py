@@ -7,9 +7,11 @@ import math
 import cv2
 import numpy as np
 import pytest
+import torch
 
 from framer.applications._cartoon_match import drawing_layers, match_drawings, paper_mask
 from framer.motion.homography import apply_homography
+from framer.motion.warp import warp_pair
 
 WIDTH, HEIGHT = 160, 112
 PAPER = (236, 228, 200)
@@ -85,6 +87,43 @@ def test_a_stroke_crossing_a_shape_is_found_inside_it() -> None:
     assert np.linalg.norm(moved - end[1][:2]) < 1.5
     assert math.degrees(math.atan2(stroke[2][1, 0], stroke[2][0, 0])) == pytest.approx(-30, abs=3)
     assert stroke[1].area < 0.5 * max(pair[1].area for pair in pairs)  # paired with its part of the joined drawing
+
+
+def _overlapping(disc: tuple[float, float], square: tuple[float, float]) -> np.ndarray:
+    """Paper with a filled disc (radius 20) and over it a filled square (28 px), both outlined 2 px; 4x and shrunk."""
+    s = 4
+    canvas = np.empty((HEIGHT * s, WIDTH * s, 3), np.uint8)
+    canvas[:] = PAPER
+    centre = (round(disc[0] * s), round(disc[1] * s))
+    cv2.circle(canvas, centre, 20 * s, (200, 140, 220), -1)
+    cv2.circle(canvas, centre, 20 * s, (20, 20, 20), 2 * s)
+    corner = np.array(square) - 14
+    box = [tuple(np.round(corner * s).astype(int)), tuple(np.round((corner + 28) * s).astype(int))]
+    cv2.rectangle(canvas, *box, (240, 170, 190), -1)
+    cv2.rectangle(canvas, *box, (20, 20, 20), 2 * s)
+    return cv2.resize(canvas, (WIDTH, HEIGHT), interpolation=cv2.INTER_AREA)
+
+
+def test_a_drawing_partly_hidden_by_another_is_paired_with_what_is_left_of_it() -> None:
+    """In keyframe 0 the square covers part of the disc (one connected drawing); in keyframe 1 they are apart. The
+    square is found inside the joined drawing and what is left of it, the disc's visible part, is paired with the
+    whole disc, so at t = 0.5 the part keyframe 0 hid is drawn from keyframe 1 (before: the disc went unpaired and
+    the network tore it)."""
+    start, end = ((60.0, 56.0), (80.0, 62.0)), ((32.0, 38.0), (122.0, 72.0))
+    pairs = match_drawings(_overlapping(*start), _overlapping(*end))
+    assert len(pairs) == 2
+    disc = max(pairs, key=lambda pair: pair[1].area)  # the disc is whole in keyframe 1 and the larger drawing
+    assert disc[0].piece and not disc[1].piece
+    assert np.linalg.norm(apply_homography(disc[2], np.array(start[0])) - end[0]) < 1.5
+    centre = (np.array(start[0]) + end[0]) / 2
+    middle = _overlapping(tuple(centre), (250.0, 250.0)).astype(np.float32)  # the disc alone, halfway
+    keyframes = [torch.from_numpy(_overlapping(*pose)).permute(2, 0, 1)[None].float() for pose in (start, end)]
+    alignment = drawing_layers(_overlapping(*start), _overlapping(*end))
+    carried = warp_pair(*keyframes, *alignment.maps(0.5))
+    inside = np.zeros((HEIGHT, WIDTH), np.uint8)
+    cv2.circle(inside, (round(centre[0]), round(centre[1])), 17, 1, -1)  # the disc's fill, the outline left out
+    for image in carried:
+        assert np.abs(image[0].permute(1, 2, 0).numpy() - middle)[inside > 0].mean() < 3.0
 
 
 def test_vacated_paper_is_sampled_away_from_ink() -> None:

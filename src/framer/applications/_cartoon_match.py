@@ -16,7 +16,10 @@ interpolation exactly where line art moves far. Drawings on a flat background ar
    the distance moved, so of alike drawings such as letters the nearer is taken), each drawing once.
 4. **Drawings inside others**: a drawing left unpaired may overlap another drawing in the other keyframe, joining it
    into one connected part (a stroke across a shape). It is looked for inside the larger parts: the place and turn
-   whose line strength fits its own best, kept when it lies mostly in that part and its ink lands on ink.
+   whose line strength fits its own best, kept when it lies mostly in that part and its ink lands on ink. What is
+   left of such a part once the drawings found inside it are taken is one more drawing, partly hidden by them in
+   that keyframe: it is looked for, the same way, inside a drawing of the other keyframe left without a pair (where
+   it is whole), so the part hidden in one keyframe is drawn from the other (:func:`_remainder_pairs`).
 5. **Refinement** (:func:`drawing_layers`): keyframes over 640 px are matched shrunk; each pair's motion is then
    refined at full size by ECC on the grey levels around the drawing (a fraction of a pixel and a degree).
 6. **Layers** (:func:`drawing_layers`): each pair is a motion layer of :mod:`framer.motion.layers` (a similarity
@@ -63,6 +66,7 @@ _REACH = 1 / 3  # a drawing moves at most this fraction of the frame's diagonal 
 _FAR = 0.25  # a pair's overlap counts this much less for each reach it moves (of alike pairs, the nearer is taken)
 _AGREE = 0.06  # a pair's colours (blurred), the drawing moved onto the other keyframe, differ at most this on average
 _INSIDE = 0.8  # a drawing found inside a larger one lies at least this much in it
+_MIN_REMAINDER = 0.2  # what is left of a drawing once the pieces found in it are taken: at least this share of it
 _INK = 0.5  # line strength (framer.engines.cartoon.line_layer) of the ink a drawing found inside another has
 _BLUR = 1.5  # px (Gaussian sigma): the colours are compared blurred, so a thin line placed 1 px off still agrees
 _MATCH_SIDE = 640  # keyframes are matched at most this large (longer side, px)
@@ -386,10 +390,56 @@ def match_drawings(
     strength0, strength1 = (line_layer(image) for image in (image0, image1))
     lines0, lines1 = strength0 >= _INK, strength1 >= _INK
     loose0 = [i for i in range(len(first)) if i not in used0]
-    pairs += _partial_pairs(first, second, loose0, strength0, strength1, lines0, lines1, reach)
+    inside1 = _partial_pairs(first, second, loose0, strength0, strength1, lines0, lines1, reach)
     loose1 = [j for j in range(len(second)) if j not in used1]
-    for b, a, homography in _partial_pairs(second, first, loose1, strength1, strength0, lines1, lines0, reach):
+    inside0 = _partial_pairs(second, first, loose1, strength1, strength0, lines1, lines0, reach)
+    pairs += inside1 + [(a, b, np.linalg.inv(homography)) for b, a, homography in inside0]
+    # What is left of a drawing once the drawings found inside it are taken is another drawing they partly hide
+    paired0 = {id(a) for a, _, _ in inside1}
+    paired1 = {id(b) for b, _, _ in inside0}
+    rest1 = [b for j, b in enumerate(second) if j in loose1 and id(b) not in paired1]
+    rest0 = [a for i, a in enumerate(first) if i in loose0 and id(a) not in paired0]
+    pieces0, pieces1 = [piece for _, piece, _ in inside0], [piece for _, piece, _ in inside1]
+    hosts0, hosts1 = [first[i] for i in loose0], [second[j] for j in loose1]  # not paired whole
+    pairs += _remainder_pairs(hosts0, pieces0, rest1, strength0, strength1, lines0, lines1, reach)
+    for b, a, homography in _remainder_pairs(hosts1, pieces1, rest0, strength1, strength0, lines1, lines0, reach):
         pairs.append((a, b, np.linalg.inv(homography)))
+    return pairs
+
+
+def _remainder_pairs(
+    drawings_: list[Drawing], pieces: list[Drawing], others: list[Drawing], strength0: np.ndarray,
+    strength1: np.ndarray, lines0: np.ndarray, lines1: np.ndarray, reach: float,
+) -> list[tuple[Drawing, Drawing, np.ndarray]]:  # fmt: skip
+    """Pairs ``(remainder, drawing of the other keyframe, similarity)``: a drawing of ``drawings_`` (those not paired
+    whole) that holds ``pieces`` (drawings of the other keyframe were found inside it: they overlap it in this
+    keyframe), less those pieces, is one more drawing, partly hidden by them here; it is paired with the drawing of
+    ``others`` (the other keyframe's drawings left without a pair, where it is whole) that it lies in, its ink on
+    that drawing's ink."""
+    pairs = []
+    for host in drawings_:
+        inside = [piece.mask for piece in pieces if np.count_nonzero(piece.mask & host.mask) == piece.area]
+        if not inside:
+            continue
+        covered = cv2.dilate(np.logical_or.reduce(inside).astype(np.uint8), np.ones((3, 3), np.uint8)) > 0
+        left = host.mask & ~covered
+        ys, xs = np.nonzero(left)
+        if len(xs) < _MIN_REMAINDER * host.area:
+            continue
+        remainder = replace(host, mask=left, area=len(xs), centroid=np.array([xs.mean(), ys.mean()]), piece=True)
+        found = []
+        for other in others:
+            near = np.linalg.norm(remainder.centroid - other.centroid) <= reach + math.sqrt(other.area)
+            if not near or other.area < remainder.area:
+                continue
+            homography = _fit_inside(remainder, strength0, strength1, other)
+            share, _ = _inside_share(remainder, other, homography)
+            if share >= _INSIDE and _ink_lands(lines0 & remainder.mask, lines1, homography) >= _INSIDE:
+                found.append((share, homography, other))
+        if found:
+            _, homography, other = max(found, key=lambda item: item[0])
+            pairs.append((remainder, other, homography))
+            others = [o for o in others if o is not other]
     return pairs
 
 
