@@ -19,7 +19,10 @@ interpolation exactly where line art moves far. Drawings on a flat background ar
    whose line strength fits its own best, kept when it lies mostly in that part and its ink lands on ink. What is
    left of such a part once the drawings found inside it are taken is one more drawing, partly hidden by them in
    that keyframe: it is looked for, the same way, inside a drawing of the other keyframe left without a pair (where
-   it is whole), so the part hidden in one keyframe is drawn from the other (:func:`_remainder_pairs`).
+   it is whole), so the part hidden in one keyframe is drawn from the other (:func:`_remainder_pairs`). A drawing
+   still left may lie in such a part behind the drawings found there (too hidden for its ink to land on ink): it is
+   looked for again with what lands on those left out of the fit and the tests, each drawing found then hiding the
+   next, and its layer goes behind theirs (:func:`_hidden_pairs`).
 5. **Refinement** (:func:`drawing_layers`): keyframes over 640 px are matched shrunk; each pair's motion is then
    refined at full size by ECC on the grey levels around the drawing (a fraction of a pixel and a degree).
 6. **Layers** (:func:`drawing_layers`): each pair is a motion layer of :mod:`framer.motion.layers` (a similarity
@@ -91,6 +94,7 @@ class Drawing:
         touches_border: whether it reaches the frame's edge (partly outside: its centroid and area are biased).
         piece: whether it is the part of a larger drawing that another drawing covers (found inside it), not a
             whole drawing.
+        behind: a piece found behind other pieces of the same drawing (they hide part of it): its layer goes behind.
     """
 
     mask: np.ndarray
@@ -101,6 +105,7 @@ class Drawing:
     elongation: float
     touches_border: bool
     piece: bool = False
+    behind: bool = False
 
 
 def paper_mask(image: np.ndarray) -> np.ndarray | None:
@@ -276,15 +281,20 @@ def _sample(image: np.ndarray, points: np.ndarray, width: int = 4096) -> np.ndar
     return values.reshape(rows * width, -1)[:count]
 
 
-def _fit_inside(drawing: Drawing, look0: np.ndarray, look1: np.ndarray, host: Drawing) -> np.ndarray:
+def _fit_inside(
+    drawing: Drawing, look0: np.ndarray, look1: np.ndarray, host: Drawing, hidden: np.ndarray | None = None
+) -> np.ndarray:
     """The similarity (no scaling) that carries ``drawing`` (in ``look0``) onto the place in ``host`` (in ``look1``)
     that looks most like it: least squared difference of ``look0`` and ``look1`` (the keyframes' line strength) under
-    the drawing's mask, turns searched as in :func:`_fit`."""
+    the drawing's mask, turns searched as in :func:`_fit`. ``hidden``: pixels of ``look1`` that drawings in front
+    cover, left out of the difference (a place must leave at least half the drawing seen)."""
     ys, xs = np.nonzero(drawing.mask)
     margin = 2 * int(np.ceil(np.hypot(xs - drawing.centroid[0], ys - drawing.centroid[1]).max())) + 5
     ys, xs = np.nonzero(host.mask)
     top, left = max(ys.min() - margin, 0), max(xs.min() - margin, 0)
-    window = np.ascontiguousarray(look1[top : ys.max() + margin + 1, left : xs.max() + margin + 1])
+    rows, cols = slice(top, ys.max() + margin + 1), slice(left, xs.max() + margin + 1)
+    window = np.ascontiguousarray(look1[rows, cols])
+    seen = None if hidden is None else np.ascontiguousarray(~hidden[rows, cols]).astype(np.float32)
     painted = np.where(drawing.mask, look0, 0.0).astype(np.float32)
 
     def score(angle: float) -> tuple[float, float, np.ndarray]:
@@ -293,7 +303,16 @@ def _fit_inside(drawing: Drawing, look0: np.ndarray, look1: np.ndarray, host: Dr
         weight = (weight > 0.5).astype(np.float32)
         size = patch.shape[0]
         padded = cv2.copyMakeBorder(window, size, size, size, size, cv2.BORDER_CONSTANT, value=-1.0)
-        cost = cv2.matchTemplate(padded, patch, cv2.TM_SQDIFF, mask=weight) / max(float(weight.sum()), 1.0)
+        if seen is None:
+            cost = cv2.matchTemplate(padded, patch, cv2.TM_SQDIFF, mask=weight) / max(float(weight.sum()), 1.0)
+        else:  # the squared difference over the seen pixels only, as sums of correlations
+            visible = cv2.copyMakeBorder(seen, size, size, size, size, cv2.BORDER_CONSTANT, value=1.0)
+            patch = patch * weight
+            count = cv2.matchTemplate(visible, weight, cv2.TM_CCORR)
+            total = (cv2.matchTemplate(visible * padded * padded, weight, cv2.TM_CCORR)
+                     - 2.0 * cv2.matchTemplate(visible * padded, patch, cv2.TM_CCORR)
+                     + cv2.matchTemplate(visible, patch * patch, cv2.TM_CCORR))  # fmt: skip
+            cost = np.where(count >= 0.5 * weight.sum(), total / np.maximum(count, 1.0), np.inf).astype(np.float32)
         lowest, _, (x, y), _ = cv2.minMaxLoc(cost)
         return lowest, angle, np.array([x - size + left, y - size + top], np.float64) + centre
 
@@ -305,18 +324,24 @@ def _fit_inside(drawing: Drawing, look0: np.ndarray, look1: np.ndarray, host: Dr
     return _similarity(best[1], 1.0, drawing.centroid, best[2])
 
 
-def _inside_share(drawing: Drawing, host: Drawing, homography: np.ndarray) -> tuple[float, np.ndarray]:
-    """How much of ``drawing`` moved by ``homography`` (the part in the frame) lies in ``host``, and that part."""
+def _inside_share(
+    drawing: Drawing, host: Drawing, homography: np.ndarray, hidden: np.ndarray | None = None
+) -> tuple[float, np.ndarray]:
+    """How much of ``drawing`` moved by ``homography`` (the part in the frame, less what lands on ``hidden``: the
+    pixels drawings in front cover there) lies in ``host``, and that part."""
     height, width = host.mask.shape
     moved = cv2.warpAffine(drawing.mask.astype(np.uint8), homography[:2], (width, height), flags=cv2.INTER_NEAREST)
-    moved = moved > 0
+    moved = (moved > 0) if hidden is None else (moved > 0) & ~hidden
     count = np.count_nonzero(moved)
     return (np.count_nonzero(moved & host.mask) / count if count else 0.0), moved & host.mask
 
 
-def _ink_lands(ink0: np.ndarray, lines1: np.ndarray, homography: np.ndarray) -> float:
+def _ink_lands(
+    ink0: np.ndarray, lines1: np.ndarray, homography: np.ndarray, hidden: np.ndarray | None = None
+) -> float:
     """The share of the ``ink0`` pixels ``(H, W)`` bool that ``homography`` carries onto (within 1 px of) a line of
-    the other keyframe (``lines1``, bool); 0 without ink."""
+    the other keyframe (``lines1``, bool), of those it carries into the frame and off ``hidden`` (pixels drawings in
+    front cover there); 0 without ink."""
     ys, xs = np.nonzero(ink0)
     if not len(xs):
         return 0.0
@@ -324,6 +349,8 @@ def _ink_lands(ink0: np.ndarray, lines1: np.ndarray, homography: np.ndarray) -> 
     height, width = lines1.shape
     x, y = moved[:, 0].astype(int), moved[:, 1].astype(int)
     inside = (x >= 0) & (x < width) & (y >= 0) & (y < height)
+    if hidden is not None:
+        inside[inside] = ~hidden[y[inside], x[inside]]
     if not inside.any():
         return 0.0
     near = cv2.dilate(lines1.astype(np.uint8), np.ones((3, 3), np.uint8)) > 0
@@ -401,10 +428,63 @@ def match_drawings(
     rest0 = [a for i, a in enumerate(first) if i in loose0 and id(a) not in paired0]
     pieces0, pieces1 = [piece for _, piece, _ in inside0], [piece for _, piece, _ in inside1]
     hosts0, hosts1 = [first[i] for i in loose0], [second[j] for j in loose1]  # not paired whole
-    pairs += _remainder_pairs(hosts0, pieces0, rest1, strength0, strength1, lines0, lines1, reach)
-    for b, a, homography in _remainder_pairs(hosts1, pieces1, rest0, strength1, strength0, lines1, lines0, reach):
+    left0 = _remainder_pairs(hosts0, pieces0, rest1, strength0, strength1, lines0, lines1, reach)
+    left1 = _remainder_pairs(hosts1, pieces1, rest0, strength1, strength0, lines1, lines0, reach)
+    pairs += left0 + [(a, b, np.linalg.inv(homography)) for b, a, homography in left1]
+    # A drawing still without a pair may lie in such a part behind the drawings found there
+    still0 = [a for a in rest0 if all(a is not other for _, other, _ in left1)]
+    still1 = [b for b in rest1 if all(b is not other for _, other, _ in left0)]
+    pairs += _hidden_pairs(still0, hosts1, pieces1, strength0, strength1, lines0, lines1, reach)
+    for b, a, homography in _hidden_pairs(still1, hosts0, pieces0, strength1, strength0, lines1, lines0, reach):
         pairs.append((a, b, np.linalg.inv(homography)))
     return pairs
+
+
+def _hidden_pairs(
+    loose: list[Drawing], hosts: list[Drawing], pieces: list[Drawing], strength0: np.ndarray, strength1: np.ndarray,
+    lines0: np.ndarray, lines1: np.ndarray, reach: float,
+) -> list[tuple[Drawing, Drawing, np.ndarray]]:  # fmt: skip
+    """Pairs ``(drawing, its part of a host, similarity)`` as :func:`_partial_pairs` makes them, for drawings
+    (``loose``) partly hidden in the other keyframe by the drawings found inside the same host there (``pieces``,
+    then each piece found here in turn): what lands on those is left out of the fit and the tests (it lies behind
+    them), and the part is marked ``behind`` (its layer goes behind the others)."""
+    pairs: list[tuple[Drawing, Drawing, np.ndarray]] = []
+    pieces, loose = list(pieces), list(loose)
+    while pieces and loose:
+        hidden = np.logical_or.reduce([piece.mask for piece in pieces]).astype(np.uint8)
+        hidden = cv2.dilate(hidden, np.ones((3, 3), np.uint8)) > 0
+        found = [(drawing, _hidden_in(drawing, hosts, hidden, strength0, strength1, lines0, lines1, reach))
+                 for drawing in loose]  # fmt: skip
+        found = [(drawing, pair) for drawing, pair in found if pair is not None]
+        if not found:
+            break
+        for drawing, (piece, homography) in found:
+            pairs.append((drawing, piece, homography))
+            pieces.append(piece)
+        loose = [d for d in loose if all(d is not drawing for drawing, _ in found)]
+    return pairs
+
+
+def _hidden_in(
+    drawing: Drawing, hosts: list[Drawing], hidden: np.ndarray, strength0: np.ndarray, strength1: np.ndarray,
+    lines0: np.ndarray, lines1: np.ndarray, reach: float,
+) -> tuple[Drawing, np.ndarray] | None:  # fmt: skip
+    """``drawing``'s part of the host it lies in behind ``hidden`` (see :func:`_hidden_pairs`), and its similarity."""
+    found = []
+    for host in hosts:
+        near = np.linalg.norm(drawing.centroid - host.centroid) <= reach + math.sqrt(host.area)
+        if not near or host.area < drawing.area or not (host.mask & hidden).any():
+            continue
+        homography = _fit_inside(drawing, strength0, strength1, host, hidden)
+        share, part = _inside_share(drawing, host, homography, hidden)
+        if share >= _INSIDE and _ink_lands(lines0 & drawing.mask, lines1, homography, hidden) >= _INSIDE:
+            found.append((share, homography, part, host))
+    if not found:
+        return None
+    _, homography, part, host = max(found, key=lambda item: item[0])
+    ys, xs = np.nonzero(part)
+    piece = replace(host, mask=part, area=len(xs), centroid=np.array([xs.mean(), ys.mean()]), piece=True, behind=True)
+    return piece, homography
 
 
 def _remainder_pairs(
@@ -462,7 +542,8 @@ def drawing_layers(image0: np.ndarray, image1: np.ndarray) -> Alignment | None:
     pairs = [(a, b, _refined(a, h, grey0, grey1)) for a, b, h in pairs]
     grow = _GROW + math.ceil(1.0 / scale) - 1  # and the coarser masks' steps
     kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * grow + 1, 2 * grow + 1))
-    pairs.sort(key=lambda pair: pair[0].area)  # smaller drawings in front
+    # smaller drawings in front, after those found in front of others
+    pairs.sort(key=lambda pair: (pair[0].behind or pair[1].behind, pair[0].area))
     regions0 = _owned([a for a, _, _ in pairs], kernel)
     regions1 = _owned([b for _, b, _ in pairs], kernel)
     # Behind them the paper stays still: where a drawing left the paper, both keyframes show the paper there. Not
