@@ -256,13 +256,18 @@ def _similar(first: Drawing, second: Drawing, reach: float) -> bool:
     )
 
 
-def _agree(rgb0: np.ndarray, rgb1: np.ndarray, drawing: Drawing, homography: np.ndarray) -> bool:
+def _agree(
+    rgb0: np.ndarray, rgb1: np.ndarray, drawing: Drawing, homography: np.ndarray, hidden: np.ndarray | None = None
+) -> bool:
     """Whether ``drawing``'s colours in keyframe 0 and at its moved place in keyframe 1 (``rgb0``, ``rgb1``: both
-    blurred) agree, on average over the pixels that stay in the frame."""
+    blurred) agree, on average over the pixels that stay in the frame (and off ``hidden``: drawings in front)."""
     ys, xs = np.nonzero(drawing.mask)
     moved = cv2.transform(np.stack([xs, ys], 1).astype(np.float32)[:, None], homography[:2])[:, 0]
     height, width = drawing.mask.shape
     inside = (moved[:, 0] >= 0) & (moved[:, 0] <= width - 1) & (moved[:, 1] >= 0) & (moved[:, 1] <= height - 1)
+    if hidden is not None:
+        at = np.round(moved[inside]).astype(int)
+        inside[inside] = ~hidden[at[:, 1], at[:, 0]]
     if not inside.any():
         return False
     there = _sample(rgb1, moved[inside])
@@ -428,33 +433,32 @@ def match_drawings(
     rest0 = [a for i, a in enumerate(first) if i in loose0 and id(a) not in paired0]
     pieces0, pieces1 = [piece for _, piece, _ in inside0], [piece for _, piece, _ in inside1]
     hosts0, hosts1 = [first[i] for i in loose0], [second[j] for j in loose1]  # not paired whole
-    left0 = _remainder_pairs(hosts0, pieces0, rest1, strength0, strength1, lines0, lines1, reach)
-    left1 = _remainder_pairs(hosts1, pieces1, rest0, strength1, strength0, lines1, lines0, reach)
+    looks0, looks1 = (rgb0, strength0, lines0), (rgb1, strength1, lines1)  # each keyframe's colours, lines, ink
+    left0 = _remainder_pairs(hosts0, pieces0, rest1, looks0, looks1, reach)
+    left1 = _remainder_pairs(hosts1, pieces1, rest0, looks1, looks0, reach)
     pairs += left0 + [(a, b, np.linalg.inv(homography)) for b, a, homography in left1]
     # A drawing still without a pair may lie in such a part behind the drawings found there
     still0 = [a for a in rest0 if all(a is not other for _, other, _ in left1)]
     still1 = [b for b in rest1 if all(b is not other for _, other, _ in left0)]
-    pairs += _hidden_pairs(still0, hosts1, pieces1, strength0, strength1, lines0, lines1, reach)
-    for b, a, homography in _hidden_pairs(still1, hosts0, pieces0, strength1, strength0, lines1, lines0, reach):
+    pairs += _hidden_pairs(still0, hosts1, pieces1, looks0, looks1, reach)
+    for b, a, homography in _hidden_pairs(still1, hosts0, pieces0, looks1, looks0, reach):
         pairs.append((a, b, np.linalg.inv(homography)))
     return pairs
 
 
 def _hidden_pairs(
-    loose: list[Drawing], hosts: list[Drawing], pieces: list[Drawing], strength0: np.ndarray, strength1: np.ndarray,
-    lines0: np.ndarray, lines1: np.ndarray, reach: float,
-) -> list[tuple[Drawing, Drawing, np.ndarray]]:  # fmt: skip
+    loose: list[Drawing], hosts: list[Drawing], pieces: list[Drawing], looks0: tuple, looks1: tuple, reach: float
+) -> list[tuple[Drawing, Drawing, np.ndarray]]:
     """Pairs ``(drawing, its part of a host, similarity)`` as :func:`_partial_pairs` makes them, for drawings
     (``loose``) partly hidden in the other keyframe by the drawings found inside the same host there (``pieces``,
     then each piece found here in turn): what lands on those is left out of the fit and the tests (it lies behind
-    them), and the part is marked ``behind`` (its layer goes behind the others)."""
+    them; its colours must agree too), and the part is marked ``behind`` (its layer goes behind the others)."""
     pairs: list[tuple[Drawing, Drawing, np.ndarray]] = []
     pieces, loose = list(pieces), list(loose)
     while pieces and loose:
         hidden = np.logical_or.reduce([piece.mask for piece in pieces]).astype(np.uint8)
         hidden = cv2.dilate(hidden, np.ones((3, 3), np.uint8)) > 0
-        found = [(drawing, _hidden_in(drawing, hosts, hidden, strength0, strength1, lines0, lines1, reach))
-                 for drawing in loose]  # fmt: skip
+        found = [(drawing, _hidden_in(drawing, hosts, hidden, looks0, looks1, reach)) for drawing in loose]
         found = [(drawing, pair) for drawing, pair in found if pair is not None]
         if not found:
             break
@@ -466,10 +470,10 @@ def _hidden_pairs(
 
 
 def _hidden_in(
-    drawing: Drawing, hosts: list[Drawing], hidden: np.ndarray, strength0: np.ndarray, strength1: np.ndarray,
-    lines0: np.ndarray, lines1: np.ndarray, reach: float,
-) -> tuple[Drawing, np.ndarray] | None:  # fmt: skip
+    drawing: Drawing, hosts: list[Drawing], hidden: np.ndarray, looks0: tuple, looks1: tuple, reach: float
+) -> tuple[Drawing, np.ndarray] | None:
     """``drawing``'s part of the host it lies in behind ``hidden`` (see :func:`_hidden_pairs`), and its similarity."""
+    (rgb0, strength0, lines0), (rgb1, strength1, lines1) = looks0, looks1
     found = []
     for host in hosts:
         near = np.linalg.norm(drawing.centroid - host.centroid) <= reach + math.sqrt(host.area)
@@ -477,7 +481,8 @@ def _hidden_in(
             continue
         homography = _fit_inside(drawing, strength0, strength1, host, hidden)
         share, part = _inside_share(drawing, host, homography, hidden)
-        if share >= _INSIDE and _ink_lands(lines0 & drawing.mask, lines1, homography, hidden) >= _INSIDE:
+        inked = _ink_lands(lines0 & drawing.mask, lines1, homography, hidden) >= _INSIDE
+        if share >= _INSIDE and inked and _agree(rgb0, rgb1, drawing, homography, hidden):
             found.append((share, homography, part, host))
     if not found:
         return None
@@ -488,14 +493,15 @@ def _hidden_in(
 
 
 def _remainder_pairs(
-    drawings_: list[Drawing], pieces: list[Drawing], others: list[Drawing], strength0: np.ndarray,
-    strength1: np.ndarray, lines0: np.ndarray, lines1: np.ndarray, reach: float,
-) -> list[tuple[Drawing, Drawing, np.ndarray]]:  # fmt: skip
+    drawings_: list[Drawing], pieces: list[Drawing], others: list[Drawing], looks0: tuple, looks1: tuple, reach: float
+) -> list[tuple[Drawing, Drawing, np.ndarray]]:
     """Pairs ``(remainder, drawing of the other keyframe, similarity)``: a drawing of ``drawings_`` (those not paired
     whole) that holds ``pieces`` (drawings of the other keyframe were found inside it: they overlap it in this
     keyframe), less those pieces, is one more drawing, partly hidden by them here; it is paired with the drawing of
     ``others`` (the other keyframe's drawings left without a pair, where it is whole) that it lies in, its ink on
-    that drawing's ink."""
+    that drawing's ink and its colours agreeing (``looks0``, ``looks1``: each keyframe's blurred colours, line
+    strength and ink)."""
+    (rgb0, strength0, lines0), (rgb1, strength1, lines1) = looks0, looks1
     pairs = []
     for host in drawings_:
         inside = [piece.mask for piece in pieces if np.count_nonzero(piece.mask & host.mask) == piece.area]
@@ -514,7 +520,8 @@ def _remainder_pairs(
                 continue
             homography = _fit_inside(remainder, strength0, strength1, other)
             share, _ = _inside_share(remainder, other, homography)
-            if share >= _INSIDE and _ink_lands(lines0 & remainder.mask, lines1, homography) >= _INSIDE:
+            inked = _ink_lands(lines0 & remainder.mask, lines1, homography) >= _INSIDE
+            if share >= _INSIDE and inked and _agree(rgb0, rgb1, remainder, homography):
                 found.append((share, homography, other))
         if found:
             _, homography, other = max(found, key=lambda item: item[0])
