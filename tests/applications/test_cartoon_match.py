@@ -89,19 +89,25 @@ def test_a_stroke_crossing_a_shape_is_found_inside_it() -> None:
     assert stroke[1].area < 0.5 * max(pair[1].area for pair in pairs)  # paired with its part of the joined drawing
 
 
-def _overlapping(disc: tuple[float, float], square: tuple[float, float]) -> np.ndarray:
-    """Paper with a filled disc (radius 20) and over it a filled square (28 px), both outlined 2 px; 4x and shrunk."""
+def _disc_and_boxes(disc: tuple[float, float], radius: int, boxes: list[tuple]) -> np.ndarray:
+    """Paper with a filled disc and over it filled boxes ``((x, y), (w, h), colour)`` in that order, all outlined 2 px;
+    drawn 4x larger and shrunk."""
     s = 4
     canvas = np.empty((HEIGHT * s, WIDTH * s, 3), np.uint8)
     canvas[:] = PAPER
     centre = (round(disc[0] * s), round(disc[1] * s))
-    cv2.circle(canvas, centre, 20 * s, (200, 140, 220), -1)
-    cv2.circle(canvas, centre, 20 * s, (20, 20, 20), 2 * s)
-    corner = np.array(square) - 14
-    box = [tuple(np.round(corner * s).astype(int)), tuple(np.round((corner + 28) * s).astype(int))]
-    cv2.rectangle(canvas, *box, (240, 170, 190), -1)
-    cv2.rectangle(canvas, *box, (20, 20, 20), 2 * s)
+    cv2.circle(canvas, centre, radius * s, (200, 140, 220), -1)
+    cv2.circle(canvas, centre, radius * s, (20, 20, 20), 2 * s)
+    for (x, y), (w, h), colour in boxes:
+        box = [(round((x - w / 2) * s), round((y - h / 2) * s)), (round((x + w / 2) * s), round((y + h / 2) * s))]
+        cv2.rectangle(canvas, *box, colour, -1)
+        cv2.rectangle(canvas, *box, (20, 20, 20), 2 * s)
     return cv2.resize(canvas, (WIDTH, HEIGHT), interpolation=cv2.INTER_AREA)
+
+
+def _overlapping(disc: tuple[float, float], square: tuple[float, float]) -> np.ndarray:
+    """A disc (radius 20) and over it a square (28 px)."""
+    return _disc_and_boxes(disc, 20, [(square, (28, 28), (240, 170, 190))])
 
 
 def test_a_drawing_partly_hidden_by_another_is_paired_with_what_is_left_of_it() -> None:
@@ -127,18 +133,8 @@ def test_a_drawing_partly_hidden_by_another_is_paired_with_what_is_left_of_it() 
 
 
 def _stacked(disc: tuple[float, float], bar: tuple[float, float], square: tuple[float, float]) -> np.ndarray:
-    """Paper with a disc (radius 18), over it a bar (44x14), over both a square (24 px), filled and outlined 2 px."""
-    s = 4
-    canvas = np.empty((HEIGHT * s, WIDTH * s, 3), np.uint8)
-    canvas[:] = PAPER
-    centre = (round(disc[0] * s), round(disc[1] * s))
-    cv2.circle(canvas, centre, 18 * s, (200, 140, 220), -1)
-    cv2.circle(canvas, centre, 18 * s, (20, 20, 20), 2 * s)
-    for (x, y), (w, h), colour in ((bar, (44, 14), (120, 200, 140)), (square, (24, 24), (240, 170, 190))):
-        box = [(round((x - w / 2) * s), round((y - h / 2) * s)), (round((x + w / 2) * s), round((y + h / 2) * s))]
-        cv2.rectangle(canvas, *box, colour, -1)
-        cv2.rectangle(canvas, *box, (20, 20, 20), 2 * s)
-    return cv2.resize(canvas, (WIDTH, HEIGHT), interpolation=cv2.INTER_AREA)
+    """A disc (radius 18), over it a bar (44x14), over both a square (24 px)."""
+    return _disc_and_boxes(disc, 18, [(bar, (44, 14), (120, 200, 140)), (square, (24, 24), (240, 170, 190))])
 
 
 def test_drawings_hidden_behind_others_found_inside_a_part_are_found_behind_them() -> None:

@@ -362,6 +362,35 @@ def _ink_lands(
     return float(near[y[inside], x[inside]].mean())
 
 
+def _best_inside(
+    drawing: Drawing, hosts: list[Drawing], looks0: tuple, looks1: tuple, reach: float, *,
+    hidden: np.ndarray | None = None, colours: bool = False,
+) -> tuple[float, np.ndarray, np.ndarray, Drawing] | None:  # fmt: skip
+    """``(share, similarity, part, host)`` of the host of ``hosts`` (as large as ``drawing`` at least, within reach)
+    that ``drawing`` lies in most: the place and turn whose line strength fits its own best (:func:`_fit_inside`),
+    kept when at least ``_INSIDE`` of it lies in the host and as much of its ink lands on ink, and, with ``colours``,
+    its colours agree there; ``hidden``: pixels of the hosts' keyframe that drawings in front cover, left out of
+    all of it. ``looks0``, ``looks1``: each keyframe's blurred colours, line strength and ink. None if no host."""
+    (rgb0, strength0, lines0), (rgb1, strength1, lines1) = looks0, looks1
+    found = []
+    for host in hosts:
+        near = np.linalg.norm(drawing.centroid - host.centroid) <= reach + math.sqrt(host.area)
+        if not near or host.area < drawing.area or (hidden is not None and not (host.mask & hidden).any()):
+            continue
+        homography = _fit_inside(drawing, strength0, strength1, host, hidden)
+        share, part = _inside_share(drawing, host, homography, hidden)
+        inked = _ink_lands(lines0 & drawing.mask, lines1, homography, hidden) >= _INSIDE
+        if share >= _INSIDE and inked and (not colours or _agree(rgb0, rgb1, drawing, homography, hidden)):
+            found.append((share, homography, part, host))
+    return max(found, key=lambda item: item[0]) if found else None
+
+
+def _piece(host: Drawing, part: np.ndarray, behind: bool = False) -> Drawing:
+    """The ``part`` ``(H, W)`` bool of ``host`` as a drawing of its own (a piece)."""
+    ys, xs = np.nonzero(part)
+    return replace(host, mask=part, area=len(xs), centroid=np.array([xs.mean(), ys.mean()]), piece=True, behind=behind)
+
+
 def _partial_pairs(
     first: list[Drawing], second: list[Drawing], loose: list[int], strength0: np.ndarray, strength1: np.ndarray,
     lines0: np.ndarray, lines1: np.ndarray, reach: float,
@@ -371,22 +400,13 @@ def _partial_pairs(
     covers, where its line strength (``strength0``) best fits the other keyframe's (``strength1``). Colours are not
     compared (the other drawing changes them around it): the drawing's ink (``lines0``) must land on ink
     (``lines1``)."""
+    looks0, looks1 = (None, strength0, lines0), (None, strength1, lines1)
     pairs = []
     for i in loose:
-        drawing, found = first[i], []
-        for host in second:
-            near = np.linalg.norm(drawing.centroid - host.centroid) <= reach + math.sqrt(host.area)
-            if not near or host.area < drawing.area:
-                continue
-            homography = _fit_inside(drawing, strength0, strength1, host)
-            share, part = _inside_share(drawing, host, homography)
-            if share >= _INSIDE and _ink_lands(lines0 & drawing.mask, lines1, homography) >= _INSIDE:
-                found.append((share, homography, part, host))
-        if found:
-            share, homography, part, host = max(found, key=lambda item: item[0])
-            ys, xs = np.nonzero(part)
-            piece = replace(host, mask=part, area=len(xs), centroid=np.array([xs.mean(), ys.mean()]), piece=True)
-            pairs.append((drawing, piece, homography))
+        best = _best_inside(first[i], second, looks0, looks1, reach)
+        if best is not None:
+            _, homography, part, host = best
+            pairs.append((first[i], _piece(host, part), homography))
     return pairs
 
 
@@ -473,23 +493,11 @@ def _hidden_in(
     drawing: Drawing, hosts: list[Drawing], hidden: np.ndarray, looks0: tuple, looks1: tuple, reach: float
 ) -> tuple[Drawing, np.ndarray] | None:
     """``drawing``'s part of the host it lies in behind ``hidden`` (see :func:`_hidden_pairs`), and its similarity."""
-    (rgb0, strength0, lines0), (rgb1, strength1, lines1) = looks0, looks1
-    found = []
-    for host in hosts:
-        near = np.linalg.norm(drawing.centroid - host.centroid) <= reach + math.sqrt(host.area)
-        if not near or host.area < drawing.area or not (host.mask & hidden).any():
-            continue
-        homography = _fit_inside(drawing, strength0, strength1, host, hidden)
-        share, part = _inside_share(drawing, host, homography, hidden)
-        inked = _ink_lands(lines0 & drawing.mask, lines1, homography, hidden) >= _INSIDE
-        if share >= _INSIDE and inked and _agree(rgb0, rgb1, drawing, homography, hidden):
-            found.append((share, homography, part, host))
-    if not found:
+    best = _best_inside(drawing, hosts, looks0, looks1, reach, hidden=hidden, colours=True)
+    if best is None:
         return None
-    _, homography, part, host = max(found, key=lambda item: item[0])
-    ys, xs = np.nonzero(part)
-    piece = replace(host, mask=part, area=len(xs), centroid=np.array([xs.mean(), ys.mean()]), piece=True, behind=True)
-    return piece, homography
+    _, homography, part, host = best
+    return _piece(host, part, behind=True), homography
 
 
 def _remainder_pairs(
@@ -501,7 +509,6 @@ def _remainder_pairs(
     ``others`` (the other keyframe's drawings left without a pair, where it is whole) that it lies in, its ink on
     that drawing's ink and its colours agreeing (``looks0``, ``looks1``: each keyframe's blurred colours, line
     strength and ink)."""
-    (rgb0, strength0, lines0), (rgb1, strength1, lines1) = looks0, looks1
     pairs = []
     for host in drawings_:
         inside = [piece.mask for piece in pieces if np.count_nonzero(piece.mask & host.mask) == piece.area]
@@ -509,22 +516,12 @@ def _remainder_pairs(
             continue
         covered = cv2.dilate(np.logical_or.reduce(inside).astype(np.uint8), np.ones((3, 3), np.uint8)) > 0
         left = host.mask & ~covered
-        ys, xs = np.nonzero(left)
-        if len(xs) < _MIN_REMAINDER * host.area:
+        if np.count_nonzero(left) < _MIN_REMAINDER * host.area:
             continue
-        remainder = replace(host, mask=left, area=len(xs), centroid=np.array([xs.mean(), ys.mean()]), piece=True)
-        found = []
-        for other in others:
-            near = np.linalg.norm(remainder.centroid - other.centroid) <= reach + math.sqrt(other.area)
-            if not near or other.area < remainder.area:
-                continue
-            homography = _fit_inside(remainder, strength0, strength1, other)
-            share, _ = _inside_share(remainder, other, homography)
-            inked = _ink_lands(lines0 & remainder.mask, lines1, homography) >= _INSIDE
-            if share >= _INSIDE and inked and _agree(rgb0, rgb1, remainder, homography):
-                found.append((share, homography, other))
-        if found:
-            _, homography, other = max(found, key=lambda item: item[0])
+        remainder = _piece(host, left)
+        best = _best_inside(remainder, others, looks0, looks1, reach, colours=True)
+        if best is not None:
+            _, homography, _, other = best
             pairs.append((remainder, other, homography))
             others = [o for o in others if o is not other]
     return pairs
