@@ -115,8 +115,9 @@ def view_alignment(image0: np.ndarray, image1: np.ndarray, matcher: str = "sift"
     )
     homographies = [layer.homography for layer in found.layers]
     starts, ends = [layer.starts for layer in found.layers], [layer.ends for layer in found.layers]
+    colour0, colour1 = float_rgb(image0), float_rgb(image1)
     if len(homographies) == 1:
-        searched = _searched_layer(float_rgb(image0), float_rgb(image1), homographies[0])
+        searched = _searched_layer(colour0, colour1, homographies[0])
         if searched is not None:
             homographies.append(searched[0])
             starts.append(searched[1])
@@ -129,7 +130,7 @@ def view_alignment(image0: np.ndarray, image1: np.ndarray, matcher: str = "sift"
         [-_layer_motion(h, region) for h, region in zip(layers.homographies, layers.regions0, strict=True)]
     )
     homographies = layers.homographies[order]
-    regions0, regions1 = _redrawn(layers.regions0[order], layers.regions1[order], image0, image1, homographies)
+    regions0, regions1 = _redrawn(layers.regions0[order], layers.regions1[order], colour0, colour1, homographies)
     layers = replace(
         layers,
         homographies=homographies,
@@ -246,8 +247,8 @@ def _refined(
     homography = np.eye(3)
     homography[:2, :2] = linear
     homography[:2, 2] = affine[:, :2] @ middle + affine[:, 2] - linear @ middle  # the middle goes where ECC puts it
-    refits = _fitting(colour0, colour1, homography, part > 0)
-    return (homography, refits) if refits.sum() > _fitting(colour0, colour1, shift, part > 0).sum() else None
+    refits = _fitting(colour0, colour1, homography, part)
+    return (homography, refits) if refits.sum() > fits.sum() else None
 
 
 def _search_shift(colour0: np.ndarray, colour1: np.ndarray, mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -259,7 +260,6 @@ def _search_shift(colour0: np.ndarray, colour1: np.ndarray, mask: np.ndarray) ->
 
     height, width = mask.shape
     shift = np.zeros(2)
-    fits = np.zeros_like(mask)
     for scale, radius in ((8, max(height, width) / 16), (2, 6), (1, 2)):
         size = (max(1, round(width / scale)), max(1, round(height / scale)))
         a = cv2.resize(colour0, size, interpolation=cv2.INTER_AREA)
@@ -276,14 +276,11 @@ def _search_shift(colour0: np.ndarray, colour1: np.ndarray, mask: np.ndarray) ->
                 counts[j, i] = np.maximum(1.0 - difference / _SEARCH_LIKE, 0.0).sum()
         j, i = np.unravel_index(int(counts.argmax()), counts.shape)
         if scale == 8 and _ambiguous(counts, j, i):
-            return shift, fits  # a periodic texture or no texture: many shifts fit alike
+            return shift, np.zeros_like(mask)  # a periodic texture or no texture: many shifts fit alike
         shift = (centre + np.array([i - steps, j - steps])).astype(np.float64) * scale
-    ys, xs = np.nonzero(mask)
-    tx, ty = xs + int(shift[0]), ys + int(shift[1])
-    valid = (tx >= 0) & (tx < width) & (ty >= 0) & (ty < height)
-    like = np.abs(colour0[ys[valid], xs[valid]] - colour1[ty[valid], tx[valid]]).mean(axis=-1) < _SEARCH_LIKE
-    fits[ys[valid][like], xs[valid][like]] = True
-    return shift, fits
+    moved = np.eye(3)
+    moved[:2, 2] = shift
+    return shift, _fitting(colour0, colour1, moved, mask)
 
 
 def _ambiguous(counts: np.ndarray, row: int, col: int) -> bool:
@@ -295,9 +292,10 @@ def _ambiguous(counts: np.ndarray, row: int, col: int) -> bool:
 
 
 def _redrawn(
-    regions0: np.ndarray, regions1: np.ndarray, image0: np.ndarray, image1: np.ndarray, homographies: np.ndarray
+    regions0: np.ndarray, regions1: np.ndarray, colour0: np.ndarray, colour1: np.ndarray, homographies: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
-    """The layers' regions ``(K, H, W)`` uint8 of both views, front first, redrawn pixel by pixel.
+    """The layers' regions ``(K, H, W)`` uint8 of both views (``colour0``, ``colour1``: float RGB in [0, 1]), front
+    first, redrawn pixel by pixel.
 
     :func:`framer.motion.layer_regions` decides on residuals averaged over a window of about a fortieth of the
     frame's diagonal and then closes and opens the regions, so a front layer's edge may be off by that much, and a
@@ -310,7 +308,6 @@ def _redrawn(
     back (last) layer.
     """
     inverses = np.linalg.inv(homographies)
-    colour0, colour1 = float_rgb(image0), float_rgb(image1)
     first0 = _labels(regions0, colour0, colour1, homographies)
     first1 = _labels(regions1, colour1, colour0, inverses)
     labels0 = _with_leaving(first0, regions0, colour0, homographies, first1.labels)
