@@ -231,3 +231,26 @@ def test_of_alike_drawings_the_nearer_is_paired() -> None:
     assert len(pairs) == 2
     for a, b, _ in pairs:
         assert np.linalg.norm(b.centroid - a.centroid - (12, 4)) < 1.5
+
+
+def _word(marks: str, x: float, y: float) -> list[np.ndarray]:
+    """Ink marks side by side, 16 px apart from ``x``: ``|`` a bar, ``o`` a ring, ``v`` a chevron (letters)."""
+    shapes = {
+        "|": np.array([[0, -6], [0, 6]], np.float64),
+        "o": np.stack([5 * np.cos(np.linspace(0, 2 * np.pi, 24)), 6 * np.sin(np.linspace(0, 2 * np.pi, 24))], 1),
+        "v": np.array([[-5, -6], [0, 6], [5, -6]], np.float64),
+    }
+    return [shapes[mark] + (x + 16 * i, y) for i, mark in enumerate(marks)]
+
+
+def test_of_alike_drawings_the_one_whose_neighbours_moved_with_it_is_paired() -> None:
+    """A word of repeated marks moves 40 px along itself, 2.5 times their spacing: the nearest lookalike of most
+    marks in the other keyframe is another mark of the word, but only the true copy has the same neighbours. Each
+    mark is paired with its own copy."""
+    word, shift = "|ov|o|v", np.array([40.0, 6.0])
+    first = _gradient_paper(_word(word, 12, 40))
+    second = _gradient_paper(_word(word, 12 + shift[0], 40 + shift[1]))
+    pairs = match_drawings(first, second)
+    assert len(pairs) == len(word)
+    for a, b, _ in pairs:
+        assert np.linalg.norm(b.centroid - a.centroid - shift) < 1.5

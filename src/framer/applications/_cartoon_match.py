@@ -8,12 +8,15 @@ interpolation exactly where line art moves far. Drawings on a flat background ar
    paper: no match.
 2. **Drawings** (:func:`drawings`): the connected parts of what is not paper (a filled shape with its outline, an
    open stroke), each with its mask, area, mean colour and centroid.
-3. **Pairing** (:func:`match_drawings`): each drawing of keyframe 0 against the nearest few drawings of keyframe 1
+3. **Pairing** (:func:`match_drawings`): each drawing of keyframe 0 against the likeliest few drawings of keyframe 1
    of similar colour and area (less alike when one is cut by the frame's edge): turned every few degrees up to 45
    (and by its main axes' turn) about its centroid and shifted to wherever its mask overlaps the other's best
    (intersection over union of the parts in the frame), then finer turns about the best. A pair needs an overlap of
-   0.5 and colours that agree where the drawing lands; pairs are taken best first (the overlap, less a little for
-   the distance moved, so of alike drawings such as letters the nearer is taken), each drawing once.
+   0.5 and colours that agree where the drawing lands; pairs are taken best first, each drawing once. Alike drawings
+   (letters, a repeated motif) overlap alike wherever they are, so the score adds how alike the surroundings of the
+   two places are (the drawing and its neighbours, :func:`_context_agreement`: a letter's copy in the same word
+   has the same neighbours, a lookalike elsewhere has not) and takes off a little for the distance moved (of places
+   alike in that too, the nearer).
 4. **Drawings inside others**: a drawing left unpaired may overlap another drawing in the other keyframe, joining it
    into one connected part (a stroke across a shape). It is looked for inside the larger parts: the place and turn
    whose line strength fits its own best, kept when it lies mostly in that part and its ink lands on ink. What is
@@ -64,9 +67,10 @@ _MIN_OVERLAP = 0.5  # a pair's moved mask covers the other's by at least this in
 _TIE = 0.05  # a half turn must overlap this much better than none to be taken
 _MAX_TURN = 45  # degrees a drawing is searched turned by, either way (and its main axes' turn)
 _TURN_STEP = 10  # degrees between the turns searched first (then halved three times about the best)
-_CANDIDATES = 4  # each drawing is tried against this many of the nearest similar drawings of the other keyframe
+_CANDIDATES = 4  # each drawing is tried against this many similar drawings of the other keyframe (_prior first)
 _REACH = 1 / 3  # a drawing moves at most this fraction of the frame's diagonal between keyframes
 _FAR = 0.25  # a pair's overlap counts this much less for each reach it moves (of alike pairs, the nearer is taken)
+_CONTEXT = 0.5  # ... and this much more for each unit of agreement of the surroundings (_context_agreement)
 _AGREE = 0.06  # a pair's colours (blurred), the drawing moved onto the other keyframe, differ at most this on average
 _INSIDE = 0.8  # a drawing found inside a larger one lies at least this much in it
 _MIN_REMAINDER = 0.2  # what is left of a drawing once the pieces found in it are taken: at least this share of it
@@ -256,6 +260,30 @@ def _similar(first: Drawing, second: Drawing, reach: float) -> bool:
     )
 
 
+def _context_agreement(rgb0: np.ndarray, rgb1: np.ndarray, drawing: Drawing, centre1: np.ndarray) -> float:
+    """How alike a drawing's surroundings and those of a place it may have moved to are: the normalised
+    cross-correlation (-1..1; 0 where either is flat) of the colours ``(H, W, 3)`` float32 in a square about its
+    centroid in keyframe 0 and about ``centre1`` in keyframe 1, eight times the drawing's reach across (the drawing
+    and its neighbours, not turned: of alike drawings, such as one letter in several words, the one whose
+    neighbours moved with it agrees)."""
+    ys, xs = np.nonzero(drawing.mask)
+    side = 8 * int(np.ceil(np.hypot(xs - drawing.centroid[0], ys - drawing.centroid[1]).max())) + 1
+    patches = [
+        cv2.getRectSubPix(rgb, (side, side), (float(centre[0]), float(centre[1])))
+        for rgb, centre in ((rgb0, drawing.centroid), (rgb1, centre1))
+    ]
+    patches = [patch - patch.mean(axis=(0, 1)) for patch in patches]  # each channel about its own mean
+    norm = math.sqrt(float((patches[0] ** 2).sum()) * float((patches[1] ** 2).sum()))
+    return float((patches[0] * patches[1]).sum()) / norm if norm > 1e-9 else 0.0
+
+
+def _prior(rgb0: np.ndarray, rgb1: np.ndarray, drawing: Drawing, centre1: np.ndarray, reach: float) -> float:
+    """What a place ``centre1`` in keyframe 1 that ``drawing`` may have moved to adds to its fit: more where the
+    surroundings agree (:func:`_context_agreement`), less the farther it moved (of alike places, the nearer)."""
+    moved = np.linalg.norm(np.asarray(centre1) - drawing.centroid)
+    return _CONTEXT * _context_agreement(rgb0, rgb1, drawing, centre1) - _FAR * moved / reach
+
+
 def _agree(
     rgb0: np.ndarray, rgb1: np.ndarray, drawing: Drawing, homography: np.ndarray, hidden: np.ndarray | None = None
 ) -> bool:
@@ -424,15 +452,13 @@ def match_drawings(
     rgb0, rgb1 = (cv2.GaussianBlur(image, (0, 0), _BLUR) for image in (image0, image1))
     candidates = []
     for i, a in enumerate(first):
-        near = [j for j, b in enumerate(second) if _similar(a, b, reach)]
-        near.sort(key=lambda j: np.linalg.norm(second[j].centroid - a.centroid))
-        for j in near[:_CANDIDATES]:
-            b = second[j]
-            overlap, homography = _fit(a, b)
+        # Alike drawings (letters, a repeated motif) overlap alike wherever they are: the one whose surroundings
+        # agree (the next letters of the word) is preferred, and of those alike in that too, the nearer.
+        prior = {j: _prior(rgb0, rgb1, a, b.centroid, reach) for j, b in enumerate(second) if _similar(a, b, reach)}
+        for j in sorted(prior, key=lambda j: -prior[j])[:_CANDIDATES]:
+            overlap, homography = _fit(a, second[j])
             if overlap >= _MIN_OVERLAP and _agree(rgb0, rgb1, a, homography):
-                # Alike drawings (letters, a repeated motif) overlap alike wherever they are: the nearer is taken.
-                score = overlap - _FAR * np.linalg.norm(b.centroid - a.centroid) / reach
-                candidates.append((score, i, j, homography))
+                candidates.append((overlap + prior[j], i, j, homography))
     pairs, used0, used1 = [], set(), set()
     for _, i, j, homography in sorted(candidates, key=lambda item: -item[0]):
         if i not in used0 and j not in used1:
