@@ -254,3 +254,57 @@ def test_of_alike_drawings_the_one_whose_neighbours_moved_with_it_is_paired() ->
     assert len(pairs) == len(word)
     for a, b, _ in pairs:
         assert np.linalg.norm(b.centroid - a.centroid - shift) < 1.5
+
+
+SHOULDER = np.array([72.0, 58.0])
+
+
+def _character(shift: tuple[float, float], degrees: float) -> np.ndarray:
+    """A body (a filled blob) with an arm (a filled bar) joined at ``SHOULDER``, both outlined, on paper: the body
+    moved by ``shift``, the arm turned by ``degrees`` about the shoulder; drawn 4x larger and shrunk."""
+    s = 4
+    canvas = np.empty((HEIGHT * s, WIDTH * s, 3), np.uint8)
+    canvas[:] = PAPER
+    angles = np.linspace(0, 2 * np.pi, 64)
+    radius = 1.0 + 0.15 * np.sin(3 * angles) + 0.1 * np.cos(2 * angles)  # a lumpy body: its turn is plain to see
+    body = np.stack([30 * radius * np.cos(angles) + 46, 20 * radius * np.sin(angles) + 68], 1) + shift
+    c, sn = math.cos(math.radians(degrees)), math.sin(math.radians(degrees))
+    bar = np.array([[-4, -3], [44, -3], [44, 3], [-4, 3]], np.float64) @ np.array([[c, sn], [-sn, c]])
+    arm = bar @ np.array([[math.cos(-0.5), math.sin(-0.5)], [-math.sin(-0.5), math.cos(-0.5)]]) + SHOULDER + shift
+    for points, fill in ((arm, (120, 200, 220)), (body, (200, 170, 120))):
+        polygon = np.round(points * s).astype(np.int32).reshape(-1, 1, 2)
+        cv2.fillPoly(canvas, [polygon], fill)
+        cv2.polylines(canvas, [polygon], True, (20, 20, 20), 2 * s)
+    return cv2.resize(canvas, (WIDTH, HEIGHT), interpolation=cv2.INTER_AREA)
+
+
+def test_an_arm_turning_at_the_shoulder_is_a_limb_that_stays_on_the_joint() -> None:
+    """The body moves 14 px, the arm joined to it turns 28 degrees about the shoulder: the body is paired whole and
+    the arm is found as a limb of its own, turning about the shoulder (its motion's fixed point within 2 px of it).
+    At t = 0.5 the layers sample the arm's tip from where it is in each keyframe (within 1.5 px), on the arc about
+    the shoulder, and the arm is the limb's in both keyframes."""
+    shift, turn = np.array([-12.0, 7.0]), 28.0
+    first, second = _character((0, 0), 0.0), _character(tuple(shift), turn)
+    pairs = match_drawings(first, second)
+    limbs = [(a, b, homography) for a, b, homography in pairs if a.limb]
+    assert len(limbs) == 1 and len(pairs) == 2
+    limb, _, motion = limbs[0]
+    body = next(homography for a, _, homography in pairs if not a.limb)
+    assert math.degrees(math.atan2(body[1, 0], body[0, 0])) == pytest.approx(0.0, abs=2)  # not pulled by the arm
+    assert np.linalg.norm(body[:2, 2] - shift) < 1.5
+    assert math.degrees(math.atan2(motion[1, 0], motion[0, 0])) == pytest.approx(turn, abs=2)
+    assert np.linalg.norm(apply_homography(motion, SHOULDER) - (SHOULDER + shift)) < 2.0
+    assert limb.area > 250  # the whole arm, to the shoulder, not only its end
+    alignment = drawing_layers(first, second)
+    map0, map1 = alignment.maps(0.5)
+    arm = np.array([44 * math.cos(-0.5), 44 * math.sin(-0.5)])  # shoulder -> tip in keyframe 0
+    tips = [SHOULDER + s * shift + _turned_by(arm, s * turn) for s in (0.0, 0.5, 1.0)]  # on the arc
+    x, y = np.round(tips[1]).astype(int)
+    offset = np.array([x, y]) - tips[1]  # the pixel sampled, from the tip (the arm turns little in a pixel)
+    assert np.linalg.norm(map0[y, x] - (tips[0] + _turned_by(offset, -turn / 2))) < 1.5
+    assert np.linalg.norm(map1[y, x] - (tips[2] + _turned_by(offset, turn / 2))) < 1.5
+
+
+def _turned_by(vector: np.ndarray, degrees: float) -> np.ndarray:
+    c, s = math.cos(math.radians(degrees)), math.sin(math.radians(degrees))
+    return np.array([[c, -s], [s, c]]) @ vector

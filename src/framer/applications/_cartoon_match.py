@@ -17,6 +17,13 @@ interpolation exactly where line art moves far. Drawings on a flat background ar
    two places are (the drawing and its neighbours, :func:`_context_agreement`: a letter's copy in the same word
    has the same neighbours, a lookalike elsewhere has not) and takes off a little for the distance moved (of places
    alike in that too, the nearer).
+   **Limbs**: a part of a drawing may turn on its own (an arm at the shoulder while the body moves). The largest
+   part of a drawing that its pair's motion does not carry onto the other drawing (less slivers a few px wide) is
+   looked for inside that drawing as a drawing of its own (as in 4.), then grown to the whole limb: the pixels joined
+   to it that its motion carries onto like colours more closely than the body's, as far as the joint
+   (:func:`_limb`). The body is then fitted again without it (the limb pulls the whole's fit its way) and only the
+   body's colours must agree. The limb's layer lies in front of the body's and turns about its motion's fixed point
+   (the joint) instead of its centroid, so it follows the arc about the shoulder and stays on it.
 4. **Drawings inside others**: a drawing left unpaired may overlap another drawing in the other keyframe, joining it
    into one connected part (a stroke across a shape). It is looked for inside the larger parts: the place and turn
    whose line strength fits its own best, kept when it lies mostly in that part and its ink lands on ink. What is
@@ -29,13 +36,13 @@ interpolation exactly where line art moves far. Drawings on a flat background ar
 5. **Refinement** (:func:`drawing_layers`): keyframes over 640 px are matched shrunk; each pair's motion is then
    refined at full size by ECC on the grey levels around the drawing (a fraction of a pixel and a degree).
 6. **Layers** (:func:`drawing_layers`): each pair is a motion layer of :mod:`framer.motion.layers` (a similarity
-   keyframe 0 -> keyframe 1 about the drawing's centroid) that owns its drawing's pixels, grown by a few px, in
-   each keyframe (less the drawings in front: smaller drawings are in front); the paper behind stays still, and
-   where a drawing left the paper in both keyframes the paper nearby is shown. Unpaired drawings (a part turning on
-   its own, a drawing grown too much to pair) stay in place: the paper claims nothing near them in either keyframe,
-   so the network sees them as they are (a claim of the paper the other keyframe shows there erased them). The flow
-   network then only finds the residual motion. :func:`framer.applications.cartoon.cartoon_engine` keeps these
-   layers only where they measure better than the pair as it is (:mod:`framer.guidance.measure`).
+   keyframe 0 -> keyframe 1 about the drawing's centroid, a limb's about its joint) that owns its drawing's pixels,
+   grown by a few px, in each keyframe (less the drawings in front: smaller drawings are in front); the paper behind
+   stays still, and where a drawing left the paper in both keyframes the paper nearby is shown. Unpaired drawings (a
+   part turning on its own, a drawing grown too much to pair) stay in place: the paper claims nothing near them in
+   either keyframe, so the network sees them as they are (a claim of the paper the other keyframe shows there erased
+   them). The flow network then only finds the residual motion. :func:`framer.applications.cartoon.cartoon_engine`
+   keeps these layers only where they measure better than the pair as it is (:mod:`framer.guidance.measure`).
 
 Measured (``benchmarks/applications_cartoon.py``): on the synthetic line art the in-betweens are 2.2-15.6 dB closer
 to the truth than plain interpolation, and shapes moving 40-56 px are placed (sharpness 0.86-0.87 of the keyframes'
@@ -53,6 +60,7 @@ import numpy as np
 from framer.engines.cartoon import line_layer
 from framer.io.images import float_rgb
 from framer.motion import Alignment, LayeredMotion, frame_middle
+from framer.motion.homography import motion_centre
 
 __all__ = ["Drawing", "drawing_layers", "drawings", "match_drawings", "paper_mask"]
 
@@ -73,6 +81,8 @@ _FAR = 0.25  # a pair's overlap counts this much less for each reach it moves (o
 _CONTEXT = 0.5  # ... and this much more for each unit of agreement of the surroundings (_context_agreement)
 _AGREE = 0.06  # a pair's colours (blurred), the drawing moved onto the other keyframe, differ at most this on average
 _INSIDE = 0.8  # a drawing found inside a larger one lies at least this much in it
+_LIMB_SHARE = 0.03  # a part of a paired drawing its pair's motion leaves behind: at least this share of it is a limb
+_LIMB_OPEN = 5  # px: that part less what an opening this wide removes (slivers of a fit a pixel off)
 _MIN_REMAINDER = 0.2  # what is left of a drawing once the pieces found in it are taken: at least this share of it
 _INK = 0.5  # line strength (framer.engines.cartoon.line_layer) of the ink a drawing found inside another has
 _BLUR = 1.5  # px (Gaussian sigma): the colours are compared blurred, so a thin line placed 1 px off still agrees
@@ -99,6 +109,8 @@ class Drawing:
         piece: whether it is the part of a larger drawing that another drawing covers (found inside it), not a
             whole drawing.
         behind: a piece found behind other pieces of the same drawing (they hide part of it): its layer goes behind.
+        limb: a piece that turns on its own about a joint (an arm at the shoulder): its layer turns about its
+            motion's fixed point, so it stays on the joint between the keyframes.
     """
 
     mask: np.ndarray
@@ -110,6 +122,7 @@ class Drawing:
     touches_border: bool
     piece: bool = False
     behind: bool = False
+    limb: bool = False
 
 
 def paper_mask(image: np.ndarray) -> np.ndarray | None:
@@ -266,8 +279,7 @@ def _context_agreement(rgb0: np.ndarray, rgb1: np.ndarray, drawing: Drawing, cen
     centroid in keyframe 0 and about ``centre1`` in keyframe 1, eight times the drawing's reach across (the drawing
     and its neighbours, not turned: of alike drawings, such as one letter in several words, the one whose
     neighbours moved with it agrees)."""
-    ys, xs = np.nonzero(drawing.mask)
-    side = 8 * int(np.ceil(np.hypot(xs - drawing.centroid[0], ys - drawing.centroid[1]).max())) + 1
+    side = 8 * math.ceil(_radius(drawing)) + 1
     patches = [
         cv2.getRectSubPix(rgb, (side, side), (float(centre[0]), float(centre[1])))
         for rgb, centre in ((rgb0, drawing.centroid), (rgb1, centre1))
@@ -413,10 +425,24 @@ def _best_inside(
     return max(found, key=lambda item: item[0]) if found else None
 
 
-def _piece(host: Drawing, part: np.ndarray, behind: bool = False) -> Drawing:
+def _without(drawing: Drawing, part: Drawing) -> Drawing:
+    """``drawing`` less ``part`` (a limb), still a drawing of its own."""
+    mask = drawing.mask & ~part.mask
+    ys, xs = np.nonzero(mask)
+    return replace(drawing, mask=mask, area=len(xs), centroid=np.array([xs.mean(), ys.mean()]))
+
+
+def _radius(drawing: Drawing) -> float:
+    """How far the drawing reaches from its centroid (px)."""
+    ys, xs = np.nonzero(drawing.mask)
+    return float(np.hypot(xs - drawing.centroid[0], ys - drawing.centroid[1]).max())
+
+
+def _piece(host: Drawing, part: np.ndarray, behind: bool = False, limb: bool = False) -> Drawing:
     """The ``part`` ``(H, W)`` bool of ``host`` as a drawing of its own (a piece)."""
     ys, xs = np.nonzero(part)
-    return replace(host, mask=part, area=len(xs), centroid=np.array([xs.mean(), ys.mean()]), piece=True, behind=behind)
+    centroid = np.array([xs.mean(), ys.mean()])
+    return replace(host, mask=part, area=len(xs), centroid=centroid, piece=True, behind=behind, limb=limb)
 
 
 def _partial_pairs(
@@ -450,6 +476,9 @@ def match_drawings(
     first, second = drawings(image0, paper0), drawings(image1, paper1)
     reach = _REACH * math.hypot(*paper0.shape)
     rgb0, rgb1 = (cv2.GaussianBlur(image, (0, 0), _BLUR) for image in (image0, image1))
+    strength0, strength1 = (line_layer(image) for image in (image0, image1))
+    lines0, lines1 = strength0 >= _INK, strength1 >= _INK
+    looks0, looks1 = (rgb0, strength0, lines0), (rgb1, strength1, lines1)  # each keyframe's colours, lines, ink
     candidates = []
     for i, a in enumerate(first):
         # Alike drawings (letters, a repeated motif) overlap alike wherever they are: the one whose surroundings
@@ -457,16 +486,24 @@ def match_drawings(
         prior = {j: _prior(rgb0, rgb1, a, b.centroid, reach) for j, b in enumerate(second) if _similar(a, b, reach)}
         for j in sorted(prior, key=lambda j: -prior[j])[:_CANDIDATES]:
             overlap, homography = _fit(a, second[j])
-            if overlap >= _MIN_OVERLAP and _agree(rgb0, rgb1, a, homography):
-                candidates.append((overlap + prior[j], i, j, homography))
-    pairs, used0, used1 = [], set(), set()
-    for _, i, j, homography in sorted(candidates, key=lambda item: -item[0]):
+            if overlap < _MIN_OVERLAP:
+                continue
+            limb = _limb(a, second[j], homography, looks0, looks1, reach)
+            body, rest = a, second[j]
+            if limb is not None:  # the rest of the drawing, the body, moves on its own too: fitted without the
+                # limb, which pulls the whole's fit its way; and its colours must agree (the limb's do not)
+                body, rest = _without(a, limb[0]), _without(second[j], limb[1])
+                overlap, homography = _fit(body, rest)
+            if overlap >= _MIN_OVERLAP and _agree(rgb0, rgb1, body, homography):
+                candidates.append((overlap + prior[j], i, j, (body, rest, homography), limb))
+    pairs, limbs, used0, used1 = [], [], set(), set()
+    for _, i, j, pair, limb in sorted(candidates, key=lambda item: -item[0]):
         if i not in used0 and j not in used1:
             used0.add(i)
             used1.add(j)
-            pairs.append((first[i], second[j], homography))
-    strength0, strength1 = (line_layer(image) for image in (image0, image1))
-    lines0, lines1 = strength0 >= _INK, strength1 >= _INK
+            pairs.append(pair)
+            limbs += [] if limb is None else [limb]
+    pairs += limbs
     loose0 = [i for i in range(len(first)) if i not in used0]
     inside1 = _partial_pairs(first, second, loose0, strength0, strength1, lines0, lines1, reach)
     loose1 = [j for j in range(len(second)) if j not in used1]
@@ -479,7 +516,6 @@ def match_drawings(
     rest0 = [a for i, a in enumerate(first) if i in loose0 and id(a) not in paired0]
     pieces0, pieces1 = [piece for _, piece, _ in inside0], [piece for _, piece, _ in inside1]
     hosts0, hosts1 = [first[i] for i in loose0], [second[j] for j in loose1]  # not paired whole
-    looks0, looks1 = (rgb0, strength0, lines0), (rgb1, strength1, lines1)  # each keyframe's colours, lines, ink
     left0 = _remainder_pairs(hosts0, pieces0, rest1, looks0, looks1, reach)
     left1 = _remainder_pairs(hosts1, pieces1, rest0, looks1, looks0, reach)
     pairs += left0 + [(a, b, np.linalg.inv(homography)) for b, a, homography in left1]
@@ -490,6 +526,52 @@ def match_drawings(
     for b, a, homography in _hidden_pairs(still1, hosts0, pieces0, looks1, looks0, reach):
         pairs.append((a, b, np.linalg.inv(homography)))
     return pairs
+
+
+def _limb(
+    a: Drawing, b: Drawing, homography: np.ndarray, looks0: tuple, looks1: tuple, reach: float
+) -> tuple[Drawing, Drawing, np.ndarray] | None:
+    """The pair ``(limb, its place in b, similarity)`` of a part of drawing ``a`` that moved on its own (an arm
+    turning at the shoulder while the body moves by ``homography``, a -> b), or None: the largest part of ``a`` that
+    ``homography`` does not carry onto ``b``, less slivers, looked for inside ``b`` as a drawing of its own
+    (:func:`_best_inside`: its line strength fits there, its ink lands on ink and its colours agree), then grown to
+    the whole limb (:func:`_limb_of`)."""
+    height, width = a.mask.shape
+    flags = cv2.INTER_NEAREST | cv2.WARP_INVERSE_MAP
+    back = cv2.warpAffine(b.mask.astype(np.uint8), homography[:2], (width, height), flags=flags) > 0
+    kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (_LIMB_OPEN, _LIMB_OPEN))
+    left = cv2.morphologyEx((a.mask & ~back).astype(np.uint8), cv2.MORPH_OPEN, kernel)
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(left, connectivity=8)
+    if count < 2:
+        return None
+    largest = 1 + int(np.argmax(stats[1:, cv2.CC_STAT_AREA]))
+    if stats[largest, cv2.CC_STAT_AREA] < max(24, _MIN_AREA * height * width, _LIMB_SHARE * a.area):
+        return None
+    end = labels == largest
+    best = _best_inside(_piece(a, end), [b], looks0, looks1, reach, colours=True)
+    if best is None:
+        return None
+    motion = best[1]
+    whole = _piece(a, _limb_of(a, end, homography, motion, looks0[0], looks1[0]), limb=True)
+    return whole, _piece(b, _inside_share(whole, b, motion)[1]), motion
+
+
+def _limb_of(
+    drawing: Drawing, part: np.ndarray, body: np.ndarray, limb: np.ndarray, rgb0: np.ndarray, rgb1: np.ndarray
+) -> np.ndarray:
+    """``(H, W)`` bool: the whole limb that ``part`` (the pixels the ``body`` motion leaves behind) is the end of:
+    the pixels of ``drawing`` joined to it whose colours the ``limb`` motion carries onto the other keyframe's
+    (``rgb0``, ``rgb1``: blurred) more closely than the body's does, as far as the joint."""
+    ys, xs = np.nonzero(drawing.mask)
+    points = np.stack([xs, ys], 1).astype(np.float32)[:, None]
+    own = rgb0[ys, xs]
+    errors = [np.abs(_sample(rgb1, cv2.transform(points, h[:2])[:, 0]) - own).max(axis=1) for h in (body, limb)]
+    closer = np.zeros_like(drawing.mask)
+    closer[ys, xs] = errors[1] < errors[0]
+    closer |= part
+    labels = cv2.connectedComponents(closer.astype(np.uint8), connectivity=8)[1]
+    joined = np.unique(labels[part])
+    return np.isin(labels, joined[joined > 0])
 
 
 def _hidden_pairs(
@@ -585,7 +667,7 @@ def drawing_layers(image0: np.ndarray, image1: np.ndarray) -> Alignment | None:
     regions0.append((paper0 & ~moved0 & ~loose).astype(np.uint8))
     regions1.append((paper1 & ~moved1 & ~loose).astype(np.uint8))
     homographies = np.stack([h for _, _, h in pairs] + [np.eye(3)])
-    centres = np.stack([a.centroid for a, _, _ in pairs] + [frame_middle(width, height)])
+    centres = np.stack([_centre(a, h) for a, _, h in pairs] + [frame_middle(width, height)])
     vacated = ~(paper0 & paper1) & ~loose
     nearest = _nearest(_clean(paper0 & paper1))
     layers = _DrawingLayers(
@@ -595,6 +677,12 @@ def drawing_layers(image0: np.ndarray, image1: np.ndarray) -> Alignment | None:
     ends = np.stack([b.centroid for _, b, _ in pairs])
     return Alignment(width, height, np.eye(3), frame_middle(width, height), starts, ends,
                      np.ones(len(pairs)), layers=layers)  # fmt: skip
+
+
+def _centre(drawing: Drawing, homography: np.ndarray) -> np.ndarray:
+    """The point a drawing's layer turns about: its centroid, or for a limb the fixed point of its motion (the
+    joint) where that lies within the limb's reach of its centroid."""
+    return motion_centre(homography, drawing.centroid, _radius(drawing)) if drawing.limb else drawing.centroid
 
 
 def _refined(drawing: Drawing, homography: np.ndarray, grey0: np.ndarray, grey1: np.ndarray) -> np.ndarray:
