@@ -26,7 +26,8 @@ interpolation exactly where line art moves far. Drawings on a flat background ar
    (the joint) instead of its centroid, so it follows the arc about the shoulder and stays on it.
 4. **Drawings inside others**: a drawing left unpaired may overlap another drawing in the other keyframe, joining it
    into one connected part (a stroke across a shape). It is looked for inside the larger parts: the place and turn
-   whose line strength fits its own best, kept when it lies mostly in that part and its ink lands on ink. What is
+   whose line strength fits its own best (turns a few degrees apart for a long drawing, whose thin lines fit only
+   close to the truth at its far end), kept when it lies mostly in that part and its ink lands on ink. What is
    left of such a part once the drawings found inside it are taken is one more drawing, partly hidden by them in
    that keyframe: it is looked for, the same way, inside a drawing of the other keyframe left without a pair (where
    it is whole), so the part hidden in one keyframe is drawn from the other (:func:`_remainder_pairs`). A drawing
@@ -75,6 +76,7 @@ _MIN_OVERLAP = 0.5  # a pair's moved mask covers the other's by at least this in
 _TIE = 0.05  # a half turn must overlap this much better than none to be taken
 _MAX_TURN = 45  # degrees a drawing is searched turned by, either way (and its main axes' turn)
 _TURN_STEP = 10  # degrees between the turns searched first (then halved three times about the best)
+_TURN_ARC = 3.0  # px: line strength is searched at turns that move the drawing's far end by at most this between them
 _CANDIDATES = 4  # each drawing is tried against this many similar drawings of the other keyframe (_prior first)
 _REACH = 1 / 3  # a drawing moves at most this fraction of the frame's diagonal between keyframes
 _FAR = 0.25  # a pair's overlap counts this much less for each reach it moves (of alike pairs, the nearer is taken)
@@ -83,6 +85,7 @@ _AGREE = 0.06  # a pair's colours (blurred), the drawing moved onto the other ke
 _INSIDE = 0.8  # a drawing found inside a larger one lies at least this much in it
 _LIMB_SHARE = 0.03  # a part of a paired drawing its pair's motion leaves behind: at least this share of it is a limb
 _LIMB_OPEN = 5  # px: that part less what an opening this wide removes (slivers of a fit a pixel off)
+_LIMB_ROUNDS = 2  # the body's motion and the limb's extent found again, each without the other, this many times
 _MIN_REMAINDER = 0.2  # what is left of a drawing once the pieces found in it are taken: at least this share of it
 _INK = 0.5  # line strength (framer.engines.cartoon.line_layer) of the ink a drawing found inside another has
 _BLUR = 1.5  # px (Gaussian sigma): the colours are compared blurred, so a thin line placed 1 px off still agrees
@@ -361,9 +364,12 @@ def _fit_inside(
         lowest, _, (x, y), _ = cv2.minMaxLoc(cost)
         return lowest, angle, np.array([x - size + left, y - size + top], np.float64) + centre
 
-    angles = [math.radians(a) for a in range(-_MAX_TURN, _MAX_TURN + 1, _TURN_STEP)]
+    # Thin lines fit only within a turn or two of the truth at the drawing's far end: the turns searched first are
+    # as close as moves that end _TURN_ARC px apart
+    spacing = min(_TURN_STEP, max(1.0, math.degrees(_TURN_ARC / max(_radius(drawing), 1.0))))
+    angles = np.radians(np.arange(-_MAX_TURN, _MAX_TURN + 1e-6, spacing))
     best = min((score(a) for a in angles), key=lambda item: item[0])
-    for step in (_TURN_STEP / 2, _TURN_STEP / 4, _TURN_STEP / 8):
+    for step in (spacing / 2, spacing / 4, spacing / 8):
         best = min([best, score(best[1] - math.radians(step)), score(best[1] + math.radians(step))],
                    key=lambda item: item[0])  # fmt: skip
     return _similarity(best[1], 1.0, drawing.centroid, best[2])
@@ -490,10 +496,8 @@ def match_drawings(
                 continue
             limb = _limb(a, second[j], homography, looks0, looks1, reach)
             body, rest = a, second[j]
-            if limb is not None:  # the rest of the drawing, the body, moves on its own too: fitted without the
-                # limb, which pulls the whole's fit its way; and its colours must agree (the limb's do not)
-                body, rest = _without(a, limb[0]), _without(second[j], limb[1])
-                overlap, homography = _fit(body, rest)
+            if limb is not None:  # the body moves on its own too, and only its colours must agree
+                overlap, body, rest, homography, limb = _body_and_limb(a, second[j], limb, rgb0, rgb1)
             if overlap >= _MIN_OVERLAP and _agree(rgb0, rgb1, body, homography):
                 candidates.append((overlap + prior[j], i, j, (body, rest, homography), limb))
     pairs, limbs, used0, used1 = [], [], set(), set()
@@ -551,9 +555,31 @@ def _limb(
     best = _best_inside(_piece(a, end), [b], looks0, looks1, reach, colours=True)
     if best is None:
         return None
-    motion = best[1]
-    whole = _piece(a, _limb_of(a, end, homography, motion, looks0[0], looks1[0]), limb=True)
+    return _limb_pair(a, b, end, homography, best[1], looks0[0], looks1[0])
+
+
+def _limb_pair(
+    a: Drawing, b: Drawing, seed: np.ndarray, body: np.ndarray, motion: np.ndarray, rgb0: np.ndarray, rgb1: np.ndarray
+) -> tuple[Drawing, Drawing, np.ndarray]:
+    """``(limb, its place in b, motion)``: the limb of ``a`` grown from ``seed`` (:func:`_limb_of`) against the
+    ``body`` motion, and where its ``motion`` carries it in ``b``."""
+    whole = _piece(a, _limb_of(a, seed, body, motion, rgb0, rgb1), limb=True)
     return whole, _piece(b, _inside_share(whole, b, motion)[1]), motion
+
+
+def _body_and_limb(
+    a: Drawing, b: Drawing, limb: tuple[Drawing, Drawing, np.ndarray], rgb0: np.ndarray, rgb1: np.ndarray
+) -> tuple[float, Drawing, Drawing, np.ndarray, tuple[Drawing, Drawing, np.ndarray]]:
+    """``(overlap, body in a, body in b, body motion, limb pair)``: the body of a drawing pair with a ``limb``
+    fitted without it (the limb pulls the whole's fit its way), and the limb grown again to the joint against the
+    body's own motion (found against the whole's, it stopped short of the joint), ``_LIMB_ROUNDS`` times."""
+    for _ in range(_LIMB_ROUNDS):
+        body, rest = _without(a, limb[0]), _without(b, limb[1])
+        overlap, homography = _fit(body, rest)
+        limb = _limb_pair(a, b, limb[0].mask, homography, limb[2], rgb0, rgb1)
+    body, rest = _without(a, limb[0]), _without(b, limb[1])
+    overlap, homography = _fit(body, rest)
+    return overlap, body, rest, homography, limb
 
 
 def _limb_of(
@@ -561,14 +587,15 @@ def _limb_of(
 ) -> np.ndarray:
     """``(H, W)`` bool: the whole limb that ``part`` (the pixels the ``body`` motion leaves behind) is the end of:
     the pixels of ``drawing`` joined to it whose colours the ``limb`` motion carries onto the other keyframe's
-    (``rgb0``, ``rgb1``: blurred) more closely than the body's does, as far as the joint."""
+    (``rgb0``, ``rgb1``: blurred) more closely than the body's does and onto like colours (within ``_AGREE``), less
+    specks (the body's outline near the joint fits either by chance), as far as the joint."""
     ys, xs = np.nonzero(drawing.mask)
     points = np.stack([xs, ys], 1).astype(np.float32)[:, None]
     own = rgb0[ys, xs]
     errors = [np.abs(_sample(rgb1, cv2.transform(points, h[:2])[:, 0]) - own).max(axis=1) for h in (body, limb)]
     closer = np.zeros_like(drawing.mask)
-    closer[ys, xs] = errors[1] < errors[0]
-    closer |= part
+    closer[ys, xs] = (errors[1] < errors[0]) & (errors[1] <= _AGREE)
+    closer = (cv2.morphologyEx(closer.astype(np.uint8), cv2.MORPH_OPEN, np.ones((3, 3), np.uint8)) > 0) | part
     labels = cv2.connectedComponents(closer.astype(np.uint8), connectivity=8)[1]
     joined = np.unique(labels[part])
     return np.isin(labels, joined[joined > 0])
