@@ -19,15 +19,16 @@ interpolation exactly where line art moves far. Drawings on a flat background ar
    alike in that too, the nearer).
    **Limbs**: a part of a drawing may turn on its own (an arm at the shoulder while the body moves). The largest
    part of a drawing that its pair's motion does not carry onto the other drawing (less slivers a few px wide) is
-   looked for inside that drawing as a drawing of its own (as in 4.), then grown to the whole limb: the pixels joined
-   to it that its motion carries onto like colours more closely than the body's, as far as the joint
-   (:func:`_limb`). The body is then fitted again without it (the limb pulls the whole's fit its way) and only the
-   body's colours must agree. The limb's layer lies in front of the body's and turns about its motion's fixed point
-   (the joint) instead of its centroid, so it follows the arc about the shoulder and stays on it.
+   looked for inside that drawing as a drawing of its own (as in 4., at turns a few degrees apart: an arm's thin
+   lines fit only close to the truth at its far end), then grown to the whole limb: the pixels joined to it that
+   its motion carries onto like colours more closely than the body's, as far as the joint (:func:`_limb`). The body
+   is then fitted again without it (the limb pulls the whole's fit its way) and the limb grown again against the
+   body's own motion, twice; only the body's colours must agree. The limb's layer lies in front of the body's and
+   turns about its motion's fixed point (the joint) instead of its centroid, so it follows the arc about the
+   shoulder and stays on it.
 4. **Drawings inside others**: a drawing left unpaired may overlap another drawing in the other keyframe, joining it
    into one connected part (a stroke across a shape). It is looked for inside the larger parts: the place and turn
-   whose line strength fits its own best (turns a few degrees apart for a long drawing, whose thin lines fit only
-   close to the truth at its far end), kept when it lies mostly in that part and its ink lands on ink. What is
+   whose line strength fits its own best, kept when it lies mostly in that part and its ink lands on ink. What is
    left of such a part once the drawings found inside it are taken is one more drawing, partly hidden by them in
    that keyframe: it is looked for, the same way, inside a drawing of the other keyframe left without a pair (where
    it is whole), so the part hidden in one keyframe is drawn from the other (:func:`_remainder_pairs`). A drawing
@@ -77,6 +78,7 @@ _TIE = 0.05  # a half turn must overlap this much better than none to be taken
 _MAX_TURN = 45  # degrees a drawing is searched turned by, either way (and its main axes' turn)
 _TURN_STEP = 10  # degrees between the turns searched first (then halved three times about the best)
 _TURN_ARC = 3.0  # px: line strength is searched at turns that move the drawing's far end by at most this between them
+_FINEST_TURN = 2.5  # degrees: ... but no closer than this (a large drawing would cost many searches)
 _CANDIDATES = 4  # each drawing is tried against this many similar drawings of the other keyframe (_prior first)
 _REACH = 1 / 3  # a drawing moves at most this fraction of the frame's diagonal between keyframes
 _FAR = 0.25  # a pair's overlap counts this much less for each reach it moves (of alike pairs, the nearer is taken)
@@ -330,14 +332,16 @@ def _sample(image: np.ndarray, points: np.ndarray, width: int = 4096) -> np.ndar
 
 
 def _fit_inside(
-    drawing: Drawing, look0: np.ndarray, look1: np.ndarray, host: Drawing, hidden: np.ndarray | None = None
-) -> np.ndarray:
+    drawing: Drawing, look0: np.ndarray, look1: np.ndarray, host: Drawing, hidden: np.ndarray | None = None,
+    fine: bool = False,
+) -> np.ndarray:  # fmt: skip
     """The similarity (no scaling) that carries ``drawing`` (in ``look0``) onto the place in ``host`` (in ``look1``)
     that looks most like it: least squared difference of ``look0`` and ``look1`` (the keyframes' line strength) under
-    the drawing's mask, turns searched as in :func:`_fit`. ``hidden``: pixels of ``look1`` that drawings in front
-    cover, left out of the difference (a place must leave at least half the drawing seen)."""
-    ys, xs = np.nonzero(drawing.mask)
-    margin = 2 * int(np.ceil(np.hypot(xs - drawing.centroid[0], ys - drawing.centroid[1]).max())) + 5
+    the drawing's mask, turns searched as in :func:`_fit` or, ``fine``, first at turns that move the drawing's far
+    end ``_TURN_ARC`` px apart (thin lines at the end of a long drawing, an arm, fit only that close to the truth).
+    ``hidden``: pixels of ``look1`` that drawings in front cover, left out of the difference (a place must leave at
+    least half the drawing seen)."""
+    margin = 2 * math.ceil(_radius(drawing)) + 5
     ys, xs = np.nonzero(host.mask)
     top, left = max(ys.min() - margin, 0), max(xs.min() - margin, 0)
     rows, cols = slice(top, ys.max() + margin + 1), slice(left, xs.max() + margin + 1)
@@ -364,9 +368,9 @@ def _fit_inside(
         lowest, _, (x, y), _ = cv2.minMaxLoc(cost)
         return lowest, angle, np.array([x - size + left, y - size + top], np.float64) + centre
 
-    # Thin lines fit only within a turn or two of the truth at the drawing's far end: the turns searched first are
-    # as close as moves that end _TURN_ARC px apart
-    spacing = min(_TURN_STEP, max(1.0, math.degrees(_TURN_ARC / max(_radius(drawing), 1.0))))
+    spacing = _TURN_STEP
+    if fine:
+        spacing = min(_TURN_STEP, max(_FINEST_TURN, math.degrees(_TURN_ARC / max(_radius(drawing), 1.0))))
     angles = np.radians(np.arange(-_MAX_TURN, _MAX_TURN + 1e-6, spacing))
     best = min((score(a) for a in angles), key=lambda item: item[0])
     for step in (spacing / 2, spacing / 4, spacing / 8):
@@ -410,20 +414,21 @@ def _ink_lands(
 
 def _best_inside(
     drawing: Drawing, hosts: list[Drawing], looks0: tuple, looks1: tuple, reach: float, *,
-    hidden: np.ndarray | None = None, colours: bool = False,
+    hidden: np.ndarray | None = None, colours: bool = False, fine: bool = False,
 ) -> tuple[float, np.ndarray, np.ndarray, Drawing] | None:  # fmt: skip
     """``(share, similarity, part, host)`` of the host of ``hosts`` (as large as ``drawing`` at least, within reach)
     that ``drawing`` lies in most: the place and turn whose line strength fits its own best (:func:`_fit_inside`),
     kept when at least ``_INSIDE`` of it lies in the host and as much of its ink lands on ink, and, with ``colours``,
     its colours agree there; ``hidden``: pixels of the hosts' keyframe that drawings in front cover, left out of
-    all of it. ``looks0``, ``looks1``: each keyframe's blurred colours, line strength and ink. None if no host."""
+    all of it. ``looks0``, ``looks1``: each keyframe's blurred colours, line strength and ink; ``fine``: turns
+    searched finely (:func:`_fit_inside`). None if no host."""
     (rgb0, strength0, lines0), (rgb1, strength1, lines1) = looks0, looks1
     found = []
     for host in hosts:
         near = np.linalg.norm(drawing.centroid - host.centroid) <= reach + math.sqrt(host.area)
         if not near or host.area < drawing.area or (hidden is not None and not (host.mask & hidden).any()):
             continue
-        homography = _fit_inside(drawing, strength0, strength1, host, hidden)
+        homography = _fit_inside(drawing, strength0, strength1, host, hidden, fine)
         share, part = _inside_share(drawing, host, homography, hidden)
         inked = _ink_lands(lines0 & drawing.mask, lines1, homography, hidden) >= _INSIDE
         if share >= _INSIDE and inked and (not colours or _agree(rgb0, rgb1, drawing, homography, hidden)):
@@ -539,7 +544,10 @@ def _limb(
     turning at the shoulder while the body moves by ``homography``, a -> b), or None: the largest part of ``a`` that
     ``homography`` does not carry onto ``b``, less slivers, looked for inside ``b`` as a drawing of its own
     (:func:`_best_inside`: its line strength fits there, its ink lands on ink and its colours agree), then grown to
-    the whole limb (:func:`_limb_of`)."""
+    the whole limb (:func:`_limb_of`). Not for a drawing cut by the frame's edge, whose parts entering or leaving the
+    frame are left behind too (the ground under a pan)."""
+    if a.touches_border or b.touches_border:
+        return None
     height, width = a.mask.shape
     flags = cv2.INTER_NEAREST | cv2.WARP_INVERSE_MAP
     back = cv2.warpAffine(b.mask.astype(np.uint8), homography[:2], (width, height), flags=flags) > 0
@@ -552,7 +560,7 @@ def _limb(
     if stats[largest, cv2.CC_STAT_AREA] < max(24, _MIN_AREA * height * width, _LIMB_SHARE * a.area):
         return None
     end = labels == largest
-    best = _best_inside(_piece(a, end), [b], looks0, looks1, reach, colours=True)
+    best = _best_inside(_piece(a, end), [b], looks0, looks1, reach, colours=True, fine=True)
     if best is None:
         return None
     return _limb_pair(a, b, end, homography, best[1], looks0[0], looks1[0])

@@ -66,7 +66,7 @@ logger = logging.getLogger(__name__)
 # The measured choice of the drawings' pre-alignment (_measured_drawing_layers): the lines overrule the colours when
 # the pre-aligned pair agrees on this much more of the keyframes' ink, at a colour error at most this many times the
 # plain pair's; or on this much less.
-_INK_GAIN, _INK_COST, _INK_LOSS = 0.08, 1.25, 0.05
+_INK_GAIN, _INK_COST, _INK_LOSS = 0.05, 1.25, 0.05
 
 # A frame line at least this strong (line_layer) is a drawn line for the double-line count.
 GHOST_STRENGTH = 0.25
