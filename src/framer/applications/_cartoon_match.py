@@ -61,8 +61,7 @@ import numpy as np
 
 from framer.engines.cartoon import line_layer
 from framer.io.images import float_rgb
-from framer.motion import Alignment, LayeredMotion, frame_middle
-from framer.motion.homography import motion_centre
+from framer.motion import Alignment, LayeredMotion, frame_middle, motion_centre
 
 __all__ = ["Drawing", "drawing_layers", "drawings", "match_drawings", "paper_mask"]
 
@@ -88,6 +87,7 @@ _INSIDE = 0.8  # a drawing found inside a larger one lies at least this much in 
 _LIMB_SHARE = 0.03  # a part of a paired drawing its pair's motion leaves behind: at least this share of it is a limb
 _LIMB_OPEN = 5  # px: that part less what an opening this wide removes (slivers of a fit a pixel off)
 _LIMB_ROUNDS = 2  # the body's motion and the limb's extent found again, each without the other, this many times
+_LIMB_MOST = 0.5  # a limb is at most this share of its drawing
 _MIN_REMAINDER = 0.2  # what is left of a drawing once the pieces found in it are taken: at least this share of it
 _INK = 0.5  # line strength (framer.engines.cartoon.line_layer) of the ink a drawing found inside another has
 _BLUR = 1.5  # px (Gaussian sigma): the colours are compared blurred, so a thin line placed 1 px off still agrees
@@ -500,9 +500,10 @@ def match_drawings(
             if overlap < _MIN_OVERLAP:
                 continue
             limb = _limb(a, second[j], homography, looks0, looks1, reach)
-            body, rest = a, second[j]
-            if limb is not None:  # the body moves on its own too, and only its colours must agree
-                overlap, body, rest, homography, limb = _body_and_limb(a, second[j], limb, rgb0, rgb1)
+            found = None if limb is None else _body_and_limb(a, second[j], limb, rgb0, rgb1)
+            body, rest, limb = a, second[j], None
+            if found is not None:  # the body moves on its own too, and only its colours must agree
+                overlap, body, rest, homography, limb = found
             if overlap >= _MIN_OVERLAP and _agree(rgb0, rgb1, body, homography):
                 candidates.append((overlap + prior[j], i, j, (body, rest, homography), limb))
     pairs, limbs, used0, used1 = [], [], set(), set()
@@ -568,23 +569,31 @@ def _limb(
 
 def _limb_pair(
     a: Drawing, b: Drawing, seed: np.ndarray, body: np.ndarray, motion: np.ndarray, rgb0: np.ndarray, rgb1: np.ndarray
-) -> tuple[Drawing, Drawing, np.ndarray]:
+) -> tuple[Drawing, Drawing, np.ndarray] | None:
     """``(limb, its place in b, motion)``: the limb of ``a`` grown from ``seed`` (:func:`_limb_of`) against the
-    ``body`` motion, and where its ``motion`` carries it in ``b``."""
-    whole = _piece(a, _limb_of(a, seed, body, motion, rgb0, rgb1), limb=True)
-    return whole, _piece(b, _inside_share(whole, b, motion)[1]), motion
+    ``body`` motion, and where its ``motion`` carries it in ``b``; None where it grows over most of ``a`` (then its
+    motion is the drawing's, not a limb's) or lands off ``b``."""
+    mask = _limb_of(a, seed, body, motion, rgb0, rgb1)
+    if np.count_nonzero(mask) > _LIMB_MOST * a.area:
+        return None
+    whole = _piece(a, mask, limb=True)
+    part = _inside_share(whole, b, motion)[1]
+    return (whole, _piece(b, part), motion) if part.any() else None
 
 
 def _body_and_limb(
     a: Drawing, b: Drawing, limb: tuple[Drawing, Drawing, np.ndarray], rgb0: np.ndarray, rgb1: np.ndarray
-) -> tuple[float, Drawing, Drawing, np.ndarray, tuple[Drawing, Drawing, np.ndarray]]:
+) -> tuple[float, Drawing, Drawing, np.ndarray, tuple[Drawing, Drawing, np.ndarray]] | None:
     """``(overlap, body in a, body in b, body motion, limb pair)``: the body of a drawing pair with a ``limb``
     fitted without it (the limb pulls the whole's fit its way), and the limb grown again to the joint against the
-    body's own motion (found against the whole's, it stopped short of the joint), ``_LIMB_ROUNDS`` times."""
+    body's own motion (found against the whole's, it stopped short of the joint), ``_LIMB_ROUNDS`` times; None where
+    the limb stops being one (:func:`_limb_pair`)."""
     for _ in range(_LIMB_ROUNDS):
         body, rest = _without(a, limb[0]), _without(b, limb[1])
         overlap, homography = _fit(body, rest)
         limb = _limb_pair(a, b, limb[0].mask, homography, limb[2], rgb0, rgb1)
+        if limb is None:
+            return None
     body, rest = _without(a, limb[0]), _without(b, limb[1])
     overlap, homography = _fit(body, rest)
     return overlap, body, rest, homography, limb
