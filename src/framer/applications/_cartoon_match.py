@@ -53,6 +53,7 @@ against 0.22-0.25).
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass, field, replace
 
@@ -128,6 +129,12 @@ class Drawing:
     piece: bool = False
     behind: bool = False
     limb: bool = False
+
+    @functools.cached_property
+    def radius(self) -> float:
+        """How far the drawing reaches from its centroid (px); found once, as matching asks for it often."""
+        ys, xs = np.nonzero(self.mask)
+        return float(np.hypot(xs - self.centroid[0], ys - self.centroid[1]).max())
 
 
 def paper_mask(image: np.ndarray) -> np.ndarray | None:
@@ -209,8 +216,7 @@ def _turned(
 ) -> tuple[np.ndarray, np.ndarray]:
     """The drawing's mask (or ``image`` ``(H, W)`` float32 around it) turned and scaled about its centroid, as a
     float32 patch, and the centroid's place in it."""
-    ys, xs = np.nonzero(drawing.mask)
-    radius = int(np.ceil(scale * np.hypot(xs - drawing.centroid[0], ys - drawing.centroid[1]).max())) + 2
+    radius = math.ceil(scale * drawing.radius) + 2
     size = 2 * radius + 1
     homography = _similarity(angle, scale, drawing.centroid, np.array([radius, radius], np.float64))
     source = drawing.mask.astype(np.float32) if image is None else image
@@ -240,8 +246,7 @@ def _fit(first: Drawing, second: Drawing) -> tuple[float, np.ndarray]:
     degrees and those of the main axes, then finer about the best), and that overlap."""
     whole = not (first.touches_border or second.touches_border)
     scale = float(np.clip(math.sqrt(second.area / first.area), 0.8, 1.25)) if whole else 1.0
-    ys, xs = np.nonzero(first.mask)
-    margin = 2 * int(np.ceil(scale * np.hypot(xs - first.centroid[0], ys - first.centroid[1]).max())) + 5
+    margin = 2 * math.ceil(scale * first.radius) + 5
     ys, xs = np.nonzero(second.mask)  # the search window: ``second`` and a patch's size around (any placement
     top, left = max(ys.min() - margin, 0), max(xs.min() - margin, 0)  # overlaps it lies in it)
     window = (slice(top, ys.max() + margin + 1), slice(left, xs.max() + margin + 1))
@@ -284,7 +289,7 @@ def _context_agreement(rgb0: np.ndarray, rgb1: np.ndarray, drawing: Drawing, cen
     centroid in keyframe 0 and about ``centre1`` in keyframe 1, eight times the drawing's reach across (the drawing
     and its neighbours, not turned: of alike drawings, such as one letter in several words, the one whose
     neighbours moved with it agrees)."""
-    side = 8 * math.ceil(_radius(drawing)) + 1
+    side = 8 * math.ceil(drawing.radius) + 1
     patches = [
         cv2.getRectSubPix(rgb, (side, side), (float(centre[0]), float(centre[1])))
         for rgb, centre in ((rgb0, drawing.centroid), (rgb1, centre1))
@@ -341,7 +346,7 @@ def _fit_inside(
     end ``_TURN_ARC`` px apart (thin lines at the end of a long drawing, an arm, fit only that close to the truth).
     ``hidden``: pixels of ``look1`` that drawings in front cover, left out of the difference (a place must leave at
     least half the drawing seen)."""
-    margin = 2 * math.ceil(_radius(drawing)) + 5
+    margin = 2 * math.ceil(drawing.radius) + 5
     ys, xs = np.nonzero(host.mask)
     top, left = max(ys.min() - margin, 0), max(xs.min() - margin, 0)
     rows, cols = slice(top, ys.max() + margin + 1), slice(left, xs.max() + margin + 1)
@@ -370,7 +375,7 @@ def _fit_inside(
 
     spacing = _TURN_STEP
     if fine:
-        spacing = min(_TURN_STEP, max(_FINEST_TURN, math.degrees(_TURN_ARC / max(_radius(drawing), 1.0))))
+        spacing = min(_TURN_STEP, max(_FINEST_TURN, math.degrees(_TURN_ARC / max(drawing.radius, 1.0))))
     angles = np.radians(np.arange(-_MAX_TURN, _MAX_TURN + 1e-6, spacing))
     best = min((score(a) for a in angles), key=lambda item: item[0])
     for step in (spacing / 2, spacing / 4, spacing / 8):
@@ -441,12 +446,6 @@ def _without(drawing: Drawing, part: Drawing) -> Drawing:
     mask = drawing.mask & ~part.mask
     ys, xs = np.nonzero(mask)
     return replace(drawing, mask=mask, area=len(xs), centroid=np.array([xs.mean(), ys.mean()]))
-
-
-def _radius(drawing: Drawing) -> float:
-    """How far the drawing reaches from its centroid (px)."""
-    ys, xs = np.nonzero(drawing.mask)
-    return float(np.hypot(xs - drawing.centroid[0], ys - drawing.centroid[1]).max())
 
 
 def _piece(host: Drawing, part: np.ndarray, behind: bool = False, limb: bool = False) -> Drawing:
@@ -726,7 +725,7 @@ def drawing_layers(image0: np.ndarray, image1: np.ndarray) -> Alignment | None:
 def _centre(drawing: Drawing, homography: np.ndarray) -> np.ndarray:
     """The point a drawing's layer turns about: its centroid, or for a limb the fixed point of its motion (the
     joint) where that lies within the limb's reach of its centroid."""
-    return motion_centre(homography, drawing.centroid, _radius(drawing)) if drawing.limb else drawing.centroid
+    return motion_centre(homography, drawing.centroid, drawing.radius) if drawing.limb else drawing.centroid
 
 
 def _refined(drawing: Drawing, homography: np.ndarray, grey0: np.ndarray, grey1: np.ndarray) -> np.ndarray:
