@@ -26,6 +26,15 @@ interpolation exactly where line art moves far. Drawings on a flat background ar
    body's own motion, twice; only the body's colours must agree. The limb's layer lies in front of the body's and
    turns about its motion's fixed point (the joint) instead of its centroid, so it follows the arc about the
    shoulder and stays on it.
+   **A panning backdrop** (first, :func:`_split_backdrop`): a character standing on the ground of a pan joins its
+   ink to the ground's, so the largest drawing, cut by the frame's edge, moves two ways at once. Its shifts are
+   found by cross-correlating its ink with the other keyframe's (the ground's, then the character's); the
+   backdrop's is the one that carries the ink near the frame's edge; each flat area its ink bounds (a cel: the
+   character's body, the ground) goes with the shift that carries the ink around it onto ink, as flat fills agree
+   with themselves under any shift; the cels the backdrop's shift does not explain become drawings of their own,
+   paired as above, and the rest is paired by the shift, behind everything, with the drawings apart from it that
+   move with it (clouds) and what finds no pair (the backdrop one keyframe shows and the other hides behind the
+   character).
 4. **Drawings inside others**: a drawing left unpaired may overlap another drawing in the other keyframe, joining it
    into one connected part (a stroke across a shape). It is looked for inside the larger parts: the place and turn
    whose line strength fits its own best, kept when it lies mostly in that part and its ink lands on ink. What is
@@ -89,6 +98,10 @@ _LIMB_SHARE = 0.03  # a part of a paired drawing its pair's motion leaves behind
 _LIMB_OPEN = 5  # px: that part less what an opening this wide removes (slivers of a fit a pixel off)
 _LIMB_ROUNDS = 2  # the body's motion and the limb's extent found again, each without the other, this many times
 _LIMB_MOST = 0.5  # a limb is at most this share of its drawing
+_BACKDROP = 0.1  # a drawing cut by the frame's edge of at least this share of the frame may be a panning backdrop
+_BACKDROP_INK = 0.4  # a shift of its ink (the ground's, a character's) carries at least this share of it onto ink
+_EDGE_BAND = 8  # px: the backdrop moves as the ink this near the frame's edge does
+_CEL_INK = 0.5  # a flat area of it moves with the pan where the pan carries this share of the ink around it onto ink
 _MIN_REMAINDER = 0.2  # what is left of a drawing once the pieces found in it are taken: at least this share of it
 _INK = 0.5  # line strength (framer.engines.cartoon.line_layer) of the ink a drawing found inside another has
 _BLUR = 1.5  # px (Gaussian sigma): the colours are compared blurred, so a thin line placed 1 px off still agrees
@@ -117,6 +130,7 @@ class Drawing:
         behind: a piece found behind other pieces of the same drawing (they hide part of it): its layer goes behind.
         limb: a piece that turns on its own about a joint (an arm at the shoulder): its layer turns about its
             motion's fixed point, so it stays on the joint between the keyframes.
+        backdrop: the part of a panning backdrop (:func:`_split_backdrop`) that moves with the pan.
     """
 
     mask: np.ndarray
@@ -129,6 +143,7 @@ class Drawing:
     piece: bool = False
     behind: bool = False
     limb: bool = False
+    backdrop: bool = False
 
     @functools.cached_property
     def radius(self) -> float:
@@ -178,27 +193,20 @@ def drawings(image: np.ndarray, paper: np.ndarray) -> list[Drawing]:
     ink = (~paper).astype(np.uint8)
     count, labels, stats, _ = cv2.connectedComponentsWithStats(ink, connectivity=8)
     smallest = max(24, round(_MIN_AREA * height * width))
-    found = []
-    for label in range(1, count):
-        area = int(stats[label, cv2.CC_STAT_AREA])
-        if area < smallest:
-            continue
-        mask = labels == label
-        ys, xs = np.nonzero(mask)
-        cx, cy = xs.mean(), ys.mean()
-        mu20, mu02, mu11 = ((xs - cx) ** 2).mean(), ((ys - cy) ** 2).mean(), ((xs - cx) * (ys - cy)).mean()
-        spread = math.hypot(mu20 - mu02, 2 * mu11)
-        major, minor = (mu20 + mu02 + spread) / 2, max((mu20 + mu02 - spread) / 2, 1e-6)
-        left, top = stats[label, cv2.CC_STAT_LEFT], stats[label, cv2.CC_STAT_TOP]
-        right, bottom = left + stats[label, cv2.CC_STAT_WIDTH], top + stats[label, cv2.CC_STAT_HEIGHT]
-        border = left == 0 or top == 0 or right == width or bottom == height
-        found.append(
-            Drawing(
-                mask, area, rgb[mask].mean(axis=0), np.array([cx, cy]), 0.5 * math.atan2(2 * mu11, mu20 - mu02),
-                math.sqrt(major / minor), bool(border),
-            )
-        )  # fmt: skip
-    return found
+    return [_drawing(labels == label, rgb) for label in range(1, count) if stats[label, cv2.CC_STAT_AREA] >= smallest]
+
+
+def _drawing(mask: np.ndarray, rgb: np.ndarray) -> Drawing:
+    """The drawing whose pixels are ``mask`` ``(H, W)`` bool, of the keyframe ``rgb`` ``(H, W, 3)`` float."""
+    ys, xs = np.nonzero(mask)
+    cx, cy = xs.mean(), ys.mean()
+    mu20, mu02, mu11 = ((xs - cx) ** 2).mean(), ((ys - cy) ** 2).mean(), ((xs - cx) * (ys - cy)).mean()
+    spread = math.hypot(mu20 - mu02, 2 * mu11)
+    major, minor = (mu20 + mu02 + spread) / 2, max((mu20 + mu02 - spread) / 2, 1e-6)
+    return Drawing(
+        mask, len(xs), rgb[mask].mean(axis=0), np.array([cx, cy]), 0.5 * math.atan2(2 * mu11, mu20 - mu02),
+        math.sqrt(major / minor), _at_edge(mask),
+    )  # fmt: skip
 
 
 def _similarity(angle: float, scale: float, centre0: np.ndarray, centre1: np.ndarray) -> np.ndarray:
@@ -489,6 +497,7 @@ def match_drawings(
     strength0, strength1 = (line_layer(image) for image in (image0, image1))
     lines0, lines1 = strength0 >= _INK, strength1 >= _INK
     looks0, looks1 = (rgb0, strength0, lines0), (rgb1, strength1, lines1)  # each keyframe's colours, lines, ink
+    first, second, backdrop = _split_backdrop(first, second, looks0, looks1, reach)
     candidates = []
     for i, a in enumerate(first):
         # Alike drawings (letters, a repeated motif) overlap alike wherever they are: the one whose surroundings
@@ -505,6 +514,8 @@ def match_drawings(
                 overlap, body, rest, homography, limb = found
             if overlap >= _MIN_OVERLAP and _agree(rgb0, rgb1, body, homography):
                 candidates.append((overlap + prior[j], i, j, (body, rest, homography), limb))
+    if backdrop:
+        candidates += _with_backdrop(first, second, backdrop[2], looks0, looks1)
     pairs, limbs, used0, used1 = [], [], set(), set()
     for _, i, j, pair, limb in sorted(candidates, key=lambda item: -item[0]):
         if i not in used0 and j not in used1:
@@ -513,6 +524,8 @@ def match_drawings(
             pairs.append(pair)
             limbs += [] if limb is None else [limb]
     pairs += limbs
+    if backdrop:  # a part split from the backdrop that found no pair is the backdrop hidden in the other keyframe
+        pairs.insert(0, _with_unpaired(backdrop, first, second, used0, used1, rgb0, rgb1))
     loose0 = [i for i in range(len(first)) if i not in used0]
     inside1 = _partial_pairs(first, second, loose0, strength0, strength1, lines0, lines1, reach)
     loose1 = [j for j in range(len(second)) if j not in used1]
@@ -535,6 +548,200 @@ def match_drawings(
     for b, a, homography in _hidden_pairs(still1, hosts0, pieces0, looks1, looks0, reach):
         pairs.append((a, b, np.linalg.inv(homography)))
     return pairs
+
+
+def _split_backdrop(
+    first: list[Drawing], second: list[Drawing], looks0: tuple, looks1: tuple, reach: float
+) -> tuple[list[Drawing], list[Drawing], tuple]:
+    """The drawings of each keyframe with a panning backdrop split from what moves over it, and the backdrop's pair.
+
+    A character standing on the ground joins its ink to the ground's, so the two are one drawing, cut by the frame's
+    edge, that no one motion fits. The shifts that carry most of its ink onto ink are found one after the other
+    (:func:`_shifts`: the ground's, the character's); flat fills agree with themselves under many shifts, so the
+    drawing is judged cel by cel (the flat areas its ink bounds, and the paper it encloses, :func:`_cels`), each
+    going with the shift that carries most of the ink around it onto ink (:func:`_moving_parts`). The backdrop's
+    shift is the one that carries most of the ink near the frame's edge onto ink (the ground line and what stands
+    on it leave the frame there; a character seldom does); the cels it does not explain best (or explains poorly),
+    and the ink around them that it does not carry onto ink, become drawings of their own, paired as any others;
+    the rest is the backdrop, paired by its shift, behind them. A part that finds no pair is backdrop the other
+    keyframe hides (:func:`_with_unpaired`); a drawing apart from it that moves with it (a cloud) is paired by the
+    shift (:func:`_with_backdrop`)."""
+    (rgb0, _, lines0), (rgb1, _, lines1) = looks0, looks1
+    height, width = lines0.shape
+    large = _BACKDROP * height * width
+    a = max(first, key=lambda drawing: drawing.area, default=None)
+    hosts = [b for b in second if b.touches_border and b.area >= large]
+    if a is None or not (a.touches_border and a.area >= large) or not hosts:
+        return first, second, ()
+    shifts = _shifts(lines0 & a.mask, lines1, reach)
+    found = _moving_parts(a, shifts, lines0, lines1)
+    if found is None:
+        return first, second, ()
+    pan, parts0 = found
+    b = max(hosts, key=lambda host: _inside_share(a, host, pan)[0])
+    back = _moving_parts(b, [np.linalg.inv(shift) for shift in shifts], lines1, lines0)
+    if back is None or not np.allclose(back[0], np.linalg.inv(pan)):
+        return first, second, ()
+    parts1 = back[1]
+    moving0, moving1 = np.logical_or.reduce(parts0), np.logical_or.reduce(parts1)
+    pieces = (replace(_piece(host, host.mask & ~moving, behind=True), backdrop=True)
+              for host, moving in ((a, moving0), (b, moving1)))  # fmt: skip
+    backdrop = (*pieces, pan)
+    first = [drawing for drawing in first if drawing is not a] + [_drawing(part, rgb0) for part in parts0]
+    second = [drawing for drawing in second if drawing is not b] + [_drawing(part, rgb1) for part in parts1]
+    return first, second, (*backdrop, len(parts0), len(parts1))
+
+
+def _with_unpaired(
+    backdrop: tuple, first: list[Drawing], second: list[Drawing], used0: set[int], used1: set[int],
+    rgb0: np.ndarray, rgb1: np.ndarray,
+) -> tuple[Drawing, Drawing, np.ndarray]:  # fmt: skip
+    """The backdrop's pair (:func:`_split_backdrop`) with the parts split from it (the last of ``first`` and
+    ``second``) that found no pair (``used0``, ``used1``: the indices paired) given back to it, and marked used:
+    the backdrop that what moves hides in the other keyframe. A part whose colours agree in place with the other
+    keyframe's (``rgb0``, ``rgb1``: blurred) is left where it is, to the network (it hardly moves)."""
+    back0, back1, pan, count0, count1 = backdrop
+    pieces = []
+    for drawings_, back, count, used, (own, other) in (
+        (first, back0, count0, used0, (rgb0, rgb1)),
+        (second, back1, count1, used1, (rgb1, rgb0)),
+    ):
+        mask = back.mask.copy()
+        for index in range(len(drawings_) - count, len(drawings_)):
+            if index not in used and not _agree(own, other, drawings_[index], np.eye(3)):
+                mask |= drawings_[index].mask
+                used.add(index)
+        pieces.append(_piece(back, mask, behind=True))
+    return pieces[0], pieces[1], pan
+
+
+def _with_backdrop(
+    first: list[Drawing], second: list[Drawing], pan: np.ndarray, looks0: tuple, looks1: tuple
+) -> list[tuple[float, int, int, tuple[Drawing, Drawing, np.ndarray], None]]:
+    """Candidate pairs (as :func:`match_drawings` ranks them, ahead of any other) of the drawings that move with the
+    backdrop's ``pan`` (a cloud, a tree apart from the ground): its colours agree and its ink lands on ink there,
+    and it lies mostly in the drawing it lands on, or that one in it (one may be cut by the frame's edge)."""
+    (rgb0, _, lines0), (rgb1, _, lines1) = looks0, looks1
+    back = np.linalg.inv(pan)
+    found = []
+    for i, a in enumerate(first):
+        if not (_agree(rgb0, rgb1, a, pan) and _ink_lands(lines0 & a.mask, lines1, pan) >= _INSIDE):
+            continue
+        shares = [max(_inside_share(a, b, pan)[0], _inside_share(b, a, back)[0]) for b in second]
+        j = int(np.argmax(shares)) if shares else -1
+        if j >= 0 and shares[j] >= _INSIDE:
+            found.append((2.0 + shares[j], i, j, (a, second[j], pan), None))
+    return found
+
+
+def _moving_parts(
+    drawing: Drawing, shifts: list[np.ndarray], lines0: np.ndarray, lines1: np.ndarray
+) -> tuple[np.ndarray, list[np.ndarray]] | None:
+    """The backdrop's shift of ``shifts`` and the ``(H, W)`` bool parts of ``drawing`` that do not move with it
+    (:func:`_split_backdrop`), or None where there are none."""
+    if len(shifts) < 2:
+        return None
+    height, width = drawing.mask.shape
+    ink = lines0 & drawing.mask
+    near = np.ones((5, 5), np.uint8)
+    cels = _cels(drawing.mask | _holes(drawing.mask), ink)  # with the paper its ink encloses (line art only)
+    shares = np.array(
+        [[1.0 if _carried_out(cel, shift) else _ink_lands(ink & (cv2.dilate(cel.astype(np.uint8), near) > 0), lines1,
+          shift) for shift in shifts] for cel in cels]
+    )  # fmt: skip
+    band = np.zeros((height, width), bool)  # the backdrop's shift: that of the ink near the frame's edge
+    band[:_EDGE_BAND], band[-_EDGE_BAND:], band[:, :_EDGE_BAND], band[:, -_EDGE_BAND:] = True, True, True, True
+    if not (ink & band).any():
+        return None
+    pan = int(np.argmax([_ink_lands(ink & band, lines1, shift) for shift in shifts]))
+    # a cel goes with the backdrop where its shift explains it best, else it moves: with the shift that explains it,
+    # or on its own (a limb that turns; or backdrop that the other keyframe hides: :func:`_with_unpaired`)
+    moving = [cel for cel, share in zip(cels, shares, strict=True)
+              if (share.argmax() != pan or share[pan] < _CEL_INK) and not _at_edge(cel)]  # fmt: skip
+    if not moving:
+        return None
+    labels = np.zeros((height, width), np.int32)
+    for k, cel in enumerate(moving, 1):
+        labels[cel] = k
+    # the ink around them that the backdrop's shift does not carry onto ink goes with the nearest of them
+    ys, xs = np.nonzero(ink & (cv2.dilate((labels > 0).astype(np.uint8), near) > 0))
+    moved = np.round(cv2.transform(np.stack([xs, ys], 1).astype(np.float32)[:, None], shifts[pan][:2])[:, 0])
+    x, y = moved[:, 0].astype(int), moved[:, 1].astype(int)
+    inside = (x >= 0) & (x < width) & (y >= 0) & (y < height)
+    landed = np.zeros(len(xs), bool)
+    around = cv2.dilate(lines1.astype(np.uint8), np.ones((3, 3), np.uint8)) > 0
+    landed[inside] = around[y[inside], x[inside]]
+    nearest = _nearest(labels > 0)
+    ys, xs = ys[~landed], xs[~landed]
+    labels[ys, xs] = labels[nearest[ys, xs, 1].astype(int), nearest[ys, xs, 0].astype(int)]
+    parts = [labels == k for k in range(1, len(moving) + 1)]
+    return (shifts[pan], parts) if parts else None
+
+
+def _cels(mask: np.ndarray, ink: np.ndarray) -> list[np.ndarray]:
+    """``(H, W)`` bool masks: the flat areas of ``mask`` that ``ink`` bounds (4-connected, specks left out)."""
+    height, width = mask.shape
+    count, labels, stats, _ = cv2.connectedComponentsWithStats((mask & ~ink).astype(np.uint8), connectivity=4)
+    smallest = max(24, _MIN_AREA * height * width)
+    return [labels == k for k in range(1, count) if stats[k, cv2.CC_STAT_AREA] >= smallest]
+
+
+def _carried_out(mask: np.ndarray, shift: np.ndarray) -> bool:
+    """Whether ``shift`` carries most of ``mask`` out of the frame."""
+    height, width = mask.shape
+    ys, xs = np.nonzero(mask)
+    x, y = xs + shift[0, 2], ys + shift[1, 2]
+    return bool(((x < 0) | (x > width - 1) | (y < 0) | (y > height - 1)).mean() > 0.5)
+
+
+def _holes(mask: np.ndarray) -> np.ndarray:
+    """``(H, W)`` bool: the pixels ``mask`` encloses (not joined to the frame's edge but through it)."""
+    _, labels = cv2.connectedComponents((~mask).astype(np.uint8), connectivity=4)
+    edge = np.unique(np.concatenate([labels[0], labels[-1], labels[:, 0], labels[:, -1]]))
+    return ~mask & ~np.isin(labels, edge)
+
+
+def _at_edge(mask: np.ndarray) -> bool:
+    """Whether ``mask`` ``(H, W)`` bool reaches the frame's edge."""
+    return bool(mask[0].any() or mask[-1].any() or mask[:, 0].any() or mask[:, -1].any())
+
+
+def _shifts(ink0: np.ndarray, lines1: np.ndarray, reach: float, count: int = 3) -> list[np.ndarray]:
+    """Up to ``count`` shifts (3x3), each carrying most of the ``ink0`` ``(H, W)`` bool that those before it leave
+    onto (within 1 px of) the other keyframe's ``lines1`` (:func:`_shift`), while it carries at least
+    ``_BACKDROP_INK`` of that ink so."""
+    near = cv2.dilate(lines1.astype(np.uint8), np.ones((3, 3), np.uint8)).astype(np.float32)
+    found, left = [], ink0.copy()
+    for _ in range(count):
+        if not left.any():
+            break
+        shift = _shift(left, near, reach)
+        ys, xs = np.nonzero(left)
+        x, y = (xs + round(shift[0, 2])), (ys + round(shift[1, 2]))
+        inside = (x >= 0) & (x < near.shape[1]) & (y >= 0) & (y < near.shape[0])
+        lands = np.zeros(len(xs), bool)
+        lands[inside] = near[y[inside], x[inside]] > 0
+        if not inside.any() or lands[inside].mean() < _BACKDROP_INK:
+            break
+        found.append(shift)
+        left[ys[lands], xs[lands]] = False
+    return found
+
+
+def _shift(ink0: np.ndarray, near: np.ndarray, reach: float) -> np.ndarray:
+    """The shift (3x3) within ``reach`` that carries most of ``ink0`` onto ``near`` (both ``(H, W)``; a
+    cross-correlation by FFT)."""
+    height, width = ink0.shape
+    size = (cv2.getOptimalDFTSize(2 * height), cv2.getOptimalDFTSize(2 * width))
+    spectra = [np.fft.rfft2(image.astype(np.float32), size) for image in (ink0, near)]
+    counts = np.fft.irfft2(spectra[1] * np.conj(spectra[0]), size)  # counts[dy, dx]: ink0 moved by (dx, dy) on ink
+    dy = np.fft.fftfreq(size[0], 1 / size[0])[:, None]
+    dx = np.fft.fftfreq(size[1], 1 / size[1])[None, :]
+    counts[np.hypot(dx, dy) > reach] = 0.0
+    row, col = np.unravel_index(int(counts.argmax()), counts.shape)
+    shift = np.eye(3)
+    shift[:2, 2] = dx[0, col], dy[row, 0]
+    return shift
 
 
 def _limb(
@@ -713,8 +920,9 @@ def drawing_layers(image0: np.ndarray, image1: np.ndarray) -> Alignment | None:
     centres = np.stack([_centre(a, h) for a, _, h in pairs] + [frame_middle(width, height)])
     vacated = ~(paper0 & paper1) & ~loose
     nearest = _nearest(_clean(paper0 & paper1))
+    pan = next((homography for a, _, homography in pairs if a.backdrop), None)
     layers = _DrawingLayers(
-        homographies, centres, np.stack(regions0), np.stack(regions1), nearest, vacated, checked=True
+        homographies, centres, np.stack(regions0), np.stack(regions1), nearest, vacated, pan, checked=True
     )  # whole drawings matched between the keyframes: each claim is the drawing's own
     starts = centres[:-1]
     ends = np.stack([b.centroid for _, b, _ in pairs])
@@ -815,10 +1023,12 @@ class _DrawingLayers(LayeredMotion):
     Attributes:
         nearest: ``(H, W, 2)`` the nearest pixel that is paper in both keyframes and ``_CLEAN`` px from any ink.
         vacated: ``(H, W)`` bool, where neither keyframe shows paper and no unmatched drawing is.
+        pan: the 3x3 motion of a panning backdrop (:func:`_split_backdrop`), keyframe 0 -> keyframe 1, or None.
     """
 
     nearest: np.ndarray
     vacated: np.ndarray
+    pan: np.ndarray | None = None
     _made: dict = field(default_factory=dict, repr=False)  # t -> maps: the engine asks for each t several times
 
     def maps(self, t: float) -> tuple[np.ndarray, np.ndarray]:

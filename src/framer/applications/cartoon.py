@@ -115,7 +115,8 @@ def _measured_drawing_layers(engine: Engine) -> Callable[[np.ndarray, np.ndarray
         carried = carried_to_middle(engine, image0, image1, {"drawings": alignment})
         means = measure_alignments(engine, image0, image1, {"drawings": alignment}, carried=carried)
         lines = [line_layer(image) for image in (image0, image1)]
-        ink = {name: _agreed_ink(*lines, *maps) for name, maps in carried.items()}
+        strips = _panned_strips(alignment, 0.5)
+        ink = {name: _agreed_ink(*lines, *maps, strips) for name, maps in carried.items()}
         chosen = next(iter(means))
         if ink["drawings"] >= ink[PLAIN] + _INK_GAIN and means["drawings"] <= _INK_COST * means[PLAIN]:
             chosen = "drawings"
@@ -128,17 +129,38 @@ def _measured_drawing_layers(engine: Engine) -> Callable[[np.ndarray, np.ndarray
     return measured_drawing_layers
 
 
-def _agreed_ink(lines0: np.ndarray, lines1: np.ndarray, to0: np.ndarray, to1: np.ndarray) -> float:
+def _agreed_ink(
+    lines0: np.ndarray, lines1: np.ndarray, to0: np.ndarray, to1: np.ndarray, unseen: np.ndarray | None = None
+) -> float:
     """The share of the keyframes' ink (line strength ``(H, W)``, :func:`line_layer`) that both, carried to the middle
     frame by ``to0`` and ``to1`` (``(H, W, 2)``), put on the same pixels: the sum of the smaller of the two carried
     strengths over the mean of the keyframes' sums. A pixel whose place lies off a keyframe (content a pre-alignment
-    says only the other keyframe shows) agrees on nothing: only what both keyframes show is checked."""
+    says only the other keyframe shows) agrees on nothing: only what both keyframes show is checked; nor do the
+    ``unseen`` pixels ``(H, W)`` bool of the middle frame (where a pan brings in what one keyframe does not show,
+    :func:`_panned_strips`: the agreement there of what carries both keyframes is chance)."""
     first, second = (
         cv2.remap(lines, to[..., 0], to[..., 1], cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT, borderValue=-1.0)
         for lines, to in ((lines0, to0), (lines1, to1))
     )
-    agreed = np.where((first >= 0) & (second >= 0), np.minimum(first, second), 0.0).sum()
+    checked = (first >= 0) & (second >= 0) & (True if unseen is None else ~unseen)
+    agreed = np.where(checked, np.minimum(first, second), 0.0).sum()
     return float(agreed / max(0.5 * (lines0.sum() + lines1.sum()), 1e-6))
+
+
+def _panned_strips(alignment: Alignment, t: float) -> np.ndarray | None:
+    """``(H, W)`` bool: the pixels of the frame at ``t`` that a panning backdrop of ``alignment`` (its layers'
+    ``pan``) places off either keyframe (2 px slack): the strips entering and leaving the frame; None without a
+    pan."""
+    pan = getattr(alignment.layers, "pan", None)
+    if pan is None:
+        return None
+    ys, xs = np.mgrid[: alignment.height, : alignment.width].astype(np.float32)
+    shift = pan[:2, 2]
+    strips = np.zeros((alignment.height, alignment.width), bool)
+    for moved in (-t * shift, (1 - t) * shift):  # where each keyframe shows the backdrop of the frame at t
+        x, y = xs + moved[0], ys + moved[1]
+        strips |= (x < 2) | (x > alignment.width - 3) | (y < 2) | (y > alignment.height - 3)
+    return strips
 
 
 def iter_cartoon(
