@@ -334,11 +334,11 @@ def test_the_cartoon_in_between_of_a_turning_arm_follows_the_shoulder(flow_engin
 GROUND = (110, 190, 130)
 
 
-def _panned(pan: float, shift: tuple[float, float]) -> np.ndarray:
-    """A landscape wider than the frame (a filled ground under a wavy ink line, trees standing on it) seen ``pan`` px
-    further right, and a character (a filled, outlined lumpy body with two eyes) standing over the ground line,
-    moved by ``shift``: its ink joins the ground's, so the two are one drawing cut by the frame's edge. Drawn 4x
-    larger and shrunk."""
+def _panned(pan: float, shift: tuple[float, float], ball: tuple[float, float] | None = None) -> np.ndarray:
+    """A landscape wider than the frame (a filled ground under a wavy ink line, trees standing on it, a cloud) seen
+    ``pan`` px further right, and a character (a filled, outlined lumpy body with two eyes) standing over the ground
+    line, moved by ``shift``: its ink joins the ground's, so the two are one drawing cut by the frame's edge; with
+    ``ball``, a ball there in front of the cloud. Drawn 4x larger and shrunk."""
     s = 4
     canvas = np.empty((HEIGHT * s, WIDTH * s, 3), np.uint8)
     canvas[:] = PAPER
@@ -361,6 +361,9 @@ def _panned(pan: float, shift: tuple[float, float]) -> np.ndarray:
     for x in (-30, 10, 45, 130, 175):
         draw(np.stack([7 * np.cos(angles) + x - pan, 9 * np.sin(angles) + height(x) - 14], 1), (200, 120, 160))
         draw(np.array([[x - pan, height(x) - 5], [x - pan, height(x)]]), None, closed=False)
+    draw(np.stack([22 * np.cos(angles) + 120 - pan, 7 * np.sin(angles) + 18], 1), (250, 250, 250))
+    if ball is not None:
+        draw(np.stack([9 * np.cos(angles), 9 * np.sin(angles)], 1) + ball, (220, 90, 70))
     radius = 1.0 + 0.12 * np.sin(3 * angles)
     draw(np.stack([20 * radius * np.cos(angles) + 80, 24 * radius * np.sin(angles) + 66], 1) + shift, (120, 130, 210))
     for dx in (-7, 7):
@@ -400,3 +403,17 @@ def test_the_cartoon_in_between_of_a_pan_moves_the_ground_and_the_character_apar
     plain = psnr(framer.interpolate(keyframes, times=[0.5], engine=flow_engine), truth)
     toon = psnr(cartoon(keyframes, times=[0.5], engine=cartoon_engine(flow_engine)), truth)
     assert toon >= 27.0 and toon >= plain + 8.0, (toon, plain)
+
+
+def test_a_shape_passing_in_front_of_a_panning_cloud_is_split_from_it() -> None:
+    """A ball passes in front of a cloud that moves with the pan, joining it into one drawing in each keyframe: the
+    cloud goes with the pan, behind, and the ball its own way."""
+    pan, shift = 36.0, np.array([6.0, -3.0])
+    first = _panned(0.0, (0.0, 0.0), ball=(100.0, 22.0))
+    second = _panned(pan, tuple(shift), ball=(104.0, 12.0))
+    pairs = match_drawings(first, second)
+    cloud = [(a, homography) for a, _, homography in pairs if a.mask[18, 135]]  # right of the ball
+    ball = [(a, homography) for a, _, homography in pairs if a.mask[22, 100]]
+    assert len(cloud) == 1 and len(ball) == 1 and cloud[0][0] is not ball[0][0]
+    assert cloud[0][0].behind and np.linalg.norm(cloud[0][1][:2, 2] - (-pan, 0.0)) < 1.5
+    assert np.linalg.norm(apply_homography(ball[0][1], np.array([100.0, 22.0])) - (104.0, 12.0)) < 1.5

@@ -574,21 +574,24 @@ def _split_backdrop(
     if a is None or not (a.touches_border and a.area >= large) or not hosts:
         return first, second, ()
     shifts = _shifts(lines0 & a.mask, lines1, reach)
-    found = _moving_parts(a, shifts, lines0, lines1)
-    if found is None:
+    index = _backdrop_shift(a, shifts, lines0, lines1)
+    parts0 = [] if index is None else _moving_parts(a, shifts, index, lines0, lines1)
+    if not parts0:
         return first, second, ()
-    pan, parts0 = found
+    pan = shifts[index]
     b = max(hosts, key=lambda host: _inside_share(a, host, pan)[0])
-    back = _moving_parts(b, [np.linalg.inv(shift) for shift in shifts], lines1, lines0)
-    if back is None or not np.allclose(back[0], np.linalg.inv(pan)):
+    inverses = [np.linalg.inv(shift) for shift in shifts]
+    parts1 = _moving_parts(b, inverses, index, lines1, lines0)
+    if _backdrop_shift(b, inverses, lines1, lines0) != index or not parts1:
         return first, second, ()
-    parts1 = back[1]
     moving0, moving1 = np.logical_or.reduce(parts0), np.logical_or.reduce(parts1)
     pieces = (replace(_piece(host, host.mask & ~moving, behind=True), backdrop=True)
               for host, moving in ((a, moving0), (b, moving1)))  # fmt: skip
     backdrop = (*pieces, pan)
-    first = [drawing for drawing in first if drawing is not a] + [_drawing(part, rgb0) for part in parts0]
-    second = [drawing for drawing in second if drawing is not b] + [_drawing(part, rgb1) for part in parts1]
+    # the other drawings, each with what moves with the pan split from what does not, then the parts split here
+    first = _split_joined([d for d in first if d is not a], pan, looks0, looks1) + [_drawing(p, rgb0) for p in parts0]
+    inverse = (np.linalg.inv(pan), looks1, looks0)
+    second = _split_joined([d for d in second if d is not b], *inverse) + [_drawing(p, rgb1) for p in parts1]
     return first, second, (*backdrop, len(parts0), len(parts1))
 
 
@@ -620,51 +623,68 @@ def _with_backdrop(
 ) -> list[tuple[float, int, int, tuple[Drawing, Drawing, np.ndarray], None]]:
     """Candidate pairs (as :func:`match_drawings` ranks them, ahead of any other) of the drawings that move with the
     backdrop's ``pan`` (a cloud, a tree apart from the ground): its colours agree and its ink lands on ink there,
-    and it lies mostly in the drawing it lands on, or that one in it (one may be cut by the frame's edge)."""
+    and it lies mostly in the drawing it lands on, or that one in it (one may be cut by the frame's edge). Two
+    parts split as moving with the pan (:func:`_split_joined`; what moves over them hides different parts of them
+    in each keyframe) need only overlap as much as any pair."""
     (rgb0, _, lines0), (rgb1, _, lines1) = looks0, looks1
     back = np.linalg.inv(pan)
     found = []
     for i, a in enumerate(first):
-        if not (_agree(rgb0, rgb1, a, pan) and _ink_lands(lines0 & a.mask, lines1, pan) >= _INSIDE):
+        if not (a.backdrop or (_agree(rgb0, rgb1, a, pan) and _ink_lands(lines0 & a.mask, lines1, pan) >= _INSIDE)):
             continue
         shares = [max(_inside_share(a, b, pan)[0], _inside_share(b, a, back)[0]) for b in second]
         j = int(np.argmax(shares)) if shares else -1
-        if j >= 0 and shares[j] >= _INSIDE:
+        if j >= 0 and shares[j] >= (_MIN_OVERLAP if a.backdrop and second[j].backdrop else _INSIDE):
             found.append((2.0 + shares[j], i, j, (a, second[j], pan), None))
     return found
 
 
-def _moving_parts(
-    drawing: Drawing, shifts: list[np.ndarray], lines0: np.ndarray, lines1: np.ndarray
-) -> tuple[np.ndarray, list[np.ndarray]] | None:
-    """The backdrop's shift of ``shifts`` and the ``(H, W)`` bool parts of ``drawing`` that do not move with it
-    (:func:`_split_backdrop`), or None where there are none."""
-    if len(shifts) < 2:
-        return None
+def _backdrop_shift(drawing: Drawing, shifts: list[np.ndarray], lines0: np.ndarray, lines1: np.ndarray) -> int | None:
+    """The index of the backdrop's shift among ``shifts`` of ``drawing`` (:func:`_split_backdrop`): the one that
+    carries most of its ink near the frame's edge onto ink; None with fewer than two or no such ink."""
     height, width = drawing.mask.shape
+    band = np.zeros((height, width), bool)
+    band[:_EDGE_BAND], band[-_EDGE_BAND:], band[:, :_EDGE_BAND], band[:, -_EDGE_BAND:] = True, True, True, True
+    edge = lines0 & drawing.mask & band
+    if len(shifts) < 2 or not edge.any():
+        return None
+    return int(np.argmax([_ink_lands(edge, lines1, shift) for shift in shifts]))
+
+
+def _cel_shares(
+    drawing: Drawing, shifts: list[np.ndarray], lines0: np.ndarray, lines1: np.ndarray
+) -> tuple[list[np.ndarray], np.ndarray]:
+    """The cels of ``drawing`` (:func:`_cels`, with the paper its ink encloses: line art without fills) and, per cel
+    and shift, the share of the ink around it that the shift carries onto ink (1 where it carries the cel out of
+    the frame), ``(cels, shifts)``."""
     ink = lines0 & drawing.mask
     near = np.ones((5, 5), np.uint8)
-    cels = _cels(drawing.mask | _holes(drawing.mask), ink)  # with the paper its ink encloses (line art only)
+    cels = _cels(drawing.mask | _holes(drawing.mask), ink)
     shares = np.array(
         [[1.0 if _carried_out(cel, shift) else _ink_lands(ink & (cv2.dilate(cel.astype(np.uint8), near) > 0), lines1,
           shift) for shift in shifts] for cel in cels]
-    )  # fmt: skip
-    band = np.zeros((height, width), bool)  # the backdrop's shift: that of the ink near the frame's edge
-    band[:_EDGE_BAND], band[-_EDGE_BAND:], band[:, :_EDGE_BAND], band[:, -_EDGE_BAND:] = True, True, True, True
-    if not (ink & band).any():
-        return None
-    pan = int(np.argmax([_ink_lands(ink & band, lines1, shift) for shift in shifts]))
-    # a cel goes with the backdrop where its shift explains it best, else it moves: with the shift that explains it,
-    # or on its own (a limb that turns; or backdrop that the other keyframe hides: :func:`_with_unpaired`)
+    ).reshape(len(cels), len(shifts))  # fmt: skip
+    return cels, shares
+
+
+def _moving_parts(
+    drawing: Drawing, shifts: list[np.ndarray], pan: int, lines0: np.ndarray, lines1: np.ndarray
+) -> list[np.ndarray]:
+    """The ``(H, W)`` bool parts of ``drawing`` that do not move with ``shifts[pan]``, the backdrop's: its cels that
+    another shift explains better or that it explains poorly (under ``_CEL_INK``; a limb that turns, or backdrop
+    that the other keyframe hides: :func:`_with_unpaired`), not cut by the frame's edge, each with the ink around it
+    that the backdrop's shift does not carry onto ink (to the nearest of them)."""
+    height, width = drawing.mask.shape
+    cels, shares = _cel_shares(drawing, shifts, lines0, lines1)
     moving = [cel for cel, share in zip(cels, shares, strict=True)
               if (share.argmax() != pan or share[pan] < _CEL_INK) and not _at_edge(cel)]  # fmt: skip
     if not moving:
-        return None
+        return []
     labels = np.zeros((height, width), np.int32)
     for k, cel in enumerate(moving, 1):
         labels[cel] = k
-    # the ink around them that the backdrop's shift does not carry onto ink goes with the nearest of them
-    ys, xs = np.nonzero(ink & (cv2.dilate((labels > 0).astype(np.uint8), near) > 0))
+    ink = lines0 & drawing.mask
+    ys, xs = np.nonzero(ink & (cv2.dilate((labels > 0).astype(np.uint8), np.ones((5, 5), np.uint8)) > 0))
     moved = np.round(cv2.transform(np.stack([xs, ys], 1).astype(np.float32)[:, None], shifts[pan][:2])[:, 0])
     x, y = moved[:, 0].astype(int), moved[:, 1].astype(int)
     inside = (x >= 0) & (x < width) & (y >= 0) & (y < height)
@@ -674,8 +694,29 @@ def _moving_parts(
     nearest = _nearest(labels > 0)
     ys, xs = ys[~landed], xs[~landed]
     labels[ys, xs] = labels[nearest[ys, xs, 1].astype(int), nearest[ys, xs, 0].astype(int)]
-    parts = [labels == k for k in range(1, len(moving) + 1)]
-    return (shifts[pan], parts) if parts else None
+    return [labels == k for k in range(1, len(moving) + 1)]
+
+
+def _split_joined(drawings_: list[Drawing], pan: np.ndarray, looks0: tuple, looks1: tuple) -> list[Drawing]:
+    """``drawings_`` with each that joins what moves with the backdrop's ``pan`` to what does not (a cloud a shape
+    passes in front of) split into the two (:func:`_moving_parts`): where the pan explains some of its cels and not
+    others. What moves with the pan is part of the backdrop, behind the rest."""
+    (rgb0, _, lines0), (_, _, lines1) = looks0, looks1
+    height, width = lines0.shape
+    smallest = max(24, _MIN_AREA * height * width)
+    split = []
+    for drawing in drawings_:
+        cels, shares = _cel_shares(drawing, [pan], lines0, lines1)
+        if len(cels) < 2 or shares.min() >= _CEL_INK or shares.max() < _CEL_INK:
+            split.append(drawing)
+            continue
+        parts = _moving_parts(drawing, [pan], 0, lines0, lines1)
+        rest = drawing.mask & ~np.logical_or.reduce(parts) if parts else drawing.mask
+        if not parts or np.count_nonzero(rest) < smallest:
+            split.append(drawing)
+            continue
+        split += [replace(_drawing(rest, rgb0), behind=True, backdrop=True), *(_drawing(p, rgb0) for p in parts)]
+    return split
 
 
 def _cels(mask: np.ndarray, ink: np.ndarray) -> list[np.ndarray]:
