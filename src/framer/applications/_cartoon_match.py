@@ -100,6 +100,7 @@ _LIMB_ROUNDS = 2  # the body's motion and the limb's extent found again, each wi
 _LIMB_MOST = 0.5  # a limb is at most this share of its drawing
 _BACKDROP = 0.1  # a drawing cut by the frame's edge of at least this share of the frame may be a panning backdrop
 _BACKDROP_INK = 0.4  # a shift of its ink (the ground's, a character's) carries at least this share of it onto ink
+_SHIFT_SHARE = 0.05  # ... and at least this share of all its ink
 _EDGE_BAND = 8  # px: the backdrop moves as the ink this near the frame's edge does
 _CEL_INK = 0.5  # a flat area of it moves with the pan where the pan carries this share of the ink around it onto ink
 _MIN_REMAINDER = 0.2  # what is left of a drawing once the pieces found in it are taken: at least this share of it
@@ -750,11 +751,12 @@ def _at_edge(mask: np.ndarray) -> bool:
 def _shifts(ink0: np.ndarray, lines1: np.ndarray, reach: float, count: int = 3) -> list[np.ndarray]:
     """Up to ``count`` shifts (3x3), each carrying most of the ``ink0`` ``(H, W)`` bool that those before it leave
     onto (within 1 px of) the other keyframe's ``lines1`` (:func:`_shift`), while it carries at least
-    ``_BACKDROP_INK`` of that ink so."""
+    ``_BACKDROP_INK`` of that ink so, and ``_SHIFT_SHARE`` of all of ``ink0`` (not the specks a fit leaves)."""
     near = cv2.dilate(lines1.astype(np.uint8), np.ones((3, 3), np.uint8)).astype(np.float32)
     found, left = [], ink0.copy()
+    least = max(24, _SHIFT_SHARE * np.count_nonzero(ink0))
     for _ in range(count):
-        if not left.any():
+        if np.count_nonzero(left) < least:
             break
         shift = _shift(left, near, reach)
         ys, xs = np.nonzero(left)
@@ -762,7 +764,7 @@ def _shifts(ink0: np.ndarray, lines1: np.ndarray, reach: float, count: int = 3) 
         inside = (x >= 0) & (x < near.shape[1]) & (y >= 0) & (y < near.shape[0])
         lands = np.zeros(len(xs), bool)
         lands[inside] = near[y[inside], x[inside]] > 0
-        if not inside.any() or lands[inside].mean() < _BACKDROP_INK:
+        if not inside.any() or lands[inside].mean() < _BACKDROP_INK or np.count_nonzero(lands) < least:
             break
         found.append(shift)
         left[ys[lands], xs[lands]] = False
