@@ -586,6 +586,8 @@ def _split_backdrop(
     if _backdrop_shift(b, inverses, lines1, lines0) != index or not parts1:
         return first, second, ()
     moving0, moving1 = np.logical_or.reduce(parts0), np.logical_or.reduce(parts1)
+    if not ((a.mask & ~moving0).any() and (b.mask & ~moving1).any()):
+        return first, second, ()
     pieces = (replace(_piece(host, host.mask & ~moving, behind=True), backdrop=True)
               for host, moving in ((a, moving0), (b, moving1)))  # fmt: skip
     backdrop = (*pieces, pan)
@@ -963,7 +965,8 @@ def drawing_layers(image0: np.ndarray, image1: np.ndarray) -> Alignment | None:
     centres = np.stack([_centre(a, h) for a, _, h in pairs] + [frame_middle(width, height)])
     vacated = ~(paper0 & paper1) & ~loose
     nearest = _nearest(_clean(paper0 & paper1))
-    pan = next((homography for a, _, homography in pairs if a.backdrop), None)
+    backdrops = [(a.area, homography) for a, _, homography in pairs if a.backdrop]
+    pan = max(backdrops, key=lambda item: item[0])[1] if backdrops else None  # the ground's, not a cloud's
     layers = _DrawingLayers(
         homographies, centres, np.stack(regions0), np.stack(regions1), nearest, vacated, pan, checked=True
     )  # whole drawings matched between the keyframes: each claim is the drawing's own
