@@ -391,18 +391,22 @@ def test_a_character_standing_on_a_panning_ground_is_split_from_it() -> None:
 
 
 @pytest.mark.usefixtures("one_torch_thread")
-def test_the_cartoon_in_between_of_a_pan_moves_the_ground_and_the_character_apart(flow_engine) -> None:
-    """End to end: at t = 0.5 the ground is halfway along the pan and the character halfway along its own path (29 dB);
-    plain interpolation tears the trees and the ground line (16 dB). The measured choice keeps the layers: the
-    strips only one keyframe shows under the pan are not held against them."""
+@pytest.mark.parametrize(("pan", "shift"), [(36.0, (6.0, -3.0)), (50.0, (-12.0, 2.0))])
+def test_the_cartoon_in_between_of_a_pan_moves_the_ground_and_the_character_apart(
+    flow_engine, pan: float, shift: tuple[float, float]
+) -> None:
+    """End to end: at t = 0.5 the ground is halfway along the pan and the character halfway along its own path (29
+    and 26 dB); plain interpolation tears the trees and the ground line (16 and 15 dB). The measured choice keeps the
+    layers: the strips only one keyframe shows under the pan are not held against them. At 50 px the ground line's
+    waves fit a shift 11 px short nearly as well; the cloud, apart from the ground, tells the pan."""
     from framer.applications.cartoon import cartoon, cartoon_engine
 
-    pan, shift = 36.0, np.array([6.0, -3.0])
+    shift = np.array(shift)
     keyframes = [_panned(0.0, (0.0, 0.0)), _panned(pan, tuple(shift))]
     truth = [_panned(pan / 2, tuple(shift / 2))]
     plain = psnr(framer.interpolate(keyframes, times=[0.5], engine=flow_engine), truth)
     toon = psnr(cartoon(keyframes, times=[0.5], engine=cartoon_engine(flow_engine)), truth)
-    assert toon >= 27.0 and toon >= plain + 8.0, (toon, plain)
+    assert toon >= 24.0 and toon >= plain + 8.0, (toon, plain)
 
 
 def test_a_shape_passing_in_front_of_a_panning_cloud_is_split_from_it() -> None:

@@ -558,15 +558,17 @@ def _split_backdrop(
 
     A character standing on the ground joins its ink to the ground's, so the two are one drawing, cut by the frame's
     edge, that no one motion fits. The shifts that carry most of its ink onto ink are found one after the other
-    (:func:`_shifts`: the ground's, the character's); flat fills agree with themselves under many shifts, so the
-    drawing is judged cel by cel (the flat areas its ink bounds, and the paper it encloses, :func:`_cels`), each
-    going with the shift that carries most of the ink around it onto ink (:func:`_moving_parts`). The backdrop's
-    shift is the one that carries most of the ink near the frame's edge onto ink (the ground line and what stands
-    on it leave the frame there; a character seldom does); the cels it does not explain best (or explains poorly),
-    and the ink around them that it does not carry onto ink, become drawings of their own, paired as any others;
-    the rest is the backdrop, paired by its shift, behind them. A part that finds no pair is backdrop the other
-    keyframe hides (:func:`_with_unpaired`); a drawing apart from it that moves with it (a cloud) is paired by the
-    shift (:func:`_with_backdrop`)."""
+    (:func:`_shifts`: the ground's, the character's), and those of all the frame's ink (where the ground's own
+    pattern repeats, the clouds and trees apart from it tell the pan). The backdrop's shift is the one that carries
+    most of the ink near the frame's edge onto ink (the ground line and what stands on it leave the frame there; a
+    character seldom does). Flat fills agree with themselves under many shifts, so the drawing is judged cel by cel
+    (the flat areas its ink bounds, and the paper it encloses, :func:`_cels`), each going with the shift that
+    carries most of the ink around it onto ink (:func:`_moving_parts`): the cels the backdrop's shift does not
+    explain best (or explains poorly), and the ink around them that it does not carry onto ink, become drawings of
+    their own, paired as any others; the rest is the backdrop, paired by its shift, behind them. A part that finds no
+    pair is backdrop the other keyframe hides (:func:`_with_unpaired`); a drawing apart from it that moves with it
+    (a cloud) is paired by the shift (:func:`_with_backdrop`), and one that joins such a drawing to another is split
+    (:func:`_split_joined`)."""
     (rgb0, _, lines0), (rgb1, _, lines1) = looks0, looks1
     height, width = lines0.shape
     large = _BACKDROP * height * width
@@ -574,16 +576,23 @@ def _split_backdrop(
     hosts = [b for b in second if b.touches_border and b.area >= large]
     if a is None or not (a.touches_border and a.area >= large) or not hosts:
         return first, second, ()
-    shifts = _shifts(lines0 & a.mask, lines1, reach)
-    index = _backdrop_shift(a, shifts, lines0, lines1)
-    parts0 = [] if index is None else _moving_parts(a, shifts, index, lines0, lines1)
+    # the frame's shifts (the backdrop's ink is most of it) and the drawing's own (the ground's, a character's)
+    found = _shifts(lines0, lines1, reach) + _shifts(lines0 & a.mask, lines1, reach)
+    index = _backdrop_shift(a, found, lines0, lines1)
+    if index is None:
+        return first, second, ()
+    shifts = [found[index]]  # the backdrop's first, then the others, each once (a pixel apart: the same)
+    for shift in found:
+        if all(np.abs(shift[:2, 2] - other[:2, 2]).max() > 1 for other in shifts):
+            shifts.append(shift)
+    parts0 = _moving_parts(a, shifts, 0, lines0, lines1) if len(shifts) > 1 else []
     if not parts0:
         return first, second, ()
-    pan = shifts[index]
+    pan = shifts[0]
     b = max(hosts, key=lambda host: _inside_share(a, host, pan)[0])
     inverses = [np.linalg.inv(shift) for shift in shifts]
-    parts1 = _moving_parts(b, inverses, index, lines1, lines0)
-    if _backdrop_shift(b, inverses, lines1, lines0) != index or not parts1:
+    parts1 = _moving_parts(b, inverses, 0, lines1, lines0)
+    if _backdrop_shift(b, inverses, lines1, lines0) != 0 or not parts1:
         return first, second, ()
     moving0, moving1 = np.logical_or.reduce(parts0), np.logical_or.reduce(parts1)
     if not ((a.mask & ~moving0).any() and (b.mask & ~moving1).any()):
@@ -644,14 +653,16 @@ def _with_backdrop(
 
 def _backdrop_shift(drawing: Drawing, shifts: list[np.ndarray], lines0: np.ndarray, lines1: np.ndarray) -> int | None:
     """The index of the backdrop's shift among ``shifts`` of ``drawing`` (:func:`_split_backdrop`): the one that
-    carries most of its ink near the frame's edge onto ink; None with fewer than two or no such ink."""
+    carries most of its ink near the frame's edge onto ink (of those alike in that, a pixel apart, most of all its
+    ink); None with fewer than two or no such ink."""
     height, width = drawing.mask.shape
     band = np.zeros((height, width), bool)
     band[:_EDGE_BAND], band[-_EDGE_BAND:], band[:, :_EDGE_BAND], band[:, -_EDGE_BAND:] = True, True, True, True
-    edge = lines0 & drawing.mask & band
-    if len(shifts) < 2 or not edge.any():
+    ink = lines0 & drawing.mask
+    if len(shifts) < 2 or not (ink & band).any():
         return None
-    return int(np.argmax([_ink_lands(edge, lines1, shift) for shift in shifts]))
+    scores = [_ink_lands(ink & band, lines1, shift) + 0.01 * _ink_lands(ink, lines1, shift) for shift in shifts]
+    return int(np.argmax(scores))
 
 
 def _cel_shares(
