@@ -670,7 +670,7 @@ def _cel_shares(
 ) -> tuple[list[np.ndarray], np.ndarray]:
     """The cels of ``drawing`` (:func:`_cels`, with the paper its ink encloses: line art without fills) and, per cel
     and shift, the share of the ink around it that the shift carries onto ink (1 where it carries the cel out of
-    the frame), ``(cels, shifts)``."""
+    the frame), ``(len(cels), len(shifts))``."""
     ink = lines0 & drawing.mask
     near = np.ones((5, 5), np.uint8)
     cels = _cels(drawing.mask | _holes(drawing.mask), ink)
@@ -750,7 +750,7 @@ def _carried_out(mask: np.ndarray, shift: np.ndarray) -> bool:
 
 
 def _holes(mask: np.ndarray) -> np.ndarray:
-    """``(H, W)`` bool: the pixels ``mask`` encloses (not joined to the frame's edge but through it)."""
+    """``(H, W)`` bool: the pixels ``mask`` encloses (joined to the frame's edge only through ``mask``)."""
     _, labels = cv2.connectedComponents((~mask).astype(np.uint8), connectivity=4)
     edge = np.unique(np.concatenate([labels[0], labels[-1], labels[:, 0], labels[:, -1]]))
     return ~mask & ~np.isin(labels, edge)
