@@ -592,7 +592,7 @@ def _split_backdrop(
     b = max(hosts, key=lambda host: _inside_share(a, host, pan)[0])
     inverses = [np.linalg.inv(shift) for shift in shifts]
     parts1 = _moving_parts(b, inverses, 0, lines1, lines0)
-    if _backdrop_shift(b, inverses, lines1, lines0) != 0 or not parts1:
+    if not parts1:
         return first, second, ()
     moving0, moving1 = np.logical_or.reduce(parts0), np.logical_or.reduce(parts1)
     if not ((a.mask & ~moving0).any() and (b.mask & ~moving1).any()):
