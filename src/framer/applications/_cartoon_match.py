@@ -65,6 +65,7 @@ from __future__ import annotations
 import functools
 import math
 from dataclasses import dataclass, field, replace
+from typing import NamedTuple
 
 import cv2
 import numpy as np
@@ -411,19 +412,29 @@ def _ink_lands(
     """The share of the ``ink0`` pixels ``(H, W)`` bool that ``homography`` carries onto (within 1 px of) a line of
     the other keyframe (``lines1``, bool), of those it carries into the frame and off ``hidden`` (pixels drawings in
     front cover there); 0 without ink."""
+    _, _, inside, landed = _landing(ink0, lines1, homography, hidden)
+    return float(landed[inside].mean()) if inside.any() else 0.0
+
+
+def _landing(
+    ink0: np.ndarray, lines1: np.ndarray, homography: np.ndarray, hidden: np.ndarray | None = None
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The ``ink0`` pixels ``(ys, xs)`` and, for each, whether ``homography`` carries it into the frame and off
+    ``hidden``, and whether onto (within 1 px of) a line of ``lines1`` there: ``(ys, xs, inside, landed)``."""
     ys, xs = np.nonzero(ink0)
     if not len(xs):
-        return 0.0
+        return ys, xs, np.zeros(0, bool), np.zeros(0, bool)
     moved = np.round(cv2.transform(np.stack([xs, ys], 1).astype(np.float32)[:, None], homography[:2])[:, 0])
     height, width = lines1.shape
     x, y = moved[:, 0].astype(int), moved[:, 1].astype(int)
     inside = (x >= 0) & (x < width) & (y >= 0) & (y < height)
     if hidden is not None:
         inside[inside] = ~hidden[y[inside], x[inside]]
-    if not inside.any():
-        return 0.0
-    near = cv2.dilate(lines1.astype(np.uint8), np.ones((3, 3), np.uint8)) > 0
-    return float(near[y[inside], x[inside]].mean())
+    landed = np.zeros(len(xs), bool)
+    if inside.any():
+        near = cv2.dilate(lines1.astype(np.uint8), np.ones((3, 3), np.uint8)) > 0
+        landed[inside] = near[y[inside], x[inside]]
+    return ys, xs, inside, landed
 
 
 def _best_inside(
@@ -450,18 +461,20 @@ def _best_inside(
     return max(found, key=lambda item: item[0]) if found else None
 
 
+def _masked(drawing: Drawing, mask: np.ndarray, **flags: bool) -> Drawing:
+    """``drawing`` with only the pixels ``mask`` ``(H, W)`` bool (area and centroid found again) and ``flags``."""
+    ys, xs = np.nonzero(mask)
+    return replace(drawing, mask=mask, area=len(xs), centroid=np.array([xs.mean(), ys.mean()]), **flags)
+
+
 def _without(drawing: Drawing, part: Drawing) -> Drawing:
     """``drawing`` less ``part`` (a limb), still a drawing of its own."""
-    mask = drawing.mask & ~part.mask
-    ys, xs = np.nonzero(mask)
-    return replace(drawing, mask=mask, area=len(xs), centroid=np.array([xs.mean(), ys.mean()]))
+    return _masked(drawing, drawing.mask & ~part.mask)
 
 
 def _piece(host: Drawing, part: np.ndarray, behind: bool = False, limb: bool = False) -> Drawing:
     """The ``part`` ``(H, W)`` bool of ``host`` as a drawing of its own (a piece)."""
-    ys, xs = np.nonzero(part)
-    centroid = np.array([xs.mean(), ys.mean()])
-    return replace(host, mask=part, area=len(xs), centroid=centroid, piece=True, behind=behind, limb=limb)
+    return _masked(host, part, piece=True, behind=behind, limb=limb)
 
 
 def _partial_pairs(
@@ -515,8 +528,8 @@ def match_drawings(
                 overlap, body, rest, homography, limb = found
             if overlap >= _MIN_OVERLAP and _agree(rgb0, rgb1, body, homography):
                 candidates.append((overlap + prior[j], i, j, (body, rest, homography), limb))
-    if backdrop:
-        candidates += _with_backdrop(first, second, backdrop[2], looks0, looks1)
+    if backdrop is not None:
+        candidates += _with_backdrop(first, second, backdrop.pan, looks0, looks1)
     pairs, limbs, used0, used1 = [], [], set(), set()
     for _, i, j, pair, limb in sorted(candidates, key=lambda item: -item[0]):
         if i not in used0 and j not in used1:
@@ -525,7 +538,7 @@ def match_drawings(
             pairs.append(pair)
             limbs += [] if limb is None else [limb]
     pairs += limbs
-    if backdrop:  # a part split from the backdrop that found no pair is the backdrop hidden in the other keyframe
+    if backdrop is not None:  # a part split from it that found no pair is backdrop the other keyframe hides
         pairs.insert(0, _with_unpaired(backdrop, first, second, used0, used1, rgb0, rgb1))
     loose0 = [i for i in range(len(first)) if i not in used0]
     inside1 = _partial_pairs(first, second, loose0, strength0, strength1, lines0, lines1, reach)
@@ -551,9 +564,20 @@ def match_drawings(
     return pairs
 
 
+class _Backdrop(NamedTuple):
+    """A panning backdrop split from what moves over it (:func:`_split_backdrop`): its pieces in each keyframe, its
+    motion (3x3, keyframe 0 -> 1), and how many parts were split from it in each (the last of the drawings)."""
+
+    first: Drawing
+    second: Drawing
+    pan: np.ndarray
+    parts0: int
+    parts1: int
+
+
 def _split_backdrop(
     first: list[Drawing], second: list[Drawing], looks0: tuple, looks1: tuple, reach: float
-) -> tuple[list[Drawing], list[Drawing], tuple]:
+) -> tuple[list[Drawing], list[Drawing], _Backdrop | None]:
     """The drawings of each keyframe with a panning backdrop split from what moves over it, and the backdrop's pair.
 
     A character standing on the ground joins its ink to the ground's, so the two are one drawing, cut by the frame's
@@ -575,51 +599,49 @@ def _split_backdrop(
     a = max(first, key=lambda drawing: drawing.area, default=None)
     hosts = [b for b in second if b.touches_border and b.area >= large]
     if a is None or not (a.touches_border and a.area >= large) or not hosts:
-        return first, second, ()
+        return first, second, None
     # the frame's shifts (the backdrop's ink is most of it) and the drawing's own (the ground's, a character's)
     found = _shifts(lines0, lines1, reach) + _shifts(lines0 & a.mask, lines1, reach)
     index = _backdrop_shift(a, found, lines0, lines1)
     if index is None:
-        return first, second, ()
+        return first, second, None
     shifts = [found[index]]  # the backdrop's first, then the others, each once (a pixel apart: the same)
     for shift in found:
         if all(np.abs(shift[:2, 2] - other[:2, 2]).max() > 1 for other in shifts):
             shifts.append(shift)
     parts0 = _moving_parts(a, shifts, 0, lines0, lines1) if len(shifts) > 1 else []
     if not parts0:
-        return first, second, ()
+        return first, second, None
     pan = shifts[0]
     b = max(hosts, key=lambda host: _inside_share(a, host, pan)[0])
     inverses = [np.linalg.inv(shift) for shift in shifts]
     parts1 = _moving_parts(b, inverses, 0, lines1, lines0)
     if not parts1:
-        return first, second, ()
+        return first, second, None
     moving0, moving1 = np.logical_or.reduce(parts0), np.logical_or.reduce(parts1)
     if not ((a.mask & ~moving0).any() and (b.mask & ~moving1).any()):
-        return first, second, ()
-    pieces = (replace(_piece(host, host.mask & ~moving, behind=True), backdrop=True)
-              for host, moving in ((a, moving0), (b, moving1)))  # fmt: skip
-    backdrop = (*pieces, pan)
+        return first, second, None
+    back0, back1 = (replace(_piece(host, host.mask & ~moving, behind=True), backdrop=True)
+                    for host, moving in ((a, moving0), (b, moving1)))  # fmt: skip
     # the other drawings, each with what moves with the pan split from what does not, then the parts split here
     first = _split_joined([d for d in first if d is not a], pan, looks0, looks1) + [_drawing(p, rgb0) for p in parts0]
     inverse = (np.linalg.inv(pan), looks1, looks0)
     second = _split_joined([d for d in second if d is not b], *inverse) + [_drawing(p, rgb1) for p in parts1]
-    return first, second, (*backdrop, len(parts0), len(parts1))
+    return first, second, _Backdrop(back0, back1, pan, len(parts0), len(parts1))
 
 
 def _with_unpaired(
-    backdrop: tuple, first: list[Drawing], second: list[Drawing], used0: set[int], used1: set[int],
+    backdrop: _Backdrop, first: list[Drawing], second: list[Drawing], used0: set[int], used1: set[int],
     rgb0: np.ndarray, rgb1: np.ndarray,
 ) -> tuple[Drawing, Drawing, np.ndarray]:  # fmt: skip
     """The backdrop's pair (:func:`_split_backdrop`) with the parts split from it (the last of ``first`` and
     ``second``) that found no pair (``used0``, ``used1``: the indices paired) given back to it, and marked used:
     the backdrop that what moves hides in the other keyframe. A part whose colours agree in place with the other
     keyframe's (``rgb0``, ``rgb1``: blurred) is left where it is, to the network (it hardly moves)."""
-    back0, back1, pan, count0, count1 = backdrop
     pieces = []
     for drawings_, back, count, used, (own, other) in (
-        (first, back0, count0, used0, (rgb0, rgb1)),
-        (second, back1, count1, used1, (rgb1, rgb0)),
+        (first, backdrop.first, backdrop.parts0, used0, (rgb0, rgb1)),
+        (second, backdrop.second, backdrop.parts1, used1, (rgb1, rgb0)),
     ):
         mask = back.mask.copy()
         for index in range(len(drawings_) - count, len(drawings_)):
@@ -627,7 +649,7 @@ def _with_unpaired(
                 mask |= drawings_[index].mask
                 used.add(index)
         pieces.append(_piece(back, mask, behind=True))
-    return pieces[0], pieces[1], pan
+    return pieces[0], pieces[1], backdrop.pan
 
 
 def _with_backdrop(
@@ -686,25 +708,25 @@ def _moving_parts(
 ) -> list[np.ndarray]:
     """The ``(H, W)`` bool parts of ``drawing`` that do not move with ``shifts[pan]``, the backdrop's: its cels that
     another shift explains better or that it explains poorly (under ``_CEL_INK``; a limb that turns, or backdrop
-    that the other keyframe hides: :func:`_with_unpaired`), not cut by the frame's edge, each with the ink around it
-    that the backdrop's shift does not carry onto ink (to the nearest of them)."""
-    height, width = drawing.mask.shape
+    that the other keyframe hides: :func:`_with_unpaired`), not cut by the frame's edge (:func:`_parts`)."""
     cels, shares = _cel_shares(drawing, shifts, lines0, lines1)
     moving = [cel for cel, share in zip(cels, shares, strict=True)
               if (share.argmax() != pan or share[pan] < _CEL_INK) and not _at_edge(cel)]  # fmt: skip
+    return _parts(drawing, moving, shifts[pan], lines0, lines1)
+
+
+def _parts(
+    drawing: Drawing, moving: list[np.ndarray], pan: np.ndarray, lines0: np.ndarray, lines1: np.ndarray
+) -> list[np.ndarray]:
+    """The ``moving`` cels of ``drawing``, each with the ink of it around them that the backdrop's ``pan`` does not
+    carry onto ink (to the nearest of them)."""
     if not moving:
         return []
-    labels = np.zeros((height, width), np.int32)
+    labels = np.zeros(drawing.mask.shape, np.int32)
     for k, cel in enumerate(moving, 1):
         labels[cel] = k
-    ink = lines0 & drawing.mask
-    ys, xs = np.nonzero(ink & (cv2.dilate((labels > 0).astype(np.uint8), np.ones((5, 5), np.uint8)) > 0))
-    moved = np.round(cv2.transform(np.stack([xs, ys], 1).astype(np.float32)[:, None], shifts[pan][:2])[:, 0])
-    x, y = moved[:, 0].astype(int), moved[:, 1].astype(int)
-    inside = (x >= 0) & (x < width) & (y >= 0) & (y < height)
-    landed = np.zeros(len(xs), bool)
-    around = cv2.dilate(lines1.astype(np.uint8), np.ones((3, 3), np.uint8)) > 0
-    landed[inside] = around[y[inside], x[inside]]
+    ink = lines0 & drawing.mask & (cv2.dilate((labels > 0).astype(np.uint8), np.ones((5, 5), np.uint8)) > 0)
+    ys, xs, _, landed = _landing(ink, lines1, pan)
     nearest = _nearest(labels > 0)
     ys, xs = ys[~landed], xs[~landed]
     labels[ys, xs] = labels[nearest[ys, xs, 1].astype(int), nearest[ys, xs, 0].astype(int)]
@@ -716,15 +738,15 @@ def _split_joined(drawings_: list[Drawing], pan: np.ndarray, looks0: tuple, look
     passes in front of) split into the two (:func:`_moving_parts`): where the pan explains some of its cels and not
     others. What moves with the pan is part of the backdrop, behind the rest."""
     (rgb0, _, lines0), (_, _, lines1) = looks0, looks1
-    height, width = lines0.shape
-    smallest = max(24, _MIN_AREA * height * width)
+    smallest = _smallest(lines0.shape)
     split = []
     for drawing in drawings_:
         cels, shares = _cel_shares(drawing, [pan], lines0, lines1)
         if len(cels) < 2 or shares.min() >= _CEL_INK or shares.max() < _CEL_INK:
             split.append(drawing)
             continue
-        parts = _moving_parts(drawing, [pan], 0, lines0, lines1)
+        moving = [cel for cel, share in zip(cels, shares[:, 0], strict=True) if share < _CEL_INK and not _at_edge(cel)]
+        parts = _parts(drawing, moving, pan, lines0, lines1)
         rest = drawing.mask & ~np.logical_or.reduce(parts) if parts else drawing.mask
         if not parts or np.count_nonzero(rest) < smallest:
             split.append(drawing)
@@ -735,10 +757,14 @@ def _split_joined(drawings_: list[Drawing], pan: np.ndarray, looks0: tuple, look
 
 def _cels(mask: np.ndarray, ink: np.ndarray) -> list[np.ndarray]:
     """``(H, W)`` bool masks: the flat areas of ``mask`` that ``ink`` bounds (4-connected, specks left out)."""
-    height, width = mask.shape
     count, labels, stats, _ = cv2.connectedComponentsWithStats((mask & ~ink).astype(np.uint8), connectivity=4)
-    smallest = max(24, _MIN_AREA * height * width)
+    smallest = _smallest(mask.shape)
     return [labels == k for k in range(1, count) if stats[k, cv2.CC_STAT_AREA] >= smallest]
+
+
+def _smallest(shape: tuple[int, ...]) -> int:
+    """The fewest pixels a part of a frame of ``shape`` ``(H, W)`` has to be more than a speck."""
+    return max(24, math.ceil(_MIN_AREA * shape[0] * shape[1]))
 
 
 def _carried_out(mask: np.ndarray, shift: np.ndarray) -> bool:
@@ -772,11 +798,7 @@ def _shifts(ink0: np.ndarray, lines1: np.ndarray, reach: float, count: int = 3) 
         if np.count_nonzero(left) < least:
             break
         shift = _shift(left, near, reach)
-        ys, xs = np.nonzero(left)
-        x, y = (xs + round(shift[0, 2])), (ys + round(shift[1, 2]))
-        inside = (x >= 0) & (x < near.shape[1]) & (y >= 0) & (y < near.shape[0])
-        lands = np.zeros(len(xs), bool)
-        lands[inside] = near[y[inside], x[inside]] > 0
+        ys, xs, inside, lands = _landing(left, lines1, shift)
         if not inside.any() or lands[inside].mean() < _BACKDROP_INK or np.count_nonzero(lands) < least:
             break
         found.append(shift)
@@ -820,7 +842,7 @@ def _limb(
     if count < 2:
         return None
     largest = 1 + int(np.argmax(stats[1:, cv2.CC_STAT_AREA]))
-    if stats[largest, cv2.CC_STAT_AREA] < max(24, _MIN_AREA * height * width, _LIMB_SHARE * a.area):
+    if stats[largest, cv2.CC_STAT_AREA] < max(_smallest(a.mask.shape), _LIMB_SHARE * a.area):
         return None
     end = labels == largest
     best = _best_inside(_piece(a, end), [b], looks0, looks1, reach, colours=True, fine=True)
