@@ -63,6 +63,7 @@ against 0.22-0.25).
 from __future__ import annotations
 
 import functools
+import itertools
 import math
 from dataclasses import dataclass, field, replace
 from typing import NamedTuple
@@ -72,7 +73,7 @@ import numpy as np
 
 from framer.engines.cartoon import line_layer
 from framer.io.images import float_rgb
-from framer.motion import Alignment, LayeredMotion, frame_middle, motion_centre
+from framer.motion import Alignment, LayeredMotion, apply_homography, frame_middle, motion_centre
 
 __all__ = ["Drawing", "drawing_layers", "drawings", "match_drawings", "paper_mask"]
 
@@ -113,6 +114,9 @@ _ECC_TURN = 5.0  # degrees: a larger refinement is not trusted
 _ECC_SHIFT = 6.0  # px: likewise
 _CLEAN = 3  # px: the paper shown where drawings left it (_DrawingLayers.vacated) is taken this far from any ink
 _GROW = 3  # px a layer's region reaches beyond its drawing (anti-aliased outline, the network's residual)
+_RIGID_PX = 2.0  # px: a drawing moves with a rigid group when the group's motion carries it within this of its own
+_RIGID_LEAST = 3  # drawings: a rigid group has at least this many
+_RIGID_NEAR = 4.0  # a drawing left out of a group is tried with its motion if this many reaches (median) from it
 
 
 @dataclass(frozen=True, eq=False)
@@ -133,6 +137,8 @@ class Drawing:
         limb: a piece that turns on its own about a joint (an arm at the shoulder): its layer turns about its
             motion's fixed point, so it stays on the joint between the keyframes.
         backdrop: the part of a panning backdrop (:func:`_split_backdrop`) that moves with the pan.
+        group: the rigid group it moves with (:func:`_rigid_groups`: the letters of a word), or None: the drawings
+            of a group share one motion and turn together about their joint centroid.
     """
 
     mask: np.ndarray
@@ -146,6 +152,7 @@ class Drawing:
     behind: bool = False
     limb: bool = False
     backdrop: bool = False
+    group: int | None = None
 
     @functools.cached_property
     def radius(self) -> float:
@@ -561,7 +568,166 @@ def match_drawings(
     pairs += _hidden_pairs(still0, hosts1, pieces1, looks0, looks1, reach)
     for b, a, homography in _hidden_pairs(still1, hosts0, pieces0, looks1, looks0, reach):
         pairs.append((a, b, np.linalg.inv(homography)))
-    return pairs
+    return _rigid_groups(pairs, first, second, looks0, looks1)
+
+
+def _rigid_groups(
+    pairs: list[tuple[Drawing, Drawing, np.ndarray]], first: list[Drawing], second: list[Drawing],
+    looks0: tuple, looks1: tuple,
+) -> list[tuple[Drawing, Drawing, np.ndarray]]:  # fmt: skip
+    """``pairs`` with the drawings that one similarity carries together made rigid groups (the letters of a word,
+    the parts of a face): at least ``_RIGID_LEAST`` drawings (or pieces; not limbs, the backdrop or drawings cut by
+    the frame's edge) whose own motions carry their centroids and far ends within ``_RIGID_PX`` px of where the
+    group's carries them share the group's motion (a least-squares fit to all of them: a small drawing's own turn is
+    poorly fixed) and turn about their joint centroid (:func:`drawing_layers`), so that the group stays rigid between
+    the keyframes instead of each drawing turning about its own centre. A whole drawing near a group but paired
+    elsewhere, or not at all (a letter paired with its lookalike in another word), is paired where the group's
+    motion carries it (:func:`_carried_to`); a pair on the group's drawings against its motion is dropped."""
+    free = [k for k, (a, b, _) in enumerate(pairs) if not (a.limb or a.backdrop or b.backdrop or a.touches_border)]
+    groups: list[tuple[list[int], np.ndarray]] = []
+    while len(free) >= _RIGID_LEAST:
+        found = _largest_rigid(pairs, free)
+        if found is None:
+            break
+        groups.append(found)
+        free = [k for k in free if k not in found[0]]
+    if not groups:
+        return pairs
+    pairs = list(pairs)
+    held = {id(pairs[k][side]) for members, _ in groups for k in members for side in (0, 1)}
+    dropped: set[int] = set()
+    grouped = {k for members, _ in groups for k in members}
+    for number, (members, motion) in enumerate(groups):
+        strays = _strays(pairs, members, motion, first, second, held, looks0, looks1)
+        members = members + strays
+        grouped |= set(members)
+        covered0, covered1 = (np.logical_or.reduce([pairs[k][side].mask for k in members]) for side in (0, 1))
+        for k, (a, b, homography) in enumerate(pairs):
+            if k in grouped or k in dropped or not ((a.mask & covered0).any() or (b.mask & covered1).any()):
+                continue
+            if _carried_alike(a, motion, homography):  # a piece of the group, or paired another way alike
+                members.append(k)
+                grouped.add(k)
+            elif max(_share(a, covered0), _share(b, covered1)) > 0.5:  # paired against the group's motion
+                dropped.add(k)
+        for k in members:
+            a, b, _ = pairs[k]
+            pairs[k] = (replace(a, group=number), b, motion)
+    return [pair for k, pair in enumerate(pairs) if k not in dropped]
+
+
+def _share(drawing: Drawing, mask: np.ndarray) -> float:
+    """The share of ``drawing`` that ``mask`` ``(H, W)`` bool covers."""
+    return np.count_nonzero(drawing.mask & mask) / max(drawing.area, 1)
+
+
+def _far_ends(drawing: Drawing) -> np.ndarray:
+    """``(5, 2)``: the drawing's centroid and the points its reach away along x and y."""
+    r = drawing.radius
+    return drawing.centroid + np.array([[0.0, 0.0], [r, 0.0], [-r, 0.0], [0.0, r], [0.0, -r]])
+
+
+def _carried_alike(drawing: Drawing, first: np.ndarray, second: np.ndarray) -> bool:
+    """Whether two motions carry ``drawing`` (its centroid and far ends) within ``_RIGID_PX`` px of each other."""
+    ends = _far_ends(drawing)
+    return bool(np.hypot(*(apply_homography(first, ends) - apply_homography(second, ends)).T).max() <= _RIGID_PX)
+
+
+def _largest_rigid(pairs: list, free: list[int]) -> tuple[list[int], np.ndarray] | None:
+    """The most pairs of ``free`` that one similarity (from two of their centroids, then fitted to all of them)
+    carries as their own motions do (:func:`_carried_alike`), and that similarity; None under ``_RIGID_LEAST``."""
+    starts = np.array([pairs[k][0].centroid for k in free])
+    ends = np.array([apply_homography(pairs[k][2], pairs[k][0].centroid[None])[0] for k in free])
+
+    def carried(motion: np.ndarray, among) -> list[int]:
+        return [m for m in among if _carried_alike(pairs[free[m]][0], motion, pairs[free[m]][2])]
+
+    best: list[int] = []
+    for i, j in itertools.combinations(range(len(free)), 2):
+        motion = _two_point_similarity(starts[[i, j]], ends[[i, j]])
+        if motion is not None:
+            close = np.nonzero(np.hypot(*(apply_homography(motion, starts) - ends).T) <= _RIGID_PX)[0]
+            best = max(best, carried(motion, close) if len(close) > len(best) else best, key=len)
+    if len(best) < _RIGID_LEAST:
+        return None
+    motion = _fitted_similarity(starts[best], ends[best])
+    for _ in range(2):  # fitted to the members, which may then change
+        members = carried(motion, range(len(free)))
+        if len(members) < len(best):
+            break
+        best, motion = members, _fitted_similarity(starts[members], ends[members])
+    return [free[m] for m in best], motion
+
+
+def _fitted_similarity(starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
+    """3x3: the similarity carrying the points ``starts`` ``(N, 2)`` closest to ``ends`` (least squares)."""
+    a, b = starts[:, 0] + 1j * starts[:, 1], ends[:, 0] + 1j * ends[:, 1]
+    z = np.sum((b - b.mean()) * np.conj(a - a.mean())) / max(float(np.sum(np.abs(a - a.mean()) ** 2)), 1e-9)
+    out = np.array([[z.real, -z.imag, 0.0], [z.imag, z.real, 0.0], [0.0, 0.0, 1.0]])
+    out[:2, 2] = ends.mean(0) - out[:2, :2] @ starts.mean(0)
+    return out
+
+
+def _two_point_similarity(starts: np.ndarray, ends: np.ndarray) -> np.ndarray | None:
+    """3x3: the similarity carrying the two points ``starts`` ``(2, 2)`` onto ``ends``; None when they coincide."""
+    a, b = starts[1] - starts[0], ends[1] - ends[0]
+    if float(a @ a) < 1.0:
+        return None
+    z = complex(*b) / complex(*a)  # turn and scale as one complex factor
+    out = np.array([[z.real, -z.imag, 0.0], [z.imag, z.real, 0.0], [0.0, 0.0, 1.0]])
+    out[:2, 2] = ends[0] - out[:2, :2] @ starts[0]
+    return out
+
+
+def _strays(
+    pairs: list, members: list[int], motion: np.ndarray, first: list[Drawing], second: list[Drawing],
+    held: set[int], looks0: tuple, looks1: tuple,
+) -> list[int]:  # fmt: skip
+    """The indices in ``pairs`` of the whole drawings of ``first`` near the group ``members`` and in no group
+    (``held``: the ids of the drawings groups hold, to which theirs and their partners' are added) that ``motion``
+    carries as their own pairs do, or that it carries onto a drawing of ``second`` (:func:`_carried_to`): then
+    paired so and appended to ``pairs`` (:func:`_rigid_groups`)."""
+    reach = _RIGID_NEAR * float(np.median([pairs[k][0].radius for k in members]))
+    centres = np.array([pairs[k][0].centroid for k in members])
+    added = []
+    for a in first:
+        if id(a) in held or a.touches_border or np.hypot(*(centres - a.centroid).T).min() > reach:
+            continue
+        own = next((k for k, pair in enumerate(pairs) if pair[0] is a and _carried_alike(a, motion, pair[2])), None)
+        if own is not None:  # already moved so by a pair of its own (with a piece of a larger drawing): it joins
+            held |= {id(a), id(pairs[own][1])}
+            added.append(own)
+            continue
+        partner = _carried_to(a, motion, second, held, looks0, looks1)
+        if partner is not None:
+            held |= {id(a), id(partner)}
+            added.append(len(pairs))
+            pairs.append((a, partner, motion))
+    return added
+
+
+def _carried_to(
+    drawing: Drawing, motion: np.ndarray, second: list[Drawing], held: set[int], looks0: tuple, looks1: tuple
+) -> Drawing | None:
+    """The drawing of ``second`` (not in ``held``) that ``motion`` carries ``drawing`` onto: one whose centroid it
+    reaches within ``_RIGID_PX`` px and whose ink the inverse motion carries back onto ``drawing``'s, or else a
+    larger one that holds it; either way its ink must land on ink. (Colours and areas are not compared: a thin
+    stroke's mean colour and area take in the paper around it, which may differ there.) None if neither."""
+    if _ink_lands(looks0[2] & drawing.mask, looks1[2], motion) < _INSIDE:
+        return None
+    landing = apply_homography(motion, drawing.centroid[None])[0]
+    back = np.linalg.inv(motion)
+    for b in second:
+        near = id(b) not in held and np.hypot(*(b.centroid - landing)) <= _RIGID_PX
+        if near and _ink_lands(looks1[2] & b.mask, looks0[2], back) >= _INSIDE:
+            return b
+    for host in second:
+        if id(host) in held or host.area < drawing.area or np.hypot(*(host.centroid - landing)) > host.radius:
+            continue
+        share, part = _inside_share(drawing, host, motion)
+        if share >= _INSIDE:
+            return _piece(host, part)
+    return None
 
 
 class _Backdrop(NamedTuple):
@@ -979,7 +1145,7 @@ def drawing_layers(image0: np.ndarray, image1: np.ndarray) -> Alignment | None:
     if not pairs:
         return None
     grey0, grey1 = (cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY) for rgb in (rgb0, rgb1))
-    pairs = [(a, b, _refined(a, h, grey0, grey1)) for a, b, h in pairs]
+    pairs = _refined_pairs(pairs, grey0, grey1)
     grow = _GROW + math.ceil(1.0 / scale) - 1  # and the coarser masks' steps
     kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * grow + 1, 2 * grow + 1))
     # smaller drawings in front, after those found in front of others
@@ -995,7 +1161,11 @@ def drawing_layers(image0: np.ndarray, image1: np.ndarray) -> Alignment | None:
     regions0.append((paper0 & ~moved0 & ~loose).astype(np.uint8))
     regions1.append((paper1 & ~moved1 & ~loose).astype(np.uint8))
     homographies = np.stack([h for _, _, h in pairs] + [np.eye(3)])
-    centres = np.stack([_centre(a, h) for a, _, h in pairs] + [frame_middle(width, height)])
+    own = [_centre(a, h) for a, _, h in pairs]
+    centres = np.stack(
+        [_group_centre(pairs, a) if a.group is not None else c for (a, _, _), c in zip(pairs, own, strict=True)]
+        + [frame_middle(width, height)]
+    )
     vacated = ~(paper0 & paper1) & ~loose
     nearest = _nearest(_clean(paper0 & paper1))
     backdrops = [(a.area, homography) for a, _, homography in pairs if a.backdrop]
@@ -1003,10 +1173,27 @@ def drawing_layers(image0: np.ndarray, image1: np.ndarray) -> Alignment | None:
     layers = _DrawingLayers(
         homographies, centres, np.stack(regions0), np.stack(regions1), nearest, vacated, pan, checked=True
     )  # whole drawings matched between the keyframes: each claim is the drawing's own
-    starts = centres[:-1]
+    starts = np.stack(own)
     ends = np.stack([b.centroid for _, b, _ in pairs])
     return Alignment(width, height, np.eye(3), frame_middle(width, height), starts, ends,
                      np.ones(len(pairs)), layers=layers)  # fmt: skip
+
+
+def _refined_pairs(pairs: list[tuple[Drawing, Drawing, np.ndarray]], grey0: np.ndarray, grey1: np.ndarray) -> list:
+    """``pairs`` with each motion refined (:func:`_refined`): a rigid group's once, on all its drawings together."""
+    groups = {a.group for a, _, _ in pairs if a.group is not None}
+    joint = {}
+    for group in groups:
+        members = [(a, h) for a, _, h in pairs if a.group == group]
+        whole = _masked(members[0][0], np.logical_or.reduce([a.mask for a, _ in members]))
+        joint[group] = _refined(whole, members[0][1], grey0, grey1)
+    return [(a, b, joint[a.group] if a.group is not None else _refined(a, h, grey0, grey1)) for a, b, h in pairs]
+
+
+def _group_centre(pairs: list[tuple[Drawing, Drawing, np.ndarray]], drawing: Drawing) -> np.ndarray:
+    """The centroid of all the drawings of ``drawing``'s rigid group together: the point the group turns about."""
+    members = [a for a, _, _ in pairs if a.group == drawing.group]
+    return np.average([a.centroid for a in members], axis=0, weights=[a.area for a in members])
 
 
 def _centre(drawing: Drawing, homography: np.ndarray) -> np.ndarray:
