@@ -310,7 +310,7 @@ def test_an_arm_turning_at_the_shoulder_is_a_limb_that_stays_on_the_joint() -> N
     the arm is found as a limb of its own, turning about the shoulder (its motion's fixed point within 2 px of it),
     and the body's motion is fitted without it (the whole's fit turns 10 degrees to meet the arm halfway). At
     t = 0.5 the layers sample the arm's tip from where it is in each keyframe (within 1.5 px), on the arc about the
-    shoulder."""
+    shoulder; the arm's layer moves on the body's (``parents``)."""
     shift, turn = np.array([-12.0, 7.0]), 28.0
     first, second = _character((0, 0), 0.0), _character(tuple(shift), turn)
     pairs = match_drawings(first, second)
@@ -325,6 +325,8 @@ def test_an_arm_turning_at_the_shoulder_is_a_limb_that_stays_on_the_joint() -> N
     assert np.linalg.norm(apply_homography(motion, SHOULDER) - (SHOULDER + shift)) < 2.0
     assert limb.area > 250  # the whole arm, to the shoulder, not only its end
     alignment = drawing_layers(first, second)
+    arm_layer = next(k for k, parent in enumerate(alignment.layers.parents) if parent >= 0)  # moves on the body's
+    assert sorted(alignment.layers.parents) == [-1, -1, next(k for k in range(2) if k != arm_layer)]
     map0, map1 = alignment.maps(0.5)
     arm = np.array([44 * math.cos(ARM), 44 * math.sin(ARM)])  # shoulder -> tip in keyframe 0
     tips = [SHOULDER + s * shift + _turned_by(arm, s * turn) for s in (0.0, 0.5, 1.0)]  # on the arc

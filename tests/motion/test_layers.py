@@ -80,3 +80,35 @@ def test_a_front_layer_keeps_what_leaves_the_frame():
     map0, map1 = layers.maps(0.5)
     np.testing.assert_allclose(map0[10, 78], [68, 10])
     assert map1[10, 78, 0] < -1000  # only keyframe 0 shows it
+
+
+def _turn_about(point: np.ndarray, degrees: float, shift: np.ndarray | tuple = (0.0, 0.0)) -> np.ndarray:
+    """3x3: turn by ``degrees`` about ``point``, then shift by ``shift``."""
+    c, s = math.cos(math.radians(degrees)), math.sin(math.radians(degrees))
+    out = np.eye(3)
+    out[:2, :2] = [[c, -s], [s, c]]
+    out[:2, 2] = point - out[:2, :2] @ point + shift
+    return out
+
+
+def test_a_layer_on_a_parent_moves_with_it_and_turns_about_its_joint_in_the_parent_s_frame():
+    """A body turns 20 degrees about its centre while it moves 30 px; an arm on it turns 40 degrees more about the
+    shoulder. At every t the arm's layer carries the shoulder where the body's layer does, and its tip where the arm
+    turned by t's share on the body moved by t's share has it (a rigged cut-out); at t = 1 it is the arm's own
+    motion. Interpolated alone about its own fixed point, the arm's motion put the shoulder 4.7 px off the body at
+    t = 0.5."""
+    centre, shoulder, tip = np.array([40.0, 30.0]), np.array([60.0, 24.0]), np.array([90.0, 10.0])
+    shift = np.array([30.0, 12.0])
+    body = _turn_about(centre, 20.0, shift)
+    arm = body @ _turn_about(shoulder, 40.0)
+    regions = np.zeros((3, 48, 96), np.uint8)
+    layers = LayeredMotion(np.stack([arm, body, np.eye(3)]), np.stack([shoulder, centre, centre]), regions, regions,
+                           parents=(1, -1, -1))  # fmt: skip
+    for t in (0.25, 0.5, 0.75):
+        on_body, on_arm = (layers.motion_at(layer, t) for layer in (1, 0))
+        moved = _turn_about(centre, 20.0 * t, t * shift)
+        np.testing.assert_allclose(on_arm[:2] @ [*shoulder, 1.0], moved[:2] @ [*shoulder, 1.0], atol=1e-9)
+        np.testing.assert_allclose(on_body, moved, atol=1e-9)
+        true_tip = moved @ _turn_about(shoulder, 40.0 * t) @ [*tip, 1.0]
+        np.testing.assert_allclose(on_arm @ [*tip, 1.0], true_tip, atol=1e-9)
+    np.testing.assert_allclose(layers.motion_at(0, 1.0), arm, atol=1e-9)

@@ -139,6 +139,8 @@ class Drawing:
         backdrop: the part of a panning backdrop (:func:`_split_backdrop`) that moves with the pan.
         group: the rigid group it moves with (:func:`_rigid_groups`: the letters of a word), or None: the drawings
             of a group share one motion and turn together about their joint centroid.
+        rig: a body and its limb share this number (None for other drawings): the limb's layer moves with the
+            body's and turns about the joint in the body's frame (:func:`drawing_layers`).
     """
 
     mask: np.ndarray
@@ -153,6 +155,7 @@ class Drawing:
     limb: bool = False
     backdrop: bool = False
     group: int | None = None
+    rig: int | None = None
 
     @functools.cached_property
     def radius(self) -> float:
@@ -542,8 +545,11 @@ def match_drawings(
         if i not in used0 and j not in used1:
             used0.add(i)
             used1.add(j)
+            if limb is not None:  # the body and its limb: the limb turns about the joint in the body's frame
+                rig = len(limbs)
+                pair = (replace(pair[0], rig=rig), *pair[1:])
+                limbs.append((replace(limb[0], rig=rig), *limb[1:]))
             pairs.append(pair)
-            limbs += [] if limb is None else [limb]
     pairs += limbs
     if backdrop is not None:  # a part split from it that found no pair is backdrop the other keyframe hides
         pairs.insert(0, _with_unpaired(backdrop, first, second, used0, used1, rgb0, rgb1))
@@ -1162,17 +1168,25 @@ def drawing_layers(image0: np.ndarray, image1: np.ndarray) -> Alignment | None:
     regions1.append((paper1 & ~moved1 & ~loose).astype(np.uint8))
     homographies = np.stack([h for _, _, h in pairs] + [np.eye(3)])
     own = [_centre(a, h) for a, _, h in pairs]
+    parents = _bodies(pairs)
     centres = np.stack(
-        [_group_centre(pairs, a) if a.group is not None else c for (a, _, _), c in zip(pairs, own, strict=True)]
-        + [frame_middle(width, height)]
+        [_layer_centre(pairs, k, parent, own[k]) for k, parent in enumerate(parents)] + [frame_middle(width, height)]
     )
     vacated = ~(paper0 & paper1) & ~loose
     nearest = _nearest(_clean(paper0 & paper1))
     backdrops = [(a.area, homography) for a, _, homography in pairs if a.backdrop]
     pan = max(backdrops, key=lambda item: item[0])[1] if backdrops else None  # the ground's, not a cloud's
     layers = _DrawingLayers(
-        homographies, centres, np.stack(regions0), np.stack(regions1), nearest, vacated, pan, checked=True
-    )  # whole drawings matched between the keyframes: each claim is the drawing's own
+        homographies,
+        centres,
+        np.stack(regions0),
+        np.stack(regions1),
+        nearest,
+        vacated,
+        pan,
+        checked=True,
+        parents=(*parents, -1),
+    )  # fmt: skip  (whole drawings matched between the keyframes: each claim is the drawing's own)
     starts = np.stack(own)
     ends = np.stack([b.centroid for _, b, _ in pairs])
     return Alignment(width, height, np.eye(3), frame_middle(width, height), starts, ends,
@@ -1188,6 +1202,23 @@ def _refined_pairs(pairs: list[tuple[Drawing, Drawing, np.ndarray]], grey0: np.n
         whole = _masked(members[0][0], np.logical_or.reduce([a.mask for a, _ in members]))
         joint[group] = _refined(whole, members[0][1], grey0, grey1)
     return [(a, b, joint[a.group] if a.group is not None else _refined(a, h, grey0, grey1)) for a, b, h in pairs]
+
+
+def _bodies(pairs: list[tuple[Drawing, Drawing, np.ndarray]]) -> list[int]:
+    """For each pair, the index of the pair of the body it is a limb of (the same ``rig``), or -1."""
+    bodies = {a.rig: k for k, (a, _, _) in enumerate(pairs) if a.rig is not None and not a.limb}
+    return [bodies.get(a.rig, -1) if a.limb else -1 for a, _, _ in pairs]
+
+
+def _layer_centre(pairs: list[tuple[Drawing, Drawing, np.ndarray]], k: int, body: int, own: np.ndarray) -> np.ndarray:
+    """The point pair ``k``'s layer turns about: a rigid group's joint centroid; for a limb of the pair ``body``, the
+    joint (the fixed point of its motion relative to the body's); else ``own``."""
+    drawing, _, homography = pairs[k]
+    if drawing.group is not None:
+        return _group_centre(pairs, drawing)
+    if body >= 0:
+        return motion_centre(np.linalg.inv(pairs[body][2]) @ homography, drawing.centroid, drawing.radius)
+    return own
 
 
 def _group_centre(pairs: list[tuple[Drawing, Drawing, np.ndarray]], drawing: Drawing) -> np.ndarray:

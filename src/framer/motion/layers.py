@@ -55,6 +55,9 @@ class LayeredMotion:
         centres: ``(K, 2)`` the point each layer's rotation and stretch are taken about.
         follows: per layer, which point moves straight in time (:func:`framer.motion.interpolate_homography`);
             empty: ``"content"`` for every layer.
+        parents: per layer, the layer it moves on (a limb on its body), or -1; empty: none. A layer with a parent
+            moves at t as the parent does after its own motion relative to the parent's (``inv(H_parent) @ H``)
+            turned about its centre (the joint) by t's share: an arm on a walking body stays on the shoulder.
         regions0, regions1: ``(K, H, W)`` uint8, 1 where a layer owns a pixel of keyframe 0 / keyframe 1.
         checked: the regions were already checked pixel by pixel between the keyframes by their maker (as
             :mod:`framer.applications.views` does, with its own rule for content leaving the frame), so the maps take
@@ -68,6 +71,7 @@ class LayeredMotion:
     regions1: np.ndarray
     checked: bool = field(default=False, kw_only=True)
     follows: tuple[str, ...] = field(default=(), kw_only=True)
+    parents: tuple[int, ...] = field(default=(), kw_only=True)
 
     def maps(self, t: float) -> tuple[np.ndarray, np.ndarray]:
         """``(map0, map1)``, each ``(H, W, 2)`` float32: where to sample each keyframe for the frame at ``t``."""
@@ -77,10 +81,10 @@ class LayeredMotion:
         map0, map1 = pixels.copy(), pixels.copy()
         claimed = np.zeros((height, width), bool)
         follows = self.follows or ("content",) * len(self.homographies)
-        for layer, (homography, centre, follow, region0, region1) in enumerate(
-            zip(self.homographies, self.centres, follows, self.regions0, self.regions1, strict=True)
+        for layer, (homography, region0, region1) in enumerate(
+            zip(self.homographies, self.regions0, self.regions1, strict=True)
         ):
-            at0 = apply_homography(np.linalg.inv(interpolate_homography(homography, t, centre, follow)), pixels)
+            at0 = apply_homography(np.linalg.inv(self.motion_at(layer, t, follows)), pixels)
             at1 = apply_homography(homography, at0)
             seen0, seen1 = _lookup(region0, at0), _lookup(region1, at1)
             if self.checked:
@@ -98,6 +102,16 @@ class LayeredMotion:
             map1[mine & ~seen1] = _NOWHERE
             claimed |= mine
         return map0.astype(np.float32), map1.astype(np.float32)
+
+    def motion_at(self, layer: int, t: float, follows: tuple[str, ...] | None = None) -> np.ndarray:
+        """3x3: ``layer``'s motion from keyframe 0 to the frame at ``t`` (class docstring)."""
+        follows = follows or self.follows or ("content",) * len(self.homographies)
+        parent = self.parents[layer] if self.parents else -1
+        homography, centre, follow = self.homographies[layer], self.centres[layer], follows[layer]
+        if parent < 0:
+            return interpolate_homography(homography, t, centre, follow)
+        relative = np.linalg.solve(self.homographies[parent], homography)
+        return self.motion_at(parent, t, follows) @ interpolate_homography(relative, t, centre, follow)
 
     @functools.cached_property
     def _may_hide(self) -> tuple[list[np.ndarray], list[np.ndarray]]:
