@@ -692,17 +692,24 @@ def _strays(
     """The indices in ``pairs`` of the whole drawings of ``first`` near the group ``members`` and in no group
     (``held``: the ids of the drawings groups hold, to which theirs and their partners' are added) that ``motion``
     carries as their own pairs do, or that it carries onto a drawing of ``second`` (:func:`_carried_to`): then
-    paired so and appended to ``pairs`` (:func:`_rigid_groups`)."""
-    reach = _RIGID_NEAR * float(np.median([pairs[k][0].radius for k in members]))
+    paired so and appended to ``pairs`` (:func:`_rigid_groups`). A drawing paired another way is taken so only
+    from among the group's drawings (within a reach of their centroids' hull: a letter inside a word); beside the
+    group it is an object moving on its own."""
+    radius = float(np.median([pairs[k][0].radius for k in members]))
     centres = np.array([pairs[k][0].centroid for k in members])
+    hull = cv2.convexHull(centres.astype(np.float32))
     added = []
     for a in first:
-        if id(a) in held or a.touches_border or np.hypot(*(centres - a.centroid).T).min() > reach:
+        if id(a) in held or a.touches_border or np.hypot(*(centres - a.centroid).T).min() > _RIGID_NEAR * radius:
             continue
-        own = next((k for k, pair in enumerate(pairs) if pair[0] is a and _carried_alike(a, motion, pair[2])), None)
+        paired = [k for k, pair in enumerate(pairs) if pair[0] is a]
+        own = next((k for k in paired if _carried_alike(a, motion, pairs[k][2])), None)
         if own is not None:  # already moved so by a pair of its own (with a piece of a larger drawing): it joins
             held |= {id(a), id(pairs[own][1])}
             added.append(own)
+            continue
+        within = cv2.pointPolygonTest(hull, tuple(float(v) for v in a.centroid), True) >= -radius
+        if paired and not within:  # paired its own way beside the group: an object of its own, not a stray
             continue
         partner = _carried_to(a, motion, second, held, looks0, looks1)
         if partner is not None:
