@@ -63,7 +63,6 @@ against 0.22-0.25).
 from __future__ import annotations
 
 import functools
-import itertools
 import math
 from dataclasses import dataclass, field, replace
 from typing import NamedTuple
@@ -116,6 +115,7 @@ _CLEAN = 3  # px: the paper shown where drawings left it (_DrawingLayers.vacated
 _GROW = 3  # px a layer's region reaches beyond its drawing (anti-aliased outline, the network's residual)
 _RIGID_PX = 2.0  # px: a drawing moves with a rigid group when the group's motion carries it within this of its own
 _RIGID_LEAST = 3  # drawings: a rigid group has at least this many
+_RIGID_HYPOTHESES = 8  # a group's motion is tried from each drawing's pairing with this many nearest others
 _RIGID_NEAR = 4.0  # a drawing left out of a group is tried with its motion if this many reaches (median) from it
 
 
@@ -597,25 +597,28 @@ def _rigid_groups(
             break
         groups.append(found)
         free = [k for k in free if k not in found[0]]
-    if not groups:
-        return pairs
     pairs = list(pairs)
-    held = {id(pairs[k][side]) for members, _ in groups for k in members for side in (0, 1)}
     dropped: set[int] = set()
-    grouped = {k for members, _ in groups for k in members}
-    for number, (members, motion) in enumerate(groups):
-        strays = _strays(pairs, members, motion, first, second, held, looks0, looks1)
-        members = members + strays
-        grouped |= set(members)
+    final: list[tuple[list[int], np.ndarray]] = []
+    for members, motion in groups:  # the largest first: what it takes from a smaller group was paired wrongly there
+        members = [k for k in members if k not in dropped]
+        if len(members) < _RIGID_LEAST:
+            continue
+        claimed = {k for done, _ in final for k in done} | set(members)
+        held = {id(pairs[k][side]) for k in claimed for side in (0, 1)}
+        members += _strays(pairs, members, motion, first, second, held, looks0, looks1)
         covered0, covered1 = (np.logical_or.reduce([pairs[k][side].mask for k in members]) for side in (0, 1))
         for k, (a, b, homography) in enumerate(pairs):
-            if k in grouped or k in dropped or not ((a.mask & covered0).any() or (b.mask & covered1).any()):
+            if k in claimed or k in members or k in dropped:
+                continue
+            if not ((a.mask & covered0).any() or (b.mask & covered1).any()):
                 continue
             if _carried_alike(a, motion, homography):  # a piece of the group, or paired another way alike
                 members.append(k)
-                grouped.add(k)
             elif max(_share(a, covered0), _share(b, covered1)) > 0.5:  # paired against the group's motion
                 dropped.add(k)
+        final.append((members, motion))
+    for number, (members, motion) in enumerate(final):
         for k in members:
             a, b, _ = pairs[k]
             pairs[k] = (replace(a, group=number), b, motion)
@@ -649,7 +652,7 @@ def _largest_rigid(pairs: list, free: list[int]) -> tuple[list[int], np.ndarray]
         return [m for m in among if _carried_alike(pairs[free[m]][0], motion, pairs[free[m]][2])]
 
     best: list[int] = []
-    for i, j in itertools.combinations(range(len(free)), 2):
+    for i, j in _neighbours(starts, _RIGID_HYPOTHESES):  # a group is one object: its drawings lie near each other
         motion = _two_point_similarity(starts[[i, j]], ends[[i, j]])
         if motion is not None:
             close = np.nonzero(np.hypot(*(apply_homography(motion, starts) - ends).T) <= _RIGID_PX)[0]
@@ -663,6 +666,14 @@ def _largest_rigid(pairs: list, free: list[int]) -> tuple[list[int], np.ndarray]
             break
         best, motion = members, _fitted_similarity(starts[members], ends[members])
     return [free[m] for m in best], motion
+
+
+def _neighbours(points: np.ndarray, count: int) -> list[tuple[int, int]]:
+    """The pairs ``(i, j)``, i < j, of the ``points`` ``(N, 2)`` where j is among the ``count`` nearest to i or
+    i among those nearest to j."""
+    distances = np.hypot(*(points[:, None] - points[None]).transpose(2, 0, 1))
+    nearest = np.argsort(distances, axis=1)[:, 1 : count + 1]
+    return sorted({(min(i, int(j)), max(i, int(j))) for i, row in enumerate(nearest) for j in row})
 
 
 def _fitted_similarity(starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
