@@ -384,6 +384,51 @@ def test_the_cartoon_in_between_of_a_turning_arm_follows_the_shoulder(flow_engin
     assert toon >= 30.0 and toon >= plain + 5.0, (toon, plain)
 
 
+def _scaled_shapes(t: float, gradient: bool, line: int, motion: tuple) -> np.ndarray:
+    """192x128: a lumpy filled ellipse moving ``motion`` = (dx, dy, degrees, scale) by t's share of it, and a star
+    moving (-10, 6) px, turning -15 degrees and shrinking by 1.25, both outlined ``line`` px; on plain paper or the
+    gradient of ``_gradient_paper``. Drawn 4x larger and shrunk."""
+    s, width, height = 4, 192, 128
+    if gradient:
+        ramp = np.linspace(0.0, 1.0, height * s)[:, None, None]
+        colours = np.array([150, 140, 240]) * (1 - ramp) + np.array([170, 200, 235]) * ramp
+        canvas = np.broadcast_to(colours, (height * s, width * s, 3)).astype(np.uint8).copy()
+    else:
+        canvas = np.full((height * s, width * s, 3), PAPER, np.uint8)
+    angles = np.linspace(0, 2 * np.pi, 64, endpoint=False)
+    lumps = 1 + 0.15 * np.sin(3 * angles)
+    ellipse = np.stack([22 * lumps * np.cos(angles), 14 * lumps * np.sin(angles)], 1)
+    star = 18 * (1 + 0.3 * np.cos(5 * angles))[:, None] * np.stack([np.cos(angles), np.sin(angles)], 1)
+    shapes = [(ellipse, (240, 120, 150), (55, 50), motion), (star, (120, 200, 230), (135, 75), (-10, 6, -15, 0.8))]
+    for points, fill, (x, y), (dx, dy, degrees, scale) in shapes:
+        moved = _turned_by(points, t * degrees) * (1 + t * (scale - 1)) + (x + t * dx, y + t * dy)
+        polygon = np.round(moved * s).astype(np.int32).reshape(-1, 1, 2)
+        cv2.fillPoly(canvas, [polygon], fill)
+        cv2.polylines(canvas, [polygon], True, (20, 20, 20), line * s)
+    return cv2.resize(canvas, (width, height), interpolation=cv2.INTER_AREA)
+
+
+@pytest.mark.usefixtures("one_torch_thread")
+@pytest.mark.parametrize(
+    ("gradient", "line", "motion"),
+    [(False, 2, (25, -8, -20, 0.8)), (True, 3, (15, 8, 20, 1.3))],
+    ids=["paper", "gradient"],
+)
+def test_shapes_that_turn_and_scale_are_moved_whole(flow_engine, gradient: bool, line: int, motion: tuple) -> None:
+    """Shapes that turn and grow or shrink while they move: the network alone carries both keyframes to the middle
+    consistently but to the wrong place and size, so its colours agree better than the pre-aligned pair's (1.5 and
+    1.3 times less error) while the lines agree as well or worse (on paper 0.78 against 0.86; on the gradient with
+    3 px outlines, a tie: 0.88 against 0.90). The drawings moved whole are kept: 5 dB closer to the true middle frame
+    (measured 35.97 against 27.68 and 36.20 against 29.50 dB; before, plain interpolation was kept in both)."""
+    from framer.applications.cartoon import cartoon, cartoon_engine
+
+    keyframes = [_scaled_shapes(t, gradient, line, motion) for t in (0.0, 1.0)]
+    truth = [_scaled_shapes(0.5, gradient, line, motion)]
+    plain = psnr(framer.interpolate(keyframes, times=[0.5], engine=flow_engine), truth)
+    toon = psnr(cartoon(keyframes, times=[0.5], engine=cartoon_engine(flow_engine)), truth)
+    assert toon >= 33.0 and toon >= plain + 5.0, (toon, plain)
+
+
 GROUND = (110, 190, 130)
 
 
