@@ -23,9 +23,9 @@ interpolation exactly where line art moves far. Drawings on a flat background ar
    lines fit only close to the truth at its far end), then grown to the whole limb: the pixels joined to it that
    its motion carries onto like colours more closely than the body's, as far as the joint (:func:`_limb`). The body
    is then fitted again without it (the limb pulls the whole's fit its way) and the limb grown again against the
-   body's own motion, twice; only the body's colours must agree. The limb's layer lies in front of the body's and
-   turns about its motion's fixed point (the joint) instead of its centroid, so it follows the arc about the
-   shoulder and stays on it.
+   body's own motion, twice; only the body's colours must agree. The limb's layer lies in front of the body's,
+   moves with it and turns about the joint in the body's frame (its motion relative to the body's, about that
+   motion's fixed point), as a rigged cut-out does, so it stays on the shoulder all the way.
    **A panning backdrop** (first, :func:`_split_backdrop`): a character standing on the ground of a pan joins its
    ink to the ground's, so the largest drawing, cut by the frame's edge, moves two ways at once. Its shifts are
    found by cross-correlating its ink with the other keyframe's (the ground's, then the character's); the
@@ -44,10 +44,16 @@ interpolation exactly where line art moves far. Drawings on a flat background ar
    still left may lie in such a part behind the drawings found there (too hidden for its ink to land on ink): it is
    looked for again with what lands on those left out of the fit and the tests, each drawing found then hiding the
    next, and its layer goes behind theirs (:func:`_hidden_pairs`).
+   **Rigid groups** (last, :func:`_rigid_groups`): drawings that one similarity carries together (the letters of a
+   word, a face's features) share it, fitted to all of them, and turn about their joint centroid, so the group stays
+   rigid between the keyframes; a drawing among them paired elsewhere (a letter with its lookalike in another word)
+   or not at all is paired where the group's motion carries it.
 5. **Refinement** (:func:`drawing_layers`): keyframes over 640 px are matched shrunk; each pair's motion is then
-   refined at full size by ECC on the grey levels around the drawing (a fraction of a pixel and a degree).
+   refined at full size by ECC on the grey levels around the drawing (a fraction of a pixel and a degree; a rigid
+   group's on all its drawings at once).
 6. **Layers** (:func:`drawing_layers`): each pair is a motion layer of :mod:`framer.motion.layers` (a similarity
-   keyframe 0 -> keyframe 1 about the drawing's centroid, a limb's about its joint) that owns its drawing's pixels,
+   keyframe 0 -> keyframe 1 about the drawing's centroid, a group's about the group's, a limb's on its body's about
+   the joint) that owns its drawing's pixels,
    grown by a few px, in each keyframe (less the drawings in front: smaller drawings are in front); the paper behind
    stays still, and where a drawing left the paper in both keyframes the paper nearby is shown. Unpaired drawings (a
    part turning on its own, a drawing grown too much to pair) stay in place: the paper claims nothing near them in
@@ -601,10 +607,11 @@ def _rigid_groups(
     dropped: set[int] = set()
     final: list[tuple[list[int], np.ndarray]] = []
     for members, motion in groups:  # the largest first: what it takes from a smaller group was paired wrongly there
-        members = [k for k in members if k not in dropped]
+        taken = {k for done, _ in final for k in done}  # each pair in one group at most
+        members = [k for k in members if k not in dropped and k not in taken]
         if len(members) < _RIGID_LEAST:
             continue
-        claimed = {k for done, _ in final for k in done} | set(members)
+        claimed = taken | set(members)
         held = {id(pairs[k][side]) for k in claimed for side in (0, 1)}
         members += _strays(pairs, members, motion, first, second, held, looks0, looks1)
         covered0, covered1 = (np.logical_or.reduce([pairs[k][side].mask for k in members]) for side in (0, 1))
@@ -653,8 +660,8 @@ def _largest_rigid(pairs: list, free: list[int]) -> tuple[list[int], np.ndarray]
 
     best: list[int] = []
     for i, j in _neighbours(starts, _RIGID_HYPOTHESES):  # a group is one object: its drawings lie near each other
-        motion = _two_point_similarity(starts[[i, j]], ends[[i, j]])
-        if motion is not None:
+        if np.hypot(*(starts[i] - starts[j])) >= 1.0:  # two points fix a similarity
+            motion = _fitted_similarity(starts[[i, j]], ends[[i, j]])
             close = np.nonzero(np.hypot(*(apply_homography(motion, starts) - ends).T) <= _RIGID_PX)[0]
             best = max(best, carried(motion, close) if len(close) > len(best) else best, key=len)
     if len(best) < _RIGID_LEAST:
@@ -682,17 +689,6 @@ def _fitted_similarity(starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
     z = np.sum((b - b.mean()) * np.conj(a - a.mean())) / max(float(np.sum(np.abs(a - a.mean()) ** 2)), 1e-9)
     out = np.array([[z.real, -z.imag, 0.0], [z.imag, z.real, 0.0], [0.0, 0.0, 1.0]])
     out[:2, 2] = ends.mean(0) - out[:2, :2] @ starts.mean(0)
-    return out
-
-
-def _two_point_similarity(starts: np.ndarray, ends: np.ndarray) -> np.ndarray | None:
-    """3x3: the similarity carrying the two points ``starts`` ``(2, 2)`` onto ``ends``; None when they coincide."""
-    a, b = starts[1] - starts[0], ends[1] - ends[0]
-    if float(a @ a) < 1.0:
-        return None
-    z = complex(*b) / complex(*a)  # turn and scale as one complex factor
-    out = np.array([[z.real, -z.imag, 0.0], [z.imag, z.real, 0.0], [0.0, 0.0, 1.0]])
-    out[:2, 2] = ends[0] - out[:2, :2] @ starts[0]
     return out
 
 

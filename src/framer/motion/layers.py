@@ -80,11 +80,10 @@ class LayeredMotion:
         pixels = np.stack([xs, ys], axis=-1)
         map0, map1 = pixels.copy(), pixels.copy()
         claimed = np.zeros((height, width), bool)
-        follows = self.follows or ("content",) * len(self.homographies)
         for layer, (homography, region0, region1) in enumerate(
             zip(self.homographies, self.regions0, self.regions1, strict=True)
         ):
-            at0 = apply_homography(np.linalg.inv(self.motion_at(layer, t, follows)), pixels)
+            at0 = apply_homography(np.linalg.inv(self.motion_at(layer, t)), pixels)
             at1 = apply_homography(homography, at0)
             seen0, seen1 = _lookup(region0, at0), _lookup(region1, at1)
             if self.checked:
@@ -103,15 +102,15 @@ class LayeredMotion:
             claimed |= mine
         return map0.astype(np.float32), map1.astype(np.float32)
 
-    def motion_at(self, layer: int, t: float, follows: tuple[str, ...] | None = None) -> np.ndarray:
+    def motion_at(self, layer: int, t: float) -> np.ndarray:
         """3x3: ``layer``'s motion from keyframe 0 to the frame at ``t`` (class docstring)."""
-        follows = follows or self.follows or ("content",) * len(self.homographies)
         parent = self.parents[layer] if self.parents else -1
-        homography, centre, follow = self.homographies[layer], self.centres[layer], follows[layer]
+        homography, centre = self.homographies[layer], self.centres[layer]
+        follow = self.follows[layer] if self.follows else "content"
         if parent < 0:
             return interpolate_homography(homography, t, centre, follow)
         relative = np.linalg.solve(self.homographies[parent], homography)
-        return self.motion_at(parent, t, follows) @ interpolate_homography(relative, t, centre, follow)
+        return self.motion_at(parent, t) @ interpolate_homography(relative, t, centre, follow)
 
     @functools.cached_property
     def _may_hide(self) -> tuple[list[np.ndarray], list[np.ndarray]]:
