@@ -78,7 +78,14 @@ import numpy as np
 
 from framer.engines.cartoon import line_layer
 from framer.io.images import float_rgb
-from framer.motion import Alignment, LayeredMotion, apply_homography, frame_middle, motion_centre
+from framer.motion import (
+    Alignment,
+    LayeredMotion,
+    apply_homography,
+    frame_middle,
+    motion_centre,
+    similarity_motion,
+)
 
 __all__ = ["Drawing", "drawing_layers", "drawings", "match_drawings", "paper_mask"]
 
@@ -661,17 +668,17 @@ def _largest_rigid(pairs: list, free: list[int]) -> tuple[list[int], np.ndarray]
     best: list[int] = []
     for i, j in _neighbours(starts, _RIGID_HYPOTHESES):  # a group is one object: its drawings lie near each other
         if np.hypot(*(starts[i] - starts[j])) >= 1.0:  # two points fix a similarity
-            motion = _fitted_similarity(starts[[i, j]], ends[[i, j]])
+            motion = similarity_motion(starts[[i, j]], ends[[i, j]], robust=False)
             close = np.nonzero(np.hypot(*(apply_homography(motion, starts) - ends).T) <= _RIGID_PX)[0]
             best = max(best, carried(motion, close) if len(close) > len(best) else best, key=len)
     if len(best) < _RIGID_LEAST:
         return None
-    motion = _fitted_similarity(starts[best], ends[best])
+    motion = similarity_motion(starts[best], ends[best], robust=False)
     for _ in range(2):  # fitted to the members, which may then change
         members = carried(motion, range(len(free)))
         if len(members) < len(best):
             break
-        best, motion = members, _fitted_similarity(starts[members], ends[members])
+        best, motion = members, similarity_motion(starts[members], ends[members], robust=False)
     return [free[m] for m in best], motion
 
 
@@ -681,15 +688,6 @@ def _neighbours(points: np.ndarray, count: int) -> list[tuple[int, int]]:
     distances = np.hypot(*(points[:, None] - points[None]).transpose(2, 0, 1))
     nearest = np.argsort(distances, axis=1)[:, 1 : count + 1]
     return sorted({(min(i, int(j)), max(i, int(j))) for i, row in enumerate(nearest) for j in row})
-
-
-def _fitted_similarity(starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
-    """3x3: the similarity carrying the points ``starts`` ``(N, 2)`` closest to ``ends`` (least squares)."""
-    a, b = starts[:, 0] + 1j * starts[:, 1], ends[:, 0] + 1j * ends[:, 1]
-    z = np.sum((b - b.mean()) * np.conj(a - a.mean())) / max(float(np.sum(np.abs(a - a.mean()) ** 2)), 1e-9)
-    out = np.array([[z.real, -z.imag, 0.0], [z.imag, z.real, 0.0], [0.0, 0.0, 1.0]])
-    out[:2, 2] = ends.mean(0) - out[:2, :2] @ starts.mean(0)
-    return out
 
 
 def _strays(
@@ -1183,9 +1181,7 @@ def drawing_layers(image0: np.ndarray, image1: np.ndarray) -> Alignment | None:
     homographies = np.stack([h for _, _, h in pairs] + [np.eye(3)])
     own = [_centre(a, h) for a, _, h in pairs]
     parents = _bodies(pairs)
-    centres = np.stack(
-        [_layer_centre(pairs, k, parent, own[k]) for k, parent in enumerate(parents)] + [frame_middle(width, height)]
-    )
+    centres = np.stack([*_layer_centres(pairs, parents, own), frame_middle(width, height)])
     vacated = ~(paper0 & paper1) & ~loose
     nearest = _nearest(_clean(paper0 & paper1))
     backdrops = [(a.area, homography) for a, _, homography in pairs if a.backdrop]
@@ -1224,21 +1220,27 @@ def _bodies(pairs: list[tuple[Drawing, Drawing, np.ndarray]]) -> list[int]:
     return [bodies.get(a.rig, -1) if a.limb else -1 for a, _, _ in pairs]
 
 
-def _layer_centre(pairs: list[tuple[Drawing, Drawing, np.ndarray]], k: int, body: int, own: np.ndarray) -> np.ndarray:
-    """The point pair ``k``'s layer turns about: a rigid group's joint centroid; for a limb of the pair ``body``, the
-    joint (the fixed point of its motion relative to the body's); else ``own``."""
-    drawing, _, homography = pairs[k]
-    if drawing.group is not None:
-        return _group_centre(pairs, drawing)
-    if body >= 0:
-        return motion_centre(np.linalg.inv(pairs[body][2]) @ homography, drawing.centroid, drawing.radius)
-    return own
-
-
-def _group_centre(pairs: list[tuple[Drawing, Drawing, np.ndarray]], drawing: Drawing) -> np.ndarray:
-    """The centroid of all the drawings of ``drawing``'s rigid group together: the point the group turns about."""
-    members = [a for a, _, _ in pairs if a.group == drawing.group]
-    return np.average([a.centroid for a in members], axis=0, weights=[a.area for a in members])
+def _layer_centres(
+    pairs: list[tuple[Drawing, Drawing, np.ndarray]], bodies: list[int], own: list[np.ndarray]
+) -> list[np.ndarray]:
+    """The point each pair's layer turns about: for a rigid group, the centroid of all its drawings together; for a
+    limb of the pair ``bodies[k]``, the joint (the fixed point of its motion relative to the body's); else ``own``."""
+    groups: dict[int, list[Drawing]] = {}
+    for a, _, _ in pairs:
+        if a.group is not None:
+            groups.setdefault(a.group, []).append(a)
+    joint = {
+        group: np.average([a.centroid for a in members], axis=0, weights=[a.area for a in members])
+        for group, members in groups.items()
+    }
+    centres = []
+    for (drawing, _, homography), body, centre in zip(pairs, bodies, own, strict=True):
+        if drawing.group is not None:
+            centre = joint[drawing.group]
+        elif body >= 0:
+            centre = motion_centre(np.linalg.inv(pairs[body][2]) @ homography, drawing.centroid, drawing.radius)
+        centres.append(centre)
+    return centres
 
 
 def _centre(drawing: Drawing, homography: np.ndarray) -> np.ndarray:

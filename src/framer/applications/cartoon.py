@@ -128,7 +128,7 @@ def _measured_drawing_layers(engine: Engine) -> Callable[[np.ndarray, np.ndarray
             chosen = "drawings"
         elif ink["drawings"] <= ink[PLAIN] - _INK_LOSS:
             chosen = PLAIN
-        elif affordable and alignment.layers.pan is None:  # the lines tie: the drawings moved whole
+        elif affordable and strips is None:  # the lines tie and no pan was split: the drawings moved whole
             chosen = "drawings"
         measures = ", ".join(f"{name} {100 * means[name]:.2f}% ({ink[name]:.2f})" for name in means)
         logger.debug("Middle-frame error and share of the ink agreed on: %s; using %s.", measures, chosen)

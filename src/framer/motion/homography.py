@@ -117,11 +117,12 @@ def interpolate_homography(
     return ((1.0 - t) * np.eye(3) + t * rest) @ affine_at(t)
 
 
-def similarity_motion(starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
+def similarity_motion(starts: np.ndarray, ends: np.ndarray, robust: bool = True) -> np.ndarray:
     """3x3 similarity (rotation, uniform scale, translation) taking ``starts`` ``(N, 2)`` to ``ends``.
 
     Least median of squares for 2 or more points (robust to up to half of them moving otherwise), a translation for
-    one, the identity for none.
+    one, the identity for none. With ``robust=False``, least squares over all the points (for points already known
+    to move together; exact on two distinct points).
     """
     import cv2
 
@@ -129,6 +130,8 @@ def similarity_motion(starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
     ends = np.asarray(ends, np.float64).reshape(-1, 2)
     if len(starts) == 0:
         return np.eye(3)
+    if not robust:
+        return _least_squares_similarity(starts, ends)
     if len(starts) >= 2:
         similarity, _ = cv2.estimateAffinePartial2D(
             np.ascontiguousarray(starts, np.float32), np.ascontiguousarray(ends, np.float32), method=cv2.LMEDS
@@ -136,3 +139,13 @@ def similarity_motion(starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
         if similarity is not None and np.isfinite(similarity).all():
             return np.vstack([similarity, [0.0, 0.0, 1.0]])
     return _affine3(np.eye(2), np.median(ends - starts, axis=0))
+
+
+def _least_squares_similarity(starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
+    """3x3: the similarity carrying ``starts`` ``(N, 2)`` closest to ``ends`` in least squares (turn and scale as one
+    complex factor)."""
+    a, b = starts[:, 0] + 1j * starts[:, 1], ends[:, 0] + 1j * ends[:, 1]
+    spread = float(np.sum(np.abs(a - a.mean()) ** 2))
+    z = np.sum((b - b.mean()) * np.conj(a - a.mean())) / max(spread, 1e-9)
+    linear = np.array([[z.real, -z.imag], [z.imag, z.real]])
+    return _affine3(linear, ends.mean(0) - linear @ starts.mean(0))
