@@ -37,7 +37,8 @@ interpolation exactly where line art moves far. Drawings on a flat background ar
    character).
 4. **Drawings inside others**: a drawing left unpaired may overlap another drawing in the other keyframe, joining it
    into one connected part (a stroke across a shape). It is looked for inside the larger parts: the place and turn
-   whose line strength fits its own best, kept when it lies mostly in that part and its ink lands on ink. What is
+   whose line strength fits its own best, kept when it lies mostly in that part and its ink lands on ink, clearly
+   more often than the ink around it does (:func:`_beats_chance`: among hatching any ink lands on ink). What is
    left of such a part once the drawings found inside it are taken is one more drawing, partly hidden by them in
    that keyframe: it is looked for, the same way, inside a drawing of the other keyframe left without a pair (where
    it is whole), so the part hidden in one keyframe is drawn from the other (:func:`_remainder_pairs`). A drawing
@@ -108,6 +109,7 @@ _FAR = 0.25  # a pair's overlap counts this much less for each reach it moves (o
 _CONTEXT = 0.5  # ... and this much more for each unit of agreement of the surroundings (_context_agreement)
 _AGREE = 0.06  # a pair's colours (blurred), the drawing moved onto the other keyframe, differ at most this on average
 _INSIDE = 0.8  # a drawing found inside a larger one lies at least this much in it
+_CHANCE_MARGIN = 0.3  # ... and its ink lands on ink this much more often than its surroundings (_beats_chance)
 _LIMB_SHARE = 0.03  # a part of a paired drawing its pair's motion leaves behind: at least this share of it is a limb
 _LIMB_OPEN = 5  # px: that part less what an opening this wide removes (slivers of a fit a pixel off)
 _LIMB_ROUNDS = 2  # the body's motion and the limb's extent found again, each without the other, this many times
@@ -513,10 +515,21 @@ def _partial_pairs(
     pairs = []
     for i in loose:
         best = _best_inside(first[i], second, looks0, looks1, reach)
-        if best is not None:
+        if best is not None and _beats_chance(first[i], best[1], lines0, lines1):
             _, homography, part, host = best
             pairs.append((first[i], _piece(host, part), homography))
     return pairs
+
+
+def _beats_chance(drawing: Drawing, homography: np.ndarray, lines0: np.ndarray, lines1: np.ndarray) -> bool:
+    """Whether ``drawing``'s ink (``lines0``) lands on the other keyframe's ink (``lines1``) where ``homography``
+    carries it at least ``_CHANCE_MARGIN`` more often than the ring 2 to 4 px around it lands there: among dense
+    lines (hatching) any small drawing's ink lands on ink, so a place there is no evidence of a match (the letters
+    of a word, drawn touching in one keyframe and apart in the other, were paired with a hatched shape's lines)."""
+    mask = drawing.mask.astype(np.uint8)
+    ring = (cv2.dilate(mask, np.ones((9, 9), np.uint8)) > 0) & ~(cv2.dilate(mask, np.ones((3, 3), np.uint8)) > 0)
+    chance = _ink_lands(ring, lines1, homography)
+    return _ink_lands(lines0 & drawing.mask, lines1, homography) >= chance + _CHANCE_MARGIN
 
 
 def match_drawings(
