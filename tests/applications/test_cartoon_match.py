@@ -92,8 +92,8 @@ def test_a_stroke_crossing_a_shape_is_found_inside_it() -> None:
 
 
 def _mark_and_hatched_disc(mark: bool) -> np.ndarray:
-    """Paper with a disc hatched by dark lines 4 px apart at (115, 56) and, if ``mark``, a small K of three strokes at
-    (38, 56); drawn 4x larger and shrunk."""
+    """Paper with a disc hatched by dark lines 4 px apart at (115, 56) and, if ``mark``, a small K of three strokes
+    about (38, 56); drawn 4x larger and shrunk."""
     s = 4
     canvas = np.empty((HEIGHT * s, WIDTH * s, 3), np.uint8)
     canvas[:] = PAPER
@@ -115,7 +115,7 @@ def _mark_and_hatched_disc(mark: bool) -> np.ndarray:
 def test_a_mark_without_a_counterpart_is_not_paired_with_hatching() -> None:
     """The K is gone in keyframe 1 (as a letter drawn in pieces too small to be drawings is): its ink lands on the
     hatched disc's dense lines at some place and turn, but no better than the ink around it does, so it is left
-    unpaired (it was paired with a piece of the disc, moved 77 px onto it, before the chance test)."""
+    unpaired (it was paired with a piece of the disc, moved 58 px onto it, before the chance test)."""
     pairs = match_drawings(_mark_and_hatched_disc(True), _mark_and_hatched_disc(False))
     assert [np.round(first.centroid).tolist() for first, _, _ in pairs] == [[115.0, 56.0]]
     assert np.linalg.norm(apply_homography(pairs[0][2], np.array([115.0, 56.0])) - (115, 56)) < 1.0  # it stays
