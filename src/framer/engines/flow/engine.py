@@ -255,7 +255,7 @@ class FlowEngine(Engine):
             x0, x1 = self._to_network(warped0), self._to_network(warped1)
             out = self._net(x0, x1, t)
             flow, mask = unpad(out.flow, height, width), unpad(out.mask, height, width)
-            frame = compose_frame(source0, source1, warped0, warped1, map0, map1, flow, mask)
+            frame = compose_frame(source0, source1, warped0, warped1, map0, map1, flow, mask, alignment.sampling)
             confidence = _confidence(x0, x1, out, t, height, width) if score else math.nan
             yield ScoredFrame(frame.clamp_(0.0, 1.0).to(frame0.device), confidence)
 
