@@ -45,10 +45,11 @@ pytestmark = pytest.mark.browser
 
 @pytest.fixture
 def server_url(flow_engine):
-    """The web UI served by uvicorn on 127.0.0.1 (a free port) in a thread, with the session's flow engine."""
+    """The web UI served by uvicorn on 127.0.0.1 (a free port) in a thread, with the session's flow engine; jobs of
+    up to 600 frames, so one can still be running when a test cancels it."""
     from framer.webui import WebSettings, create_app
 
-    with serve(create_app(WebSettings(), engines={"flow": flow_engine})) as url:
+    with serve(create_app(WebSettings(max_frames=600), engines={"flow": flow_engine})) as url:
         yield url
 
 
@@ -274,7 +275,7 @@ def test_page_edits_trajectories_queues_jobs_and_shows_server_errors(server_url,
     other.wait_for_selector("body[data-ready='1']")
     other.set_input_files("#file-input", [str(path) for path in keyframes])
     other.locator("#keyframe-status", has_text="2 keyframes").wait_for()
-    page.fill("#num-frames", "40")
+    page.fill("#num-frames", "600")  # long enough to be running still when it is cancelled (40 once finished first)
     page.click("#generate")
     page.locator("#progress-text", has_text="Interpolating").wait_for()
     other.click("#generate")
