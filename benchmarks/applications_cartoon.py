@@ -177,12 +177,18 @@ def bbb_case(scale: float = 0.5) -> LineArtCase:
     from framer.io.images import read_image
 
     folder = DATA / "bbb_cartoon_triplet"
-    images = [read_image(folder / name) for name in ("im1_frame010.png", "im2_frame014.png", "im3_frame018.png")]
-    if scale != 1.0:
-        height, width = images[0].shape[:2]
-        size = (round(width * scale / 2) * 2, round(height * scale / 2) * 2)
-        images = [cv2.resize(image, size, interpolation=cv2.INTER_AREA) for image in images]
+    names = ("im1_frame010.png", "im2_frame014.png", "im3_frame018.png")
+    images = _scaled([read_image(folder / name) for name in names], scale)
     return LineArtCase("bbb", np.stack([images[0], images[2]]), (0.5,), np.stack([images[1]]))
+
+
+def _scaled(images: list[np.ndarray], scale: float) -> list[np.ndarray]:
+    """``images`` of one size scaled by ``scale`` (area averaging), to even sizes; as they are at 1."""
+    if scale == 1.0:
+        return images
+    height, width = images[0].shape[:2]
+    size = (round(width * scale / 2) * 2, round(height * scale / 2) * 2)
+    return [cv2.resize(image, size, interpolation=cv2.INTER_AREA) for image in images]
 
 
 def _edges(image: np.ndarray) -> np.ndarray:
@@ -268,11 +274,7 @@ def bbb_video_cases(scale: float = 0.5, gap: int = 4, stride: int = 8) -> list[L
     from framer.video import open_video
 
     with open_video(DATA / "video_bigbuckbunny_audio" / "bigbuckbunny.mp4") as video:
-        frames = [frame.image for frame in video]
-    if scale != 1.0:
-        height, width = frames[0].shape[:2]
-        size = (round(width * scale / 2) * 2, round(height * scale / 2) * 2)
-        frames = [cv2.resize(frame, size, interpolation=cv2.INTER_AREA) for frame in frames]
+        frames = _scaled([frame.image for frame in video], scale)
     return [
         LineArtCase(f"bbb{s:03d}", np.stack([frames[s], frames[s + 2 * gap]]), (0.5,), np.stack([frames[s + gap]]))
         for s in range(0, len(frames) - 2 * gap, stride)

@@ -67,23 +67,20 @@ def framer(arguments: list[str], check: bool = False) -> subprocess.CompletedPro
 
 
 def frames(path: Path) -> list[np.ndarray]:
-    """The frames a command wrote: a folder's PNGs in order, or a video decoded."""
+    """The frames a command wrote, RGB: a folder's PNGs in order, or a video decoded (framer's own readers)."""
+    from framer import open_video, read_image
+
     if path.is_dir():
-        return [cv2.imread(str(p)) for p in sorted(path.glob("*.png"))]
+        return [read_image(p) for p in sorted(path.glob("*.png"))]
     if not path.exists():
         return []
-    import av
-
-    with av.open(str(path)) as container:
-        return [frame.to_ndarray(format="bgr24") for frame in container.decode(video=0)]
-
-
-def psnr(a: np.ndarray, b: np.ndarray) -> float:
-    mse = float(np.mean((a.astype(np.float64) - b) ** 2))
-    return 99.0 if mse == 0 else 10.0 * np.log10(255.0**2 / mse)
+    with open_video(path) as video:
+        return [frame.image for frame in video]
 
 
 def main() -> int:
+    from framer.synthetic import psnr
+
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--devices", default="cpu,cuda", help="comma-separated; the first is the reference")
     parser.add_argument("--weights", default=None, help="a local RIFE weights file for every command")
@@ -96,10 +93,10 @@ def main() -> int:
         scratch = Path(scratch)
         make_inputs(scratch / "inputs", weights)
         outputs = {}
+        names = [name for name in commands(scratch / "inputs", scratch) if not wanted or name in wanted]
         for device in devices:
-            out = scratch / device
-            for name, arguments in commands(scratch / "inputs", out).items():
-                if wanted and name not in wanted:
+            for name, arguments in commands(scratch / "inputs", scratch / device).items():
+                if name not in names:
                     continue
                 start = time.perf_counter()
                 done = framer([*arguments, "--device", device, "--overwrite", *weights])
@@ -111,14 +108,12 @@ def main() -> int:
         for device in others:
             print(f"{device} against {reference}: PSNR per frame (min / mean), largest difference in levels, pixels "
                   "more than 10 levels apart (all frames)")  # fmt: skip
-            for name in commands(scratch / "inputs", scratch):
-                if wanted and name not in wanted:
-                    continue
+            for name in names:
                 a, b = outputs[name, reference], outputs[name, device]
                 if not a or len(a) != len(b):
                     print(f"  {name:16s} frames {len(a)} and {len(b)}: not comparable")
                     continue
-                db = [psnr(x, y) for x, y in zip(a, b, strict=True)]
+                db = [psnr([x], [y]) for x, y in zip(a, b, strict=True)]  # inf where equal
                 apart = [np.abs(x.astype(np.int16) - y).max(axis=-1) for x, y in zip(a, b, strict=True)]
                 largest, far = max(int(d.max()) for d in apart), sum(int((d > 10).sum()) for d in apart)
                 summary = f"{min(db):6.2f} / {np.mean(db):6.2f} dB  {largest:3d}  {far:6d}"
